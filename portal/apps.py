@@ -1,0 +1,26 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PortalConfig(AppConfig):
+    name = "portal"
+    verbose_name = _("Portal")
+
+    def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+        from django.db.models.signals import post_migrate
+
+        from portal.roles import ensure_role_groups
+        from portal.text import word_similarity
+
+        post_migrate.connect(ensure_role_groups, sender=self, dispatch_uid="portal_role_groups")
+
+        def add_sqlite_functions(sender, connection, **kwargs) -> None:
+            # PostgreSQL has word_similarity() from pg_trgm; SQLite gets the same function
+            # in Python so catalogue search matches and ranks alike on both databases.
+            if connection.vendor == "sqlite":
+                connection.connection.create_function(
+                    "word_similarity", 2, word_similarity, deterministic=True
+                )
+
+        connection_created.connect(add_sqlite_functions, dispatch_uid="portal_sqlite_functions")

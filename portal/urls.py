@@ -1,0 +1,30 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from portal import views
+
+admin.site.site_header = _("One-stop portal administration")
+admin.site.site_title = _("One-stop portal")
+admin.site.index_title = _("Catalogue and settings")
+
+portal_patterns = (
+    [path("can-bo/", views.staff_home, name="staff_home")],
+    "portal",
+)
+
+urlpatterns = [
+    path("", include("procedures.urls")),
+    path("", include(portal_patterns)),
+    path("dang-nhap/", auth_views.LoginView.as_view(), name="login"),
+    path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("quan-tri/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,39 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from procedures.models import Agency, AgencyLevel, Field, OnlineLevel
+
+
+class SearchForm(forms.Form):
+    """The public search box and its filters; every field is optional."""
+
+    FEE_CHOICES = [("", _("Any fee")), ("free", _("Free of charge")), ("paid", _("With a fee"))]
+
+    q = forms.CharField(label=_("Search procedures"), required=False, max_length=200)
+    level = forms.ModelChoiceField(
+        label=_("Level"),
+        queryset=AgencyLevel.objects.all(),
+        required=False,
+        to_field_name="code",
+        empty_label=_("All levels"),
+    )
+    field = forms.ModelChoiceField(
+        label=_("Field"),
+        queryset=Field.objects.all(),
+        required=False,
+        to_field_name="code",
+        empty_label=_("All fields"),
+    )
+    agency = forms.ModelChoiceField(
+        label=_("Agency"),
+        queryset=Agency.objects.filter(procedures__isnull=False).distinct(),
+        required=False,
+        to_field_name="slug",
+        empty_label=_("All agencies"),
+    )
+    online = forms.ChoiceField(
+        label=_("Online service"),
+        choices=[("", _("Any online level")), *OnlineLevel.choices],
+        required=False,
+    )
+    fee = forms.ChoiceField(label=_("Fee"), choices=FEE_CHOICES, required=False)

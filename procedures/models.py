@@ -1,0 +1,501 @@
+"""The public catalogue: agencies, departments, fields and the procedures they carry out.
+
+What a published procedure carries follows Decree 63/2010/NĐ-CP Art. 8(2); see
+``docs/catalogue.md`` for how each legal item maps to a field here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.text import fold, format_money
+
+
+class AgencyLevel(models.Model):
+    """A tier of government (province, district, commune …): data, because the tiers change."""
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    rank = models.PositiveSmallIntegerField(
+        _("rank"), help_text=_("1 for the highest tier (province); larger numbers lie below.")
+    )
+
+    class Meta:
+        ordering = ["rank"]
+        verbose_name = _("agency level")
+        verbose_name_plural = _("agency levels")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgencyQuerySet(models.QuerySet):
+    def descendants_of(self, agency: Agency) -> AgencyQuerySet:
+        """The agency and every agency beneath it (the tree is shallow: a few levels)."""
+        ids = {agency.pk}
+        frontier = {agency.pk}
+        while frontier:
+            frontier = set(self.filter(parent_id__in=frontier).values_list("pk", flat=True)) - ids
+            ids |= frontier
+        return self.filter(pk__in=ids)
+
+
+class Agency(models.Model):
+    """A state body: a People's Committee, a service centre, a commune police station …"""
+
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent agency"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    level = models.ForeignKey(
+        AgencyLevel, verbose_name=_("level"), on_delete=models.PROTECT, related_name="agencies"
+    )
+    name = models.CharField(_("official name"), max_length=255)
+    short_name = models.CharField(_("short name"), max_length=120, blank=True)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    electronic_id = models.CharField(
+        _("electronic identifier"),
+        max_length=40,
+        unique=True,
+        help_text=_("From the state register of electronic identifiers, e.g. H15.50.05.13."),
+    )
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    office_hours_text = models.CharField(_("office hours"), max_length=255, blank=True)
+    has_counter = models.BooleanField(
+        _("has a one-stop counter"),
+        default=False,
+        help_text=_("Receives dossiers and returns results (Bộ phận Một cửa)."),
+    )
+
+    objects = AgencyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["level__rank", "name"]
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("procedures:agency", args=[self.slug])
+
+
+class Department(models.Model):
+    """A specialised department (phòng ban) of an agency."""
+
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="departments"
+    )
+    code = models.SlugField(_("code"), max_length=60)
+    name = models.CharField(_("name"), max_length=255)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["agency", "name"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "code"], name="procedures_department_code_per_agency"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Field(models.Model):
+    """A field of administration (lĩnh vực): Hộ tịch, Chứng thực, Đất đai …"""
+
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=255, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("field")
+        verbose_name_plural = _("fields")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OnlineLevel(models.TextChoices):
+    FULL = "full", _("Fully online (toàn trình)")
+    PARTIAL = "partial", _("Partly online (một phần)")
+    NONE = "none", _("Not online")
+
+
+class SupplementPolicy(models.TextChoices):
+    PAUSE = "pause", _("Pause the clock")
+    RESTART = "restart", _("Restart the time limit")
+
+
+class PublicationStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+
+
+class ProcedureQuerySet(models.QuerySet):
+    def published(self, on: date | None = None) -> ProcedureQuerySet:
+        """Published and valid on ``on`` (today by default)."""
+        on = on or timezone.localdate()
+        return self.filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=on),
+            Q(valid_to__isnull=True) | Q(valid_to__gte=on),
+            status=PublicationStatus.PUBLISHED,
+        )
+
+
+class Procedure(models.Model):
+    """An administrative procedure (thủ tục hành chính) as published."""
+
+    code = models.CharField(
+        _("code"),
+        max_length=40,
+        unique=True,
+        help_text=_("National code such as 1.001193, with a local suffix where one exists."),
+    )
+    name = models.CharField(_("name"), max_length=500)
+    level = models.ForeignKey(
+        AgencyLevel, verbose_name=_("level"), on_delete=models.PROTECT, related_name="procedures"
+    )
+    field = models.ForeignKey(
+        Field, verbose_name=_("field"), on_delete=models.PROTECT, related_name="procedures"
+    )
+    competent_authority = models.CharField(
+        _("competent authority"),
+        max_length=255,
+        help_text=_("Who decides, e.g. “Chủ tịch UBND cấp xã”."),
+    )
+    agencies = models.ManyToManyField(
+        Agency,
+        verbose_name=_("implementing agencies"),
+        related_name="procedures",
+        blank=True,
+    )
+    lead_department_code = models.SlugField(
+        _("lead department code"),
+        max_length=60,
+        blank=True,
+        help_text=_("Code of the department that handles it inside each implementing agency."),
+    )
+    steps = models.TextField(_("steps"), help_text=_("One step per line."))
+    applicants = models.TextField(_("who may apply"), blank=True)
+    result = models.TextField(_("result"))
+    conditions = models.TextField(_("conditions"), blank=True)
+    number_of_sets = models.PositiveSmallIntegerField(_("number of sets"), default=1)
+    online_level = models.CharField(
+        _("online service level"),
+        max_length=10,
+        choices=OnlineLevel.choices,
+        default=OnlineLevel.NONE,
+    )
+    cutoff_time = models.TimeField(
+        _("same-day cut-off"),
+        null=True,
+        blank=True,
+        help_text=_("Received after this time → counted from the next working day."),
+    )
+    supplement_policy = models.CharField(
+        _("supplement policy"),
+        max_length=10,
+        choices=SupplementPolicy.choices,
+        default=SupplementPolicy.PAUSE,
+    )
+    status = models.CharField(
+        _("publication status"),
+        max_length=10,
+        choices=PublicationStatus.choices,
+        default=PublicationStatus.DRAFT,
+    )
+    publishing_decision = models.CharField(_("publishing decision"), max_length=255, blank=True)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    illustrative_note = models.CharField(
+        _("illustrative values"),
+        max_length=255,
+        blank=True,
+        help_text=_("Which values are illustrative rather than verified (demo data)."),
+    )
+    search_text = models.TextField(_("search text"), editable=False, default="")
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ProcedureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("procedure")
+        verbose_name_plural = _("procedures")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(online_level__in=OnlineLevel.values),
+                name="procedures_procedure_online_level_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(supplement_policy__in=SupplementPolicy.values),
+                name="procedures_procedure_supplement_policy_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=PublicationStatus.values),
+                name="procedures_procedure_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True)
+                | Q(valid_from__isnull=True)
+                | Q(valid_to__gte=models.F("valid_from")),
+                name="procedures_procedure_validity_ordered",
+            ),
+        ]
+        indexes = [
+            # Public lists: published procedures by field / level, ordered by code.
+            models.Index(fields=["status", "field", "code"], name="proc_status_field_code"),
+            models.Index(fields=["status", "level", "code"], name="proc_status_level_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+    def save(self, *args, **kwargs):
+        # search_text is derived from this row's own columns, so it is kept in step here.
+        self.search_text = self.build_search_text()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("procedures:detail", args=[self.code])
+
+    def build_search_text(self) -> str:
+        """The folded text that search matches: code, name and field."""
+        field_name = self.field.name if self.field_id else ""
+        return fold(f"{self.code} {self.name} {field_name}")
+
+    @property
+    def step_lines(self) -> list[str]:
+        return [line.strip() for line in self.steps.splitlines() if line.strip()]
+
+    def fees_in_force(self, on: date | None = None) -> list[FeeLine]:
+        """Fee lines in force on ``on``; uses the prefetched ``fee_lines`` when present."""
+        on = on or timezone.localdate()
+        return [line for line in self.fee_lines.all() if line.in_force(on)]
+
+
+class Channel(models.TextChoices):
+    IN_PERSON = "in_person", _("In person")
+    POSTAL = "postal", _("Public postal service")
+    ONLINE = "online", _("Online")
+
+
+class TimeUnit(models.TextChoices):
+    WORKING_DAYS = "working_days", _("working days")
+    CALENDAR_DAYS = "calendar_days", _("days")
+    WORKING_HOURS = "working_hours", _("working hours")
+    SAME_DAY = "same_day", _("same day")
+
+
+class ProcedureChannel(models.Model):
+    """One way to file (in person, post, online) with its own time limit."""
+
+    procedure = models.ForeignKey(
+        Procedure, verbose_name=_("procedure"), on_delete=models.CASCADE, related_name="channels"
+    )
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
+    time_value = models.DecimalField(
+        _("time limit"), max_digits=6, decimal_places=1, null=True, blank=True
+    )
+    time_unit = models.CharField(_("time unit"), max_length=16, choices=TimeUnit.choices)
+    time_note = models.CharField(_("note on the time limit"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["procedure", "channel"]
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["procedure", "channel"], name="procedures_procedurechannel_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values),
+                name="procedures_procedurechannel_channel_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(time_unit__in=TimeUnit.values),
+                name="procedures_procedurechannel_unit_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(time_unit="same_day") | Q(time_value__gt=0),
+                name="procedures_procedurechannel_value_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()}: {self.time_limit_text}"
+
+    @property
+    def time_limit_text(self) -> str:
+        if self.time_unit == TimeUnit.SAME_DAY:
+            return str(_("Same day"))
+        value = f"{self.time_value:g}".replace(".", ",")
+        return f"{value} {self.get_time_unit_display()}"
+
+
+class RequiredDocument(models.Model):
+    """A document of the dossier (thành phần hồ sơ) with the number of each kind of copy."""
+
+    procedure = models.ForeignKey(
+        Procedure, verbose_name=_("procedure"), on_delete=models.CASCADE, related_name="documents"
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=1)
+    name = models.CharField(_("name"), max_length=500)
+    originals = models.PositiveSmallIntegerField(_("originals"), default=0)
+    certified_copies = models.PositiveSmallIntegerField(_("certified copies"), default=0)
+    photocopies = models.PositiveSmallIntegerField(_("photocopies"), default=0)
+    is_required = models.BooleanField(
+        _("required"), default=True, help_text=_("Untick when only required in some cases.")
+    )
+    condition = models.CharField(_("when required"), max_length=255, blank=True)
+    form_name = models.CharField(_("form"), max_length=255, blank=True)
+    form_file = models.FileField(_("form file"), upload_to="forms/", blank=True)
+    notes = models.CharField(_("notes"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["procedure", "order", "pk"]
+        verbose_name = _("required document")
+        verbose_name_plural = _("required documents")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["procedure", "order"], name="procedures_requireddocument_order_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FeeKind(models.TextChoices):
+    FEE = "fee", _("Fee (phí)")
+    CHARGE = "charge", _("Charge (lệ phí)")
+
+
+class FeeUnit(models.TextChoices):
+    DOSSIER = "dossier", _("per dossier")
+    PAGE = "page", _("per page")
+    COPY = "copy", _("per copy")
+    CASE = "case", _("per case")
+    CONTRACT = "contract", _("per contract")
+    CERTIFICATE = "certificate", _("per certificate")
+
+
+class FeeLine(models.Model):
+    """A fee or charge as set by a resolution, in đồng, valid over a period."""
+
+    procedure = models.ForeignKey(
+        Procedure, verbose_name=_("procedure"), on_delete=models.CASCADE, related_name="fee_lines"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=FeeKind.choices, default="charge")
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    amount = models.PositiveIntegerField(_("amount (đồng)"))
+    unit = models.CharField(_("unit"), max_length=12, choices=FeeUnit.choices, default="dossier")
+    from_quantity = models.PositiveSmallIntegerField(
+        _("applies from unit no."),
+        default=1,
+        help_text=_("E.g. 3 for “1.000 đồng per page from the third page”."),
+    )
+    cap = models.PositiveIntegerField(_("cap (đồng)"), null=True, blank=True)
+    cap_unit = models.CharField(
+        _("cap applies"), max_length=12, choices=FeeUnit.choices, blank=True
+    )
+    online_amount = models.PositiveIntegerField(
+        _("amount when filed online (đồng)"), null=True, blank=True
+    )
+    exemptions = models.CharField(_("exemptions"), max_length=500, blank=True)
+    effective_from = models.DateField(_("effective from"))
+    effective_to = models.DateField(_("effective to"), null=True, blank=True)
+    resolution = models.CharField(_("set by"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["procedure", "-effective_from", "from_quantity", "pk"]
+        verbose_name = _("fee line")
+        verbose_name_plural = _("fee lines")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True)
+                | Q(effective_to__gte=models.F("effective_from")),
+                name="procedures_feeline_period_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=FeeKind.values), name="procedures_feeline_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit__in=FeeUnit.values), name="procedures_feeline_unit_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(from_quantity__gte=1), name="procedures_feeline_from_quantity_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    def in_force(self, on: date) -> bool:
+        return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
+
+    @property
+    def text(self) -> str:
+        """“2.000 đồng per page from page 3, at most 200.000 đồng per copy”."""
+        if self.amount == 0:
+            return str(_("Free of charge"))
+        parts = [f"{format_money(self.amount)} {self.get_unit_display()}"]
+        if self.from_quantity > 1:
+            parts.append(str(_("from no. %(n)s") % {"n": self.from_quantity}))
+        if self.cap is not None:
+            cap_unit = self.get_cap_unit_display() if self.cap_unit else ""
+            parts.append(
+                str(_("at most %(cap)s %(unit)s") % {"cap": format_money(self.cap), "unit": cap_unit})
+                .strip()
+            )
+        return ", ".join(parts)
+
+    @property
+    def online_text(self) -> str:
+        if self.online_amount is None:
+            return self.text
+        if self.online_amount == 0:
+            return str(_("Free of charge"))
+        return f"{format_money(self.online_amount)} {self.get_unit_display()}"
+
+
+class LegalBasis(models.Model):
+    """A legal text the procedure rests on (căn cứ pháp lý)."""
+
+    procedure = models.ForeignKey(
+        Procedure,
+        verbose_name=_("procedure"),
+        on_delete=models.CASCADE,
+        related_name="legal_bases",
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=1)
+    number = models.CharField(_("number"), max_length=60)
+    issued_on = models.DateField(_("date"), null=True, blank=True)
+    title = models.CharField(_("title"), max_length=500)
+
+    class Meta:
+        ordering = ["procedure", "order", "pk"]
+        verbose_name = _("legal basis")
+        verbose_name_plural = _("legal bases")
+
+    def __str__(self) -> str:
+        return f"{self.number} — {self.title}"

@@ -1,0 +1,65 @@
+"""Accent-insensitive, typo-tolerant catalogue search, the same on PostgreSQL and SQLite.
+
+Both databases match against ``Procedure.search_text``, a folded copy of code, name and field
+(``portal.text.fold``). A procedure matches when every word of the query occurs in it, or when
+the query as a whole is close to a run of its words by trigram word similarity (pg_trgm's
+``word_similarity`` on PostgreSQL, the same function written in Python on SQLite). Exact
+matches rank first, then by similarity, then shorter names. See ``docs/search.md``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Length
+from django.utils import timezone
+
+from portal.text import fold
+from procedures.models import FeeLine, Procedure
+
+
+class WordSimilarity(Func):
+    function = "word_similarity"
+    output_field = FloatField()
+
+
+def with_paid_flag(procedures: QuerySet[Procedure]) -> QuerySet[Procedure]:
+    """Annotate ``is_paid``: some fee line in force today asks for money."""
+    today = timezone.localdate()
+    paid_lines = FeeLine.objects.filter(
+        Q(effective_to__isnull=True) | Q(effective_to__gte=today),
+        procedure=OuterRef("pk"),
+        effective_from__lte=today,
+        amount__gt=0,
+    )
+    return procedures.annotate(is_paid=Exists(paid_lines))
+
+
+def search(procedures: QuerySet[Procedure], query: str) -> QuerySet[Procedure]:
+    """Filter and rank ``procedures`` by ``query``; an empty query keeps the code order."""
+    folded = fold(query)
+    if not folded:
+        return procedures.order_by("code")
+    every_word = Q()
+    for word in folded.split():
+        every_word &= Q(search_text__contains=word)
+    return (
+        procedures.annotate(
+            exact=Case(When(every_word, then=Value(True)), default=Value(False)),
+            similarity=WordSimilarity(Value(folded), F("search_text")),
+        )
+        .filter(Q(exact=True) | Q(similarity__gte=settings.SEARCH_SIMILARITY))
+        .order_by("-exact", "-similarity", Length("name"), "code")
+    )
+

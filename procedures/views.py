@@ -1,0 +1,154 @@
+"""Public catalogue pages: home, search, procedure, agency, field. No sign-in needed."""
+
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from procedures.forms import SearchForm
+from procedures.models import (
+    Agency,
+    AgencyLevel,
+    Channel,
+    Field,
+    Procedure,
+    ProcedureChannel,
+    RequiredDocument,
+)
+from procedures.search import search, with_paid_flag
+
+PAGE_SIZE = 20
+
+
+def _listing(procedures):
+    """What a procedure list shows: level, field, paid flag and the channels' time limits."""
+    return procedures.select_related("level", "field").prefetch_related(
+        Prefetch("channels", queryset=ProcedureChannel.objects.order_by("channel"))
+    )
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    published = Procedure.objects.published()
+    levels = AgencyLevel.objects.annotate(
+        count=Count("procedures", filter=Q(procedures__in=published))
+    ).filter(count__gt=0)
+    fields = Field.objects.annotate(
+        count=Count("procedures", filter=Q(procedures__in=published))
+    ).filter(count__gt=0)
+    agencies = (
+        Agency.objects.select_related("level")
+        .annotate(count=Count("procedures", filter=Q(procedures__in=published)))
+        .filter(count__gt=0)
+    )
+    return render(
+        request,
+        "procedures/home.html",
+        {
+            "form": SearchForm(),
+            "levels": levels,
+            "fields": fields,
+            "agencies": agencies,
+            "total": published.count(),
+        },
+    )
+
+
+def search_view(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET or None)
+    procedures = Procedure.objects.published()
+    query = ""
+    procedures = with_paid_flag(procedures)
+    if form.is_valid():
+        data = form.cleaned_data
+        query = data["q"]
+        if data["level"]:
+            procedures = procedures.filter(level=data["level"])
+        if data["field"]:
+            procedures = procedures.filter(field=data["field"])
+        if data["agency"]:
+            procedures = procedures.filter(agencies=data["agency"])
+        if data["online"]:
+            procedures = procedures.filter(online_level=data["online"])
+        if data["fee"] == "free":
+            procedures = procedures.filter(is_paid=False)
+        elif data["fee"] == "paid":
+            procedures = procedures.filter(is_paid=True)
+    procedures = search(_listing(procedures), query)
+    page = Paginator(procedures, PAGE_SIZE).get_page(request.GET.get("page"))
+    querystring = request.GET.copy()
+    querystring.pop("page", None)
+    return render(
+        request,
+        "procedures/search.html",
+        {"form": form, "page": page, "query": query, "querystring": querystring.urlencode()},
+    )
+
+
+def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
+    procedure = get_object_or_404(
+        Procedure.objects.published()
+        .select_related("level", "field")
+        .prefetch_related("channels", "documents", "fee_lines", "legal_bases", "agencies"),
+        code=code,
+    )
+    today = timezone.localdate()
+    fees = procedure.fees_in_force(today)
+    is_free = all(line.amount == 0 for line in fees)
+    channel_rows = [
+        {
+            "channel": channel,
+            "fees": [line.online_text if channel.channel == Channel.ONLINE else line.text
+                     for line in fees]
+            or [_("Free of charge")],
+        }
+        for channel in procedure.channels.all()
+    ]
+    return render(
+        request,
+        "procedures/detail.html",
+        {
+            "procedure": procedure,
+            "channel_rows": channel_rows,
+            "fees": fees,
+            "is_free": is_free,
+            "fee_history": [line for line in procedure.fee_lines.all() if line not in fees],
+            "today": today,
+        },
+    )
+
+
+def form_download(request: HttpRequest, code: str, order: int) -> FileResponse:
+    """The blank form of a required document, served with its own file name."""
+    document = get_object_or_404(
+        RequiredDocument.objects.filter(procedure__in=Procedure.objects.published()),
+        procedure__code=code,
+        order=order,
+    )
+    if not document.form_file:
+        raise Http404
+    try:
+        handle = document.form_file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(
+        handle, as_attachment=True, filename=document.form_file.name.rsplit("/", 1)[-1]
+    )
+
+
+def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    agency = get_object_or_404(Agency.objects.select_related("level", "parent"), slug=slug)
+    procedures = _listing(with_paid_flag(Procedure.objects.published().filter(agencies=agency)))
+    procedures = procedures.order_by("field__name", "code")
+    page = Paginator(procedures, PAGE_SIZE * 2).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "procedures/agency.html",
+        {
+            "agency": agency,
+            "page": page,
+            "departments": agency.departments.all(),
+            "children": agency.children.select_related("level"),
+        },
+    )

@@ -1,0 +1,12 @@
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _vietnamese_and_sync_queue(settings):
+    """Tests see the portal as a citizen does (Vietnamese) and run queued tasks inline."""
+    settings.LANGUAGE_CODE = "vi"
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": True}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

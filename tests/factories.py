@@ -1,0 +1,147 @@
+"""factory_boy factories for the catalogue and staff; named traits for common shapes."""
+
+from datetime import date
+
+import factory
+from django.contrib.auth.models import Group, User
+
+from portal.models import StaffProfile
+from procedures.models import (
+    Agency,
+    AgencyLevel,
+    Department,
+    FeeLine,
+    Field,
+    LegalBasis,
+    Procedure,
+    ProcedureChannel,
+    RequiredDocument,
+)
+
+
+class AgencyLevelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgencyLevel
+        django_get_or_create = ["code"]
+
+    code = "commune"
+    name = "Cấp xã"
+    rank = 3
+
+
+class AgencyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Agency
+
+    level = factory.SubFactory(AgencyLevelFactory)
+    name = factory.Sequence(lambda n: f"Ủy ban nhân dân xã Thử Nghiệm {n}")
+    short_name = factory.Sequence(lambda n: f"UBND xã Thử Nghiệm {n}")
+    slug = factory.Sequence(lambda n: f"xa-thu-nghiem-{n}")
+    electronic_id = factory.Sequence(lambda n: f"H99.01.{n:02d}")
+    address = "Ấp 1, xã Thử Nghiệm"
+    has_counter = True
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+
+    agency = factory.SubFactory(AgencyFactory)
+    code = factory.Sequence(lambda n: f"phong-{n}")
+    name = factory.Sequence(lambda n: f"Phòng Thử nghiệm {n}")
+
+
+class FieldFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Field
+        django_get_or_create = ["code"]
+
+    code = "ho-tich"
+    name = "Hộ tịch"
+
+
+class ProcedureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Procedure
+        skip_postgeneration_save = True
+
+    code = factory.Sequence(lambda n: f"9.{n:06d}")
+    name = factory.Sequence(lambda n: f"Thủ tục thử nghiệm số {n}")
+    level = factory.SubFactory(AgencyLevelFactory)
+    field = factory.SubFactory(FieldFactory)
+    competent_authority = "Chủ tịch UBND cấp xã"
+    steps = "Nộp hồ sơ tại Bộ phận Một cửa\nCông chức kiểm tra hồ sơ\nTrả kết quả"
+    result = "Giấy chứng nhận"
+    status = "published"
+
+    class Params:
+        draft = factory.Trait(status="draft")
+
+    @factory.post_generation
+    def channels(self, create, extracted, **kwargs):
+        if not create:
+            return
+        for channel in extracted if extracted is not None else ["in_person"]:
+            ProcedureChannel.objects.create(
+                procedure=self, channel=channel, time_value=3, time_unit="working_days"
+            )
+
+
+class RequiredDocumentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RequiredDocument
+
+    procedure = factory.SubFactory(ProcedureFactory)
+    order = factory.Sequence(lambda n: n + 1)
+    name = factory.Sequence(lambda n: f"Tờ khai số {n}")
+    originals = 1
+
+
+class FeeLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FeeLine
+
+    procedure = factory.SubFactory(ProcedureFactory)
+    amount = 75000
+    unit = "dossier"
+    effective_from = date(2020, 1, 1)
+    resolution = "Nghị quyết 01/2020/NQ-HĐND"
+
+
+class LegalBasisFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LegalBasis
+
+    procedure = factory.SubFactory(ProcedureFactory)
+    number = "123/2015/NĐ-CP"
+    issued_on = date(2015, 11, 15)
+    title = "Nghị định quy định chi tiết một số điều của Luật Hộ tịch"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"canbo{n}")
+    first_name = "Văn A"
+    last_name = "Nguyễn"
+    password = factory.PostGenerationMethodCall("set_password", "mat-khau-thu-nghiem")
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        if create and extracted:
+            for role in extracted:
+                group, _ = Group.objects.get_or_create(name=role)
+                self.groups.add(group)
+        if create:
+            self.save()
+
+
+class StaffProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StaffProfile
+
+    user = factory.SubFactory(UserFactory)
+    agency = factory.SubFactory(AgencyFactory)
