@@ -26,41 +26,43 @@ def fold(text: str) -> str:
     return _SEPARATORS.sub(" ", stripped).strip()
 
 
+def _word_trigrams(word: str) -> list[str]:
+    padded = f"  {word} "
+    return [padded[i : i + 3] for i in range(len(padded) - 2)]
+
+
 def trigrams(text: str) -> set[str]:
     """Trigrams of each word, padded as PostgreSQL's pg_trgm pads them."""
-    grams: set[str] = set()
-    for word in re.findall(r"[0-9a-z]+", text):
-        padded = f"  {word} "
-        grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
-    return grams
+    return {gram for word in re.findall(r"[0-9a-z]+", text) for gram in _word_trigrams(word)}
 
 
 def word_similarity(needle: str, haystack: str) -> float:
     """pg_trgm's ``word_similarity(needle, haystack)`` for already folded text.
 
-    The greatest similarity between the trigram set of ``needle`` and that of any run of
-    consecutive words of ``haystack``; SQLite gets this as a SQL function so that both
-    databases rank and match the same way.
+    The greatest similarity (shared trigrams over their union) between the trigram set of
+    ``needle`` and any continuous extent of the ordered trigrams of ``haystack``. SQLite gets
+    this as a SQL function, so both databases match and rank the same way.
     """
-    if not needle or not haystack:
-        return 0.0
     target = trigrams(needle)
-    if not target:
+    if not target or not haystack:
         return 0.0
-    words = re.findall(r"[0-9a-z]+", haystack)
-    word_grams = [trigrams(word) for word in words]
+    sequence = [g for word in re.findall(r"[0-9a-z]+", haystack) for g in _word_trigrams(word)]
+    # An extent that starts or ends on a trigram outside the needle only loses: try the
+    # extents bounded by shared trigrams.
+    hits = [i for i, gram in enumerate(sequence) if gram in target]
     best = 0.0
-    for start in range(len(words)):
+    for a, start in enumerate(hits):
         extent: set[str] = set()
-        for end in range(start, len(words)):
-            extent |= word_grams[end]
-            common = len(target & extent)
-            if common == 0:
-                continue
-            # pg_trgm: shared trigrams over the union of the needle's and the extent's.
-            score = common / (len(target) + len(extent - target))
-            best = max(best, score)
-            if common == len(target):
+        common: set[str] = set()
+        previous = start
+        for stop in hits[a:]:
+            extent.update(sequence[previous : stop + 1])
+            common.add(sequence[stop])
+            previous = stop + 1
+            score = len(common) / (len(target) + len(extent) - len(common))
+            if score > best:
+                best = score
+            if len(common) == len(target):
                 break
     return best
 

@@ -11,6 +11,4 @@ from portal.models import Role
 def staff_home(request: HttpRequest) -> HttpResponse:
     profile = getattr(request.user, "staff_profile", None)
     role_names = [Role(code).label for code in sorted(profile.roles)] if profile else []
-    return render(
-        request, "portal/staff_home.html", {"profile": profile, "role_names": role_names}
-    )
+    return render(request, "portal/staff_home.html", {"profile": profile, "role_names": role_names})

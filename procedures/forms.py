@@ -37,3 +37,10 @@ class SearchForm(forms.Form):
         required=False,
     )
     fee = forms.ChoiceField(label=_("Fee"), choices=FEE_CHOICES, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.attrs.update({"class": "form-control", "autocomplete": "off"})
+        for name, field in self.fields.items():
+            if name != "q":
+                field.widget.attrs["class"] = "form-select form-select-sm"

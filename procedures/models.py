@@ -464,8 +464,10 @@ class FeeLine(models.Model):
         if self.cap is not None:
             cap_unit = self.get_cap_unit_display() if self.cap_unit else ""
             parts.append(
-                str(_("at most %(cap)s %(unit)s") % {"cap": format_money(self.cap), "unit": cap_unit})
-                .strip()
+                str(
+                    _("at most %(cap)s %(unit)s")
+                    % {"cap": format_money(self.cap), "unit": cap_unit}
+                ).strip()
             )
         return ", ".join(parts)
 

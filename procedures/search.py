@@ -62,4 +62,3 @@ def search(procedures: QuerySet[Procedure], query: str) -> QuerySet[Procedure]:
         .filter(Q(exact=True) | Q(similarity__gte=settings.SEARCH_SIMILARITY))
         .order_by("-exact", "-similarity", Length("name"), "code")
     )
-

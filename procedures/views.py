@@ -99,8 +99,10 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
     channel_rows = [
         {
             "channel": channel,
-            "fees": [line.online_text if channel.channel == Channel.ONLINE else line.text
-                     for line in fees]
+            "fees": [
+                line.online_text if channel.channel == Channel.ONLINE else line.text
+                for line in fees
+            ]
             or [_("Free of charge")],
         }
         for channel in procedure.channels.all()

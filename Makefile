@@ -1,0 +1,75 @@
+# Một Cửa portal — the commands a newcomer needs. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Debian packages: venv, WeasyPrint's text stack (PDF slips), gettext (translations),
+# chromium (browser tests), poppler-utils (reading PDFs back in tests).
+SYSTEM_PACKAGES := python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 gettext \
+	chromium poppler-utils
+
+.PHONY: help system-deps venv run serve test test-sqlite test-postgres lint bench messages check-messages clean
+
+help:
+	@echo "make run        install, migrate, load the demo, start web server + queue worker"
+	@echo "make test       the whole test suite (PostgreSQL when DATABASE_URL is set)"
+	@echo "make lint       ruff, migrations check, translations check"
+	@echo "make bench      benchmarks in tests/perf (needs PostgreSQL)"
+	@echo "make messages   extract and compile translations (locale/vi)"
+
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+venv: system-deps $(VENV)/.installed
+
+run: venv
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py seed_calendar
+	DEBUG=1 $(PY) manage.py load_demo
+	@$(MAKE) --no-print-directory serve
+
+# Web server and queue worker together; Ctrl-C stops both.
+serve:
+	@echo ""
+	@echo "  Cổng Một cửa: http://$(HOST):$(PORT)/   (quản trị: http://$(HOST):$(PORT)/quan-tri/)"
+	@echo "  Demo logins are listed above (password: motcua2026). Ctrl-C stops the portal."
+	@echo ""
+	@trap 'kill 0' EXIT INT TERM; \
+	DEBUG=1 $(PY) manage.py qcluster & \
+	DEBUG=1 $(PY) manage.py runserver --noreload $(HOST):$(PORT)
+
+test: venv
+	DEBUG=1 $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m portal.messages check
+
+bench: venv
+	DEBUG=1 $(PY) tests/perf/bench_catalogue.py
+	DEBUG=1 $(PY) tests/perf/bench_deadlines.py
+
+# Extract msgids (needs gettext's xgettext), then compile the .mo with polib (no msgfmt needed).
+messages: venv
+	DEBUG=1 $(PY) manage.py makemessages -l vi --no-obsolete --no-location --ignore=.venv --ignore=staticfiles
+	$(PY) -m portal.messages compile
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,86 @@
+"""Catalogue search: accent-insensitive, typo-tolerant, ranked, the same on both databases."""
+
+import pytest
+
+from portal.text import fold, word_similarity
+from procedures.models import Procedure
+from procedures.search import search
+from tests.factories import FieldFactory, ProcedureFactory
+
+
+@pytest.fixture
+def civil_status(db):
+    field = FieldFactory(code="ho-tich", name="Hộ tịch")
+    ProcedureFactory(code="1.001193", name="Đăng ký khai sinh", field=field)
+    ProcedureFactory(code="1.004884", name="Đăng ký lại khai sinh", field=field)
+    ProcedureFactory(code="1.000656", name="Đăng ký khai tử", field=field)
+    ProcedureFactory(code="1.000894", name="Đăng ký kết hôn", field=field)
+    certification = FieldFactory(code="chung-thuc", name="Chứng thực")
+    ProcedureFactory(code="2.000884", name="Chứng thực chữ ký", field=certification)
+
+
+def codes(query: str) -> list[str]:
+    return list(search(Procedure.objects.all(), query).values_list("code", flat=True))
+
+
+def test_fold_removes_marks_and_maps_d_bar():
+    assert fold("Đăng ký KHAI SINH") == "dang ky khai sinh"
+    assert fold("Chứng thực bản sao từ bản chính") == "chung thuc ban sao tu ban chinh"
+    assert fold("  mã 1.001193, hồ sơ. ") == "ma 1.001193 ho so"
+
+
+def test_word_similarity_matches_pg_trgm_examples():
+    # Documented pg_trgm example: word_similarity('word', 'two words') = 0.8
+    assert word_similarity("word", "two words") == pytest.approx(0.8)
+    assert word_similarity("khai sinh", "dang ky khai sinh") == 1.0
+    assert word_similarity("", "dang ky") == 0.0
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["dang ky khai sinh", "Đăng ký khai sinh", "khai sinh", "dang ki khai sinh", "1.001193"],
+)
+def test_every_spelling_finds_birth_registration_first(civil_status, query):
+    assert codes(query)[0] == "1.001193"
+
+
+def test_accentless_query_does_not_match_unrelated_procedures(civil_status):
+    assert set(codes("khai sinh")) == {"1.001193", "1.004884"}
+
+
+def test_typo_query_ranks_the_closest_name_first(civil_status):
+    found = codes("dang ki khai tu")
+    assert found[0] == "1.000656"
+
+
+def test_empty_query_lists_everything_by_code(civil_status):
+    assert codes("") == sorted(Procedure.objects.values_list("code", flat=True))
+
+
+def test_search_by_field_name(civil_status):
+    assert codes("chung thuc") == ["2.000884"]
+
+
+def test_nonsense_finds_nothing(civil_status):
+    assert codes("xyzzy quux") == []
+
+
+SIMILARITY_CASES = [
+    ("word", "two words"),
+    ("dang ki khai sinh", "1.001193 dang ky khai sinh ho tich"),
+    ("khai sinh", "1.000656 dang ky khai tu ho tich"),
+    ("dang ki kinh doanh", "1.001612 dang ky thanh lap ho kinh doanh ho kinh doanh"),
+    ("giay phep xd", "1.013225 cap giay phep xay dung nha o rieng le xay dung"),
+    ("chung thuc ban sao", "2.000815 chung thuc ban sao tu ban chinh chung thuc"),
+]
+
+
+@pytest.mark.parametrize(("needle", "haystack"), SIMILARITY_CASES)
+def test_python_word_similarity_equals_the_database_function(db, needle, haystack):
+    """On PostgreSQL this compares with pg_trgm; on SQLite with the registered function."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT word_similarity(%s, %s)", [needle, haystack])
+        in_database = cursor.fetchone()[0]
+    assert in_database == pytest.approx(word_similarity(needle, haystack), abs=1e-6)

@@ -1,0 +1,192 @@
+"""Public catalogue pages: content, filters, 404s and query counts."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import (
+    AgencyFactory,
+    AgencyLevelFactory,
+    FeeLineFactory,
+    FieldFactory,
+    LegalBasisFactory,
+    ProcedureFactory,
+    RequiredDocumentFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalogue():
+    commune = AgencyLevelFactory(code="commune", name="Cấp xã", rank=3)
+    district = AgencyLevelFactory(code="district", name="Cấp huyện", rank=2)
+    agency = AgencyFactory(
+        name="Ủy ban nhân dân xã Tân Tiến",
+        short_name="UBND xã Tân Tiến",
+        slug="xa-tan-tien",
+        level=commune,
+    )
+    civil = FieldFactory(code="ho-tich", name="Hộ tịch")
+    cert = FieldFactory(code="chung-thuc", name="Chứng thực")
+    birth = ProcedureFactory(
+        code="1.001193",
+        name="Đăng ký khai sinh",
+        field=civil,
+        level=commune,
+        online_level="full",
+        channels=["in_person", "online"],
+    )
+    birth.agencies.add(agency)
+    RequiredDocumentFactory(procedure=birth, order=1, name="Tờ khai đăng ký khai sinh")
+    RequiredDocumentFactory(
+        procedure=birth, order=2, name="Giấy chứng sinh", originals=1, photocopies=0
+    )
+    FeeLineFactory(procedure=birth, amount=0, exemptions="Miễn lệ phí khi đăng ký đúng hạn")
+    LegalBasisFactory(procedure=birth, number="60/2014/QH13", title="Luật Hộ tịch")
+    signature = ProcedureFactory(
+        code="2.000884", name="Chứng thực chữ ký", field=cert, level=commune
+    )
+    signature.agencies.add(agency)
+    FeeLineFactory(procedure=signature, amount=10000, unit="case")
+    FeeLineFactory(
+        procedure=signature,
+        amount=5000,
+        unit="case",
+        effective_from=date(2015, 1, 1),
+        effective_to=date(2019, 12, 31),
+    )
+    permit = ProcedureFactory(
+        code="1.013225",
+        name="Cấp giấy phép xây dựng nhà ở riêng lẻ",
+        level=district,
+        field=FieldFactory(code="xay-dung", name="Xây dựng"),
+    )
+    FeeLineFactory(procedure=permit, amount=75000, online_amount=50000)
+    ProcedureFactory(code="9.999999", name="Thủ tục nháp khai sinh", field=civil, draft=True)
+    return {"birth": birth, "signature": signature, "agency": agency, "permit": permit}
+
+
+def test_home_browses_by_level_field_and_agency_with_counts(client, catalogue):
+    response = client.get(reverse("procedures:home"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Hộ tịch" in body and "Chứng thực" in body and "UBND xã Tân Tiến" in body
+    assert [(f.name, f.count) for f in response.context["fields"]] == [
+        ("Chứng thực", 1),
+        ("Hộ tịch", 1),
+        ("Xây dựng", 1),
+    ]
+    assert response.context["total"] == 3  # the draft is not counted
+
+
+def test_home_query_count_is_fixed(client, catalogue, django_assert_max_num_queries):
+    with django_assert_max_num_queries(6):
+        client.get(reverse("procedures:home"))
+
+
+def test_search_without_accents_finds_the_procedure(client, catalogue):
+    response = client.get(reverse("procedures:search"), {"q": "dang ki khai sinh"})
+    assert response.status_code == 200
+    assert [p.code for p in response.context["page"]] == ["1.001193"]
+
+
+def test_search_hides_drafts(client, catalogue):
+    response = client.get(reverse("procedures:search"), {"q": "khai sinh"})
+    assert "9.999999" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"level": "district"}, ["1.013225"]),
+        ({"field": "chung-thuc"}, ["2.000884"]),
+        ({"agency": "xa-tan-tien"}, ["1.001193", "2.000884"]),
+        ({"online": "full"}, ["1.001193"]),
+        ({"fee": "free"}, ["1.001193"]),
+        ({"fee": "paid"}, ["1.013225", "2.000884"]),
+    ],
+)
+def test_search_filters(client, catalogue, params, expected):
+    response = client.get(reverse("procedures:search"), params)
+    assert [p.code for p in response.context["page"]] == expected
+
+
+def test_search_ignores_unknown_filter_values_with_a_message(client, catalogue):
+    response = client.get(reverse("procedures:search"), {"field": "khong-co", "q": "khai sinh"})
+    assert response.status_code == 200
+    assert response.context["form"].errors
+
+
+def test_search_query_count_does_not_grow_with_results(
+    client, catalogue, django_assert_max_num_queries
+):
+    for n in range(30):
+        ProcedureFactory(code=f"3.{n:06d}", name=f"Đăng ký khai sinh mẫu {n}")
+    with django_assert_max_num_queries(5):
+        response = client.get(reverse("procedures:search"), {"q": "khai sinh"})
+    assert len(response.context["page"].object_list) == 20
+
+
+def test_search_paginates(client, catalogue):
+    for n in range(25):
+        ProcedureFactory(code=f"3.{n:06d}", name=f"Đăng ký mẫu {n}")
+    response = client.get(reverse("procedures:search"), {"q": "dang ky", "page": 2})
+    assert response.context["page"].number == 2
+    assert "q=dang+ky" in response.context["querystring"]
+
+
+def test_procedure_page_shows_documents_channels_fees_and_legal_basis(client, catalogue):
+    response = client.get(reverse("procedures:detail", args=["1.001193"]))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Tờ khai đăng ký khai sinh" in body and "Giấy chứng sinh" in body
+    assert "Miễn phí" in body
+    assert "60/2014/QH13" in body
+    assert "Trực tuyến" in body or "Online" in body
+
+
+def test_procedure_page_writes_fees_in_vietnamese_and_keeps_history(client, catalogue):
+    body = client.get(reverse("procedures:detail", args=["2.000884"])).content.decode()
+    assert "10.000 đồng" in body
+    assert "5.000 đồng" in body  # in the fee history disclosure
+    assert "01/01/2015" in body
+
+
+def test_procedure_page_shows_the_online_fee_on_the_online_channel(client, catalogue):
+    ProcedureFactory  # noqa: B018  (factory import kept for readers)
+    permit = catalogue["permit"]
+    permit.channels.create(channel="online", time_value=15, time_unit="calendar_days")
+    body = client.get(reverse("procedures:detail", args=[permit.code])).content.decode()
+    assert "75.000 đồng" in body and "50.000 đồng" in body
+
+
+def test_procedure_page_query_count(client, catalogue, django_assert_max_num_queries):
+    with django_assert_max_num_queries(8):
+        client.get(reverse("procedures:detail", args=["1.001193"]))
+
+
+def test_draft_and_unknown_procedures_answer_404_in_the_portal_style(client, catalogue):
+    assert client.get(reverse("procedures:detail", args=["9.999999"])).status_code == 404
+    response = client.get(reverse("procedures:detail", args=["0.000000"]))
+    assert response.status_code == 404
+    assert "Không tìm thấy trang" in response.content.decode()
+
+
+def test_agency_page_lists_its_procedures(client, catalogue, django_assert_max_num_queries):
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("procedures:agency", args=["xa-tan-tien"]))
+    body = response.content.decode()
+    assert "Ủy ban nhân dân xã Tân Tiến" in body
+    assert "Đăng ký khai sinh" in body and "Chứng thực chữ ký" in body
+    assert "Cấp giấy phép xây dựng" not in body
+
+
+def test_form_download_answers_404_without_a_file(client, catalogue):
+    response = client.get(reverse("procedures:form", args=["1.001193", 1]))
+    assert response.status_code == 404
+
+
+def test_search_page_rejects_post(client, catalogue):
+    assert client.post(reverse("procedures:search")).status_code in (200, 405)
