@@ -1,0 +1,84 @@
+"""Settings read from the environment refuse bad values with a clear message."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from portal.settings import database_from_url
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start(env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Import the settings in a fresh interpreter, as manage.py would at start-up."""
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    clean.pop("DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-c", "import portal.settings"],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_secret_key_is_required_when_debug_is_off():
+    result = start({"DEBUG": "0"})
+    assert result.returncode != 0
+    assert "SECRET_KEY is required when DEBUG is off" in result.stderr
+
+
+def test_production_settings_start_with_a_secret_key():
+    assert start({"DEBUG": "0", "SECRET_KEY": "x" * 50}).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DEBUG": "maybe"}, "DEBUG='maybe': expected one of"),
+        ({"DEBUG": "1", "Q_WORKERS": "two"}, "Q_WORKERS='two': expected a whole number"),
+        ({"DEBUG": "1", "Q_TIMEOUT": "400"}, "Q_TIMEOUT must be shorter than Q_RETRY"),
+        ({"DEBUG": "1", "DATABASE_URL": "mysql://x@y/z"}, "unsupported scheme 'mysql'"),
+        ({"DEBUG": "1", "DATABASE_URL": "postgres://x@y:5432/"}, "database name is missing"),
+    ],
+)
+def test_bad_values_stop_start_up_with_a_clear_message(env, message):
+    result = start(env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_database_url_selects_postgresql_with_its_parts():
+    config = database_from_url("postgres://motcua:p%40ss@db.local:6543/motcua?sslmode=require")
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["NAME"], config["USER"], config["PASSWORD"]) == ("motcua", "motcua", "p@ss")
+    assert (config["HOST"], config["PORT"]) == ("db.local", "6543")
+    assert config["OPTIONS"] == {"sslmode": "require"}
+
+
+def test_sqlite_default_is_tuned_for_a_web_server_and_a_worker():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from portal import settings as s; d = s.DATABASES['default'];"
+            "print(d['ENGINE'], d['OPTIONS']['transaction_mode'], d['OPTIONS']['init_command'])",
+        ],
+        cwd=ROOT,
+        env={**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"}, "DEBUG": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "sqlite3 IMMEDIATE" in result.stdout
+    assert "journal_mode=WAL" in result.stdout and "busy_timeout" in result.stdout
+
+
+def test_language_and_time_zone(settings):
+    assert settings.LANGUAGE_CODE == "vi"
+    assert [code for code, _ in settings.LANGUAGES] == ["vi", "en"]
+    assert settings.TIME_ZONE == "Asia/Ho_Chi_Minh"
