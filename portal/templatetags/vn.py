@@ -20,3 +20,10 @@ def vndate(value) -> str:
 @register.filter
 def vndatetime(value) -> str:
     return text.format_datetime(value)
+
+
+@register.filter
+def person_name(user) -> str:
+    """Vietnamese order: family name first (“Trần Minh Khoa”), else the username."""
+    full = f"{user.last_name} {user.first_name}".strip()
+    return full or user.get_username()
