@@ -5,6 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = _("Portal")
+    # Added to the role groups by portal.roles: editors keep the work calendar.
+    role_permissions = {
+        "catalogue_editor": [
+            ("portal", f"{action}_{model}")
+            for model in ("calendarday", "officesession")
+            for action in ("add", "change", "delete", "view")
+        ],
+    }
 
     def ready(self) -> None:
         from django.db.backends.signals import connection_created

@@ -56,3 +56,141 @@ class StaffProfile(models.Model):
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles & set(roles))
+
+
+# The work calendar: office hours, days off and extra working days. The deadline engine
+# (``portal.deadlines``) reads them through ``portal.calendar``, never directly.
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class OfficeSession(models.Model):
+    """A span of office hours on a weekday, portal-wide (no agency) or for one agency.
+
+    An agency with sessions of its own works only those; the others work the portal-wide ones
+    (Monday to Friday 07:00–11:30 and 13:30–17:00 when there are none at all).
+    """
+
+    agency = models.ForeignKey(
+        "procedures.Agency",
+        verbose_name=_("agency"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="office_sessions",
+        help_text=_("Leave empty for the office hours of the whole portal."),
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    start = models.TimeField(_("opens at"))
+    end = models.TimeField(_("closes at"))
+
+    class Meta:
+        ordering = ["agency", "weekday", "start"]
+        verbose_name = _("office session")
+        verbose_name_plural = _("office sessions")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(start__lt=models.F("end")),
+                name="portal_officesession_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weekday__in=Weekday.values),
+                name="portal_officesession_weekday_valid",
+            ),
+            # Also the index for loading one agency's week.
+            models.UniqueConstraint(
+                fields=["agency", "weekday", "start"],
+                condition=models.Q(agency__isnull=False),
+                name="portal_officesession_once_per_agency",
+            ),
+            models.UniqueConstraint(
+                fields=["weekday", "start"],
+                condition=models.Q(agency__isnull=True),
+                name="portal_officesession_once_portal_wide",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+    def overlapping(self) -> models.QuerySet[OfficeSession]:
+        """Other sessions of the same weekday and agency that overlap this one."""
+        return OfficeSession.objects.filter(
+            agency=self.agency,
+            weekday=self.weekday,
+            start__lt=self.end,
+            end__gt=self.start,
+        ).exclude(pk=self.pk)
+
+
+class DayKind(models.TextChoices):
+    DAY_OFF = "day_off", _("Day off (holiday, swapped day)")
+    EXTRA_WORKING_DAY = "extra_working_day", _("Extra working day (make-up Saturday)")
+
+
+class DaySource(models.TextChoices):
+    PACKAGE = "package", _("holidays package")
+    EDITOR = "editor", _("editor")
+
+
+class CalendarDayQuerySet(models.QuerySet):
+    def effective(self) -> list[CalendarDay]:
+        """One entry per date, in date order: an editor's entry wins over the package's."""
+        chosen: dict = {}
+        for day in self.order_by("date", "source"):
+            if day.date not in chosen or day.source == DaySource.EDITOR:
+                chosen[day.date] = day
+        return list(chosen.values())
+
+
+class CalendarDay(models.Model):
+    """A day off or an extra working day, from the ``holidays`` package or an editor.
+
+    Editors add or correct entries in the admin; where both exist for a date, the editor's
+    wins. ``decided_by`` notes the document that decided it.
+    """
+
+    date = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=20, choices=DayKind.choices)
+    name = models.CharField(_("name"), max_length=255)
+    decided_by = models.CharField(
+        _("decided by"),
+        max_length=255,
+        blank=True,
+        help_text=_("The document that decided it, e.g. a notice of the Ministry of Home Affairs."),
+    )
+    source = models.CharField(
+        _("source"), max_length=10, choices=DaySource.choices, default=DaySource.EDITOR
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = CalendarDayQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["date", "source"]
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        constraints = [
+            # Its index (date first) also serves the public calendar's query by year.
+            models.UniqueConstraint(
+                fields=["date", "source"], name="portal_calendarday_once_per_source"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=DayKind.values), name="portal_calendarday_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(source__in=DaySource.values),
+                name="portal_calendarday_source_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d/%m/%Y} — {self.name}"

@@ -5,13 +5,18 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from portal import views
+from procedures import api as procedures_api
 
 admin.site.site_header = _("One-stop portal administration")
 admin.site.site_title = _("One-stop portal")
 admin.site.index_title = _("Catalogue and settings")
 
 portal_patterns = (
-    [path("can-bo/", views.staff_home, name="staff_home")],
+    [
+        path("can-bo/", views.staff_home, name="staff_home"),
+        path("lich-lam-viec/", views.work_calendar, name="calendar"),
+        path("api/v1/due-date", procedures_api.due_date, name="due_date"),
+    ],
     "portal",
 )
 

@@ -7,6 +7,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.calendar import get_calendar
+from portal.deadlines import due_at, format_instant
 from procedures.forms import SearchForm
 from procedures.models import (
     Agency,
@@ -16,6 +18,7 @@ from procedures.models import (
     Procedure,
     ProcedureChannel,
     RequiredDocument,
+    TimeUnit,
 )
 from procedures.search import search, with_paid_flag
 
@@ -107,12 +110,22 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
         }
         for channel in procedure.channels.all()
     ]
+    # "If you file now, the result is expected at …", per channel, on the portal-wide calendar.
+    calendar, now = get_calendar(), timezone.now()
+    due_previews = []
+    for channel in procedure.channels.all():
+        duration = None if channel.time_unit == TimeUnit.SAME_DAY else channel.time_value
+        result = due_at(now, duration, channel.time_unit, calendar, cutoff=procedure.cutoff_time)
+        due_previews.append(
+            {"channel": channel, "result": result, "due_text": format_instant(result.value)}
+        )
     return render(
         request,
         "procedures/detail.html",
         {
             "procedure": procedure,
             "channel_rows": channel_rows,
+            "due_previews": due_previews,
             "fees": fees,
             "is_free": is_free,
             "fee_history": [line for line in procedure.fee_lines.all() if line not in fees],

@@ -1,0 +1,58 @@
+"""The procedure page tells a citizen when the result would be due if they filed now."""
+
+from datetime import time
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.calendar import forget_calendars, get_calendar
+from portal.deadlines import due_at
+from procedures.models import ProcedureChannel
+from tests.factories import ProcedureFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_calendars():
+    forget_calendars()
+    yield
+    forget_calendars()
+
+
+def test_the_procedure_page_previews_the_due_date_of_each_channel(client):
+    procedure = ProcedureFactory(code="1.004222", cutoff_time=time(15, 0), channels=[])
+    ProcedureChannel.objects.create(
+        procedure=procedure, channel="in_person", time_value=7, time_unit="working_days"
+    )
+    ProcedureChannel.objects.create(
+        procedure=procedure, channel="online", time_value=5, time_unit="working_days"
+    )
+    before = timezone.now()
+    response = client.get(reverse("procedures:detail", args=["1.004222"]))
+    after = timezone.now()
+    previews = response.context["due_previews"]
+    assert [preview["channel"].channel for preview in previews] == ["in_person", "online"]
+    calendar = get_calendar()
+    for preview, days in zip(previews, [7, 5], strict=True):
+        expected = {
+            due_at(moment, days, "working_days", calendar, cutoff=time(15, 0)).value
+            for moment in (before, after)
+        }
+        assert preview["result"].value in expected
+    body = response.content.decode()
+    assert all(preview["due_text"] in body for preview in previews)  # "17:00 thứ Ba 01/12/2026"
+    assert body.count('<details class="small">') == 2
+    assert "Hẹn trả kết quả:" in body
+    assert "Thời hạn: 7 ngày làm việc (56 giờ làm việc)." in body
+    assert reverse("portal:calendar") in body
+
+
+def test_a_same_day_procedure_previews_today_or_the_next_working_day(client):
+    procedure = ProcedureFactory(code="2.000815", cutoff_time=time(15, 0), channels=[])
+    ProcedureChannel.objects.create(procedure=procedure, channel="in_person", time_unit="same_day")
+    response = client.get(reverse("procedures:detail", args=["2.000815"]))
+    (preview,) = response.context["due_previews"]
+    assert preview["result"].explanation[-2] == "Thời hạn: trả trong ngày làm việc."
+    assert preview["result"].value.time() == time(17, 0)
