@@ -289,9 +289,11 @@ def _time_value(value: Any) -> int | float | None:
     return int(number) if number == int(number) else float(number)
 
 
-def _date(value: Any) -> str | None:
+def _date(value: Any, *, required: bool = False) -> str | None:
     """A date as ``YYYY-MM-DD``; accepts that, ``DD/MM/YYYY`` and spreadsheet dates."""
     if _is_blank(value):
+        if required:
+            raise _Invalid(_("A value is required here."))
         return None
     if isinstance(value, datetime):
         return value.date().isoformat()
@@ -434,7 +436,24 @@ class _Collector:
             return None
 
 
-def _items(collector: _Collector, column: str, value: Any) -> list[Mapping[str, Any]]:
+class _ItemCheck:
+    """Checks the fields of item ``n`` of a list column, each problem recorded against it."""
+
+    def __init__(self, collector: _Collector, column: str, n: int, item: Mapping[str, Any]):
+        self.collector, self.column, self.n, self.item = collector, column, n, item
+
+    def __call__(self, part: str, parse: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        value = self.item.get(part)
+        return self.collector.check(
+            self.column, parse, value, *args, item=self.n, part=part, **kwargs
+        )
+
+    def add(self, part: str, message: str) -> None:
+        self.collector.add(self.column, message, item=self.n, part=part)
+
+
+def _items(collector: _Collector, column: str, value: Any) -> list[_ItemCheck]:
+    """A checker for each item of a list column (items are numbered from 1)."""
     if _is_blank(value):
         return []
     if not isinstance(value, list | tuple):
@@ -455,74 +474,53 @@ def _items(collector: _Collector, column: str, value: Any) -> list[Mapping[str, 
                 item=number,
                 part=key,
             )
-        items.append(item)
+        items.append(_ItemCheck(collector, column, number, item))
     return items
 
 
 def _clean_channels(collector: _Collector, value: Any) -> list[dict[str, Any]]:
-    column = "channels"
     cleaned: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    items = _items(collector, column, value)
-    for n, item in enumerate(items, start=1):
-
-        def check(part: str, parse: Callable[..., Any], *args: Any, n=n, item=item, **kw: Any):
-            return collector.check(column, parse, item.get(part), *args, item=n, part=part, **kw)
-
+    items = _items(collector, "channels", value)
+    for check in items:
         channel = check("channel", _choice, Channel.values)
         time_unit = check("time_unit", _choice, TimeUnit.values)
-        time_note = check("time_note", _item_text, max_length=255)
+        raw_value = check.item.get("time_value")
         time_value = None
-        raw_value = item.get("time_value")
-        if time_unit == TimeUnit.SAME_DAY:
-            if not _is_blank(raw_value):
-                collector.add(
-                    column,
-                    _("A same-day time limit takes no value; leave it empty (found “%(value)s”).")
-                    % {"value": raw_value},
-                    item=n,
-                    part="time_value",
-                )
-        elif time_unit and _is_blank(raw_value):
-            collector.add(
-                column,
+        if time_unit == TimeUnit.SAME_DAY and not _is_blank(raw_value):
+            check.add(
+                "time_value",
+                _("A same-day time limit takes no value; leave it empty (found “%(value)s”).")
+                % {"value": raw_value},
+            )
+        elif time_unit and time_unit != TimeUnit.SAME_DAY and _is_blank(raw_value):
+            check.add(
+                "time_value",
                 _("A time limit in %(unit)s needs a value greater than zero.")
                 % {"unit": time_unit},
-                item=n,
-                part="time_value",
             )
-        else:
+        elif time_unit != TimeUnit.SAME_DAY:
             time_value = check("time_value", _time_value)
-        if channel and channel in seen:
-            collector.add(
-                column,
-                _("“%(value)s” is listed twice.") % {"value": channel},
-                item=n,
-                part="channel",
-            )
-        seen.add(channel)
+        if channel and channel in [item["channel"] for item in cleaned]:
+            check.add("channel", _("“%(value)s” is listed twice.") % {"value": channel})
         cleaned.append(
             {
                 "channel": channel,
                 "time_value": time_value,
                 "time_unit": time_unit,
-                "time_note": time_note,
+                "time_note": check("time_note", _item_text, max_length=255),
             }
         )
     if not items:
-        collector.add(column, _("At least one channel (in_person, postal, online) is required."))
+        collector.add(
+            "channels", _("At least one channel (in_person, postal, online) is required.")
+        )
     cleaned.sort(key=lambda item: _CHANNEL_ORDER.get(item["channel"], len(_CHANNEL_ORDER)))
     return cleaned
 
 
 def _clean_documents(collector: _Collector, value: Any) -> list[dict[str, Any]]:
-    column = "documents"
     cleaned = []
-    for n, item in enumerate(_items(collector, column, value), start=1):
-
-        def check(part: str, parse: Callable[..., Any], *args: Any, n=n, item=item, **kw: Any):
-            return collector.check(column, parse, item.get(part), *args, item=n, part=part, **kw)
-
+    for check in _items(collector, "documents", value):
         counts = {"maximum": _SMALL_INT_MAX, "default": 0}
         cleaned.append(
             {
@@ -540,18 +538,13 @@ def _clean_documents(collector: _Collector, value: Any) -> list[dict[str, Any]]:
 
 
 def _clean_fees(collector: _Collector, value: Any) -> list[dict[str, Any]]:
-    column = "fees"
     cleaned = []
-    for n, item in enumerate(_items(collector, column, value), start=1):
-
-        def check(part: str, parse: Callable[..., Any], *args: Any, n=n, item=item, **kw: Any):
-            return collector.check(column, parse, item.get(part), *args, item=n, part=part, **kw)
-
+    for check in _items(collector, "fees", value):
         line = {
-            "kind": check("kind", _choice, FeeKind.values, default=FeeKind.CHARGE.value),
+            "kind": check("kind", _choice, FeeKind.values, default="charge"),
             "description": check("description", _item_text, max_length=255),
             "amount": check("amount", _required_int),
-            "unit": check("unit", _choice, FeeUnit.values, default=FeeUnit.DOSSIER.value),
+            "unit": check("unit", _choice, FeeUnit.values, default="dossier"),
             "from_quantity": check(
                 "from_quantity", _int, minimum=1, maximum=_SMALL_INT_MAX, default=1
             ),
@@ -559,38 +552,25 @@ def _clean_fees(collector: _Collector, value: Any) -> list[dict[str, Any]]:
             "cap_unit": check("cap_unit", _choice, ["", *FeeUnit.values], default=""),
             "online_amount": check("online_amount", _int),
             "exemptions": check("exemptions", _item_text, max_length=500),
-            "effective_from": check("effective_from", _date),
+            "effective_from": check("effective_from", _date, required=True),
             "effective_to": check("effective_to", _date),
             "resolution": check("resolution", _item_text, max_length=255),
         }
-        if line["effective_from"] is None and _is_blank(item.get("effective_from")):
-            collector.add(column, _("A value is required here."), item=n, part="effective_from")
-        if line["cap_unit"] and line["cap"] is None and _is_blank(item.get("cap")):
-            collector.add(column, _("A cap unit needs a cap amount."), item=n, part="cap_unit")
-        if (
-            line["effective_from"]
-            and line["effective_to"]
-            and line["effective_to"] < line["effective_from"]
-        ):
-            collector.add(
-                column,
-                _("%(to)s is before the start %(from)s.")
-                % {"to": line["effective_to"], "from": line["effective_from"]},
-                item=n,
-                part="effective_to",
+        if line["cap_unit"] and _is_blank(check.item.get("cap")):
+            check.add("cap_unit", _("A cap unit needs a cap amount."))
+        start, end = line["effective_from"], line["effective_to"]
+        if start and end and end < start:
+            check.add(
+                "effective_to",
+                _("%(to)s is before the start %(from)s.") % {"to": end, "from": start},
             )
         cleaned.append(line)
     return cleaned
 
 
 def _clean_legal_bases(collector: _Collector, value: Any) -> list[dict[str, Any]]:
-    column = "legal_bases"
     cleaned = []
-    for n, item in enumerate(_items(collector, column, value), start=1):
-
-        def check(part: str, parse: Callable[..., Any], *args: Any, n=n, item=item, **kw: Any):
-            return collector.check(column, parse, item.get(part), *args, item=n, part=part, **kw)
-
+    for check in _items(collector, "legal_bases", value):
         cleaned.append(
             {
                 "number": check("number", _item_text, max_length=60, required=True),
@@ -650,70 +630,43 @@ def clean_procedure(
     c = _Collector()
     for key in sorted(set(data) - set(COLUMNS), key=str):
         c.add(str(key), _("Unknown column; the columns are listed in docs/catalogue-import.md."))
-    get = data.get
+
+    def check(column: str, parse: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return c.check(column, parse, data.get(column), *args, **kwargs)
+
     cleaned: dict[str, Any] = {
-        "code": c.check("code", _code, get("code")),
-        "name": c.check("name", _text, get("name"), max_length=500, required=True),
-        "level": c.check("level", _known, get("level"), reference.levels, "level"),
-        "field": c.check("field", _known, get("field"), reference.fields, "field"),
-        "competent_authority": c.check(
-            "competent_authority", _text, get("competent_authority"), max_length=255, required=True
+        "code": check("code", _code),
+        "name": check("name", _text, max_length=500, required=True),
+        "level": check("level", _known, reference.levels, "level"),
+        "field": check("field", _known, reference.fields, "field"),
+        "competent_authority": check("competent_authority", _text, max_length=255, required=True),
+        "agencies": _clean_agencies(c, data.get("agencies"), reference),
+        "lead_department_code": check("lead_department_code", _slug, max_length=60),
+        "steps": _clean_steps(c, data.get("steps")),
+        "applicants": check("applicants", _text),
+        "result": check("result", _text, required=True),
+        "conditions": check("conditions", _text),
+        "number_of_sets": check("number_of_sets", _int, minimum=1, maximum=99, default=1),
+        "online_level": check("online_level", _choice, OnlineLevel.values, default="none"),
+        "cutoff_time": check("cutoff_time", _time),
+        "supplement_policy": check(
+            "supplement_policy", _choice, SupplementPolicy.values, default="pause"
         ),
-        "agencies": _clean_agencies(c, get("agencies"), reference),
-        "lead_department_code": c.check(
-            "lead_department_code", _slug, get("lead_department_code"), max_length=60
-        ),
-        "steps": _clean_steps(c, get("steps")),
-        "applicants": c.check("applicants", _text, get("applicants")),
-        "result": c.check("result", _text, get("result"), required=True),
-        "conditions": c.check("conditions", _text, get("conditions")),
-        "number_of_sets": c.check(
-            "number_of_sets", _int, get("number_of_sets"), minimum=1, maximum=99, default=1
-        ),
-        "online_level": c.check(
-            "online_level",
-            _choice,
-            get("online_level"),
-            OnlineLevel.values,
-            default=OnlineLevel.NONE.value,
-        ),
-        "cutoff_time": c.check("cutoff_time", _time, get("cutoff_time")),
-        "supplement_policy": c.check(
-            "supplement_policy",
-            _choice,
-            get("supplement_policy"),
-            SupplementPolicy.values,
-            default=SupplementPolicy.PAUSE.value,
-        ),
-        "status": c.check(
-            "status",
-            _choice,
-            get("status"),
-            PublicationStatus.values,
-            default=PublicationStatus.DRAFT.value,
-        ),
-        "publishing_decision": c.check(
-            "publishing_decision", _text, get("publishing_decision"), max_length=255
-        ),
-        "valid_from": c.check("valid_from", _date, get("valid_from")),
-        "valid_to": c.check("valid_to", _date, get("valid_to")),
-        "illustrative_note": c.check(
-            "illustrative_note", _text, get("illustrative_note"), max_length=255
-        ),
-        "channels": _clean_channels(c, get("channels")),
-        "documents": _clean_documents(c, get("documents")),
-        "fees": _clean_fees(c, get("fees")),
-        "legal_bases": _clean_legal_bases(c, get("legal_bases")),
+        "status": check("status", _choice, PublicationStatus.values, default="draft"),
+        "publishing_decision": check("publishing_decision", _text, max_length=255),
+        "valid_from": check("valid_from", _date),
+        "valid_to": check("valid_to", _date),
+        "illustrative_note": check("illustrative_note", _text, max_length=255),
+        "channels": _clean_channels(c, data.get("channels")),
+        "documents": _clean_documents(c, data.get("documents")),
+        "fees": _clean_fees(c, data.get("fees")),
+        "legal_bases": _clean_legal_bases(c, data.get("legal_bases")),
     }
-    if (
-        cleaned["valid_from"]
-        and cleaned["valid_to"]
-        and cleaned["valid_to"] < cleaned["valid_from"]
-    ):
+    start, end = cleaned["valid_from"], cleaned["valid_to"]
+    if start and end and end < start:
         c.add(
             "valid_to",
-            _("valid_to %(to)s is before valid_from %(from)s.")
-            % {"to": cleaned["valid_to"], "from": cleaned["valid_from"]},
+            _("valid_to %(to)s is before valid_from %(from)s.") % {"to": end, "from": start},
         )
     return cleaned, c.problems
 
@@ -1049,28 +1002,22 @@ def read_table(path: Path | str) -> list[tuple[int, dict[str, str]]]:
 
 
 def _check_header(row: int, header: list[str]) -> None:
-    problems = []
-    missing = [column for column in COLUMNS if column not in header]
-    unknown = [column or "(trống)" for column in header if column not in COLUMNS]
-    repeated = sorted({column for column in header if column and header.count(column) > 1})
-    if missing:
-        problems.append(
-            RowProblem(
-                row, "", _("Missing columns: %(columns)s.") % {"columns": ", ".join(missing)}
-            )
-        )
-    if unknown:
-        problems.append(
-            RowProblem(
-                row, "", _("Unknown columns: %(columns)s.") % {"columns": ", ".join(unknown)}
-            )
-        )
-    if repeated:
-        problems.append(
-            RowProblem(
-                row, "", _("Repeated columns: %(columns)s.") % {"columns": ", ".join(repeated)}
-            )
-        )
+    checks = [
+        (_("Missing columns: %(columns)s."), [c for c in COLUMNS if c not in header]),
+        (
+            _("Unknown columns: %(columns)s."),
+            [c or _("(empty)") for c in header if c not in COLUMNS],
+        ),
+        (
+            _("Repeated columns: %(columns)s."),
+            sorted({c for c in header if c and header.count(c) > 1}),
+        ),
+    ]
+    problems = [
+        RowProblem(row, "", message % {"columns": ", ".join(columns)})
+        for message, columns in checks
+        if columns
+    ]
     if problems:
         problems.append(
             RowProblem(

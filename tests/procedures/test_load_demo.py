@@ -23,6 +23,7 @@ from procedures.models import (
     ProcedureChannel,
     RequiredDocument,
 )
+from tests.procedures.test_import_export import birth_registration
 
 pytestmark = pytest.mark.django_db
 
@@ -36,71 +37,15 @@ def _fast_password_hashing(settings):
 
 
 def small_catalogue() -> dict:
-    procedure = {
-        "code": "1.001193",
-        "name": "Đăng ký khai sinh",
-        "level": "commune",
-        "field": "ho-tich",
-        "competent_authority": "Chủ tịch UBND cấp xã",
-        "agencies": ["ubnd-tt-thanh-binh"],
-        "lead_department_code": "tu-phap-ho-tich",
-        "steps": ["Nộp hồ sơ", "Kiểm tra", "Trả kết quả"],
-        "applicants": "Cha, mẹ hoặc người thân thích",
-        "result": "Giấy khai sinh",
-        "conditions": "",
-        "number_of_sets": 1,
-        "online_level": "full",
-        "cutoff_time": "15:00",
-        "supplement_policy": "pause",
-        "status": "published",
-        "publishing_decision": "Quyết định 1872/QĐ-BTP",
-        "valid_from": "2022-06-01",
-        "valid_to": None,
-        "illustrative_note": "",
-        "channels": [
-            {"channel": "in_person", "time_value": None, "time_unit": "same_day", "time_note": ""}
-        ],
-        "documents": [
-            {
-                "name": "Tờ khai đăng ký khai sinh",
-                "originals": 1,
-                "certified_copies": 0,
-                "photocopies": 0,
-                "is_required": True,
-                "condition": "",
-                "form_name": "Mẫu TP/HT-2020-KS.1",
-                "notes": "",
-            }
-        ],
-        "fees": [
-            {
-                "kind": "charge",
-                "description": "",
-                "amount": 0,
-                "unit": "dossier",
-                "from_quantity": 1,
-                "cap": None,
-                "cap_unit": "",
-                "online_amount": None,
-                "exemptions": "Miễn khi đăng ký đúng hạn",
-                "effective_from": "2022-01-01",
-                "effective_to": None,
-                "resolution": "",
-            }
-        ],
-        "legal_bases": [
-            {"number": "60/2014/QH13", "issued_on": "2014-11-20", "title": "Luật Hộ tịch"}
-        ],
-    }
-    signature = {
-        **procedure,
-        "code": "2.000884",
-        "name": "Chứng thực chữ ký",
-        "field": "chung-thuc",
-        "level": "district",
-        "agencies": ["ubnd-huyen-bu-dop"],
-        "lead_department_code": "tu-phap",
-    }
+    procedure = birth_registration(agencies=["ubnd-tt-thanh-binh"])
+    signature = birth_registration(
+        code="2.000884",
+        name="Chứng thực chữ ký",
+        field="chung-thuc",
+        level="district",
+        agencies=["ubnd-huyen-bu-dop"],
+        lead_department_code="tu-phap",
+    )
     return {
         "levels": [
             {"code": "district", "name": "Cấp huyện", "rank": 2},
