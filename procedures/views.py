@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from portal.calendar import get_calendar
 from portal.deadlines import due_at, format_instant
+from portal.text import fold
 from procedures.forms import SearchForm
 from procedures.models import (
     Agency,
@@ -37,9 +38,13 @@ def home(request: HttpRequest) -> HttpResponse:
     levels = AgencyLevel.objects.annotate(
         count=Count("procedures", filter=Q(procedures__in=published))
     ).filter(count__gt=0)
-    fields = Field.objects.annotate(
-        count=Count("procedures", filter=Q(procedures__in=published))
-    ).filter(count__gt=0)
+    # Vietnamese alphabetical order whatever the database collation: sort by the folded name.
+    fields = sorted(
+        Field.objects.annotate(
+            count=Count("procedures", filter=Q(procedures__in=published))
+        ).filter(count__gt=0),
+        key=lambda field: fold(field.name),
+    )
     agencies = (
         Agency.objects.select_related("level")
         .annotate(count=Count("procedures", filter=Q(procedures__in=published)))

@@ -1,5 +1,7 @@
 import pytest
 
+from portal.calendar import forget_calendars
+
 
 @pytest.fixture(autouse=True)
 def _vietnamese_and_sync_queue(settings):
@@ -10,3 +12,11 @@ def _vietnamese_and_sync_queue(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar():
+    """The database rolls back between tests; the cached work calendar must too."""
+    forget_calendars()
+    yield
+    forget_calendars()

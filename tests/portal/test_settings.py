@@ -82,3 +82,14 @@ def test_language_and_time_zone(settings):
     assert settings.LANGUAGE_CODE == "vi"
     assert [code for code, _ in settings.LANGUAGES] == ["vi", "en"]
     assert settings.TIME_ZONE == "Asia/Ho_Chi_Minh"
+
+
+def test_dates_are_day_first_in_both_languages():
+    from django import forms
+    from django.utils import translation
+
+    for language in ("vi", "en"):
+        with translation.override(language):
+            field = forms.DateField()
+            assert field.clean("10/03/2026").isoformat() == "2026-03-10"
+            assert field.clean("2026-03-10").isoformat() == "2026-03-10"
