@@ -231,6 +231,17 @@ def test_load_demo_keeps_groups_that_are_not_roles(tmp_path):
     assert set(clerk.groups.values_list("name", flat=True)) == {"clerk", "ban-tin"}
 
 
+def test_load_demo_adopts_a_field_of_the_same_name_made_before(tmp_path):
+    Field.objects.create(code="ho-tich-cu", name="Hộ tịch")
+
+    load(*write_demo(tmp_path))
+
+    assert set(Field.objects.values_list("code", "name")) == {
+        ("ho-tich", "Hộ tịch"),
+        ("chung-thuc", "Chứng thực"),
+    }
+
+
 def test_load_demo_reports_every_bad_procedure_and_loads_nothing(tmp_path):
     catalogue = small_catalogue()
     catalogue["procedures"][0]["field"] = "dat-dai"
@@ -295,6 +306,17 @@ def test_the_real_demo_loads_twice_without_changing_anything():
 
     assert database_state() == first
     assert "(0 created, 0 updated, " in output
+
+
+@needs_demo
+def test_the_real_demo_loads_over_a_synthetic_catalogue():
+    call_command("generate_catalogue", "--procedures", "20", stdout=io.StringIO())
+
+    output = load()
+
+    demo_count = len(json.loads((DEMO / "catalogue.json").read_text())["procedures"])
+    assert f"Procedures: {demo_count} ({demo_count} created, 0 updated, 0 unchanged)." in output
+    assert Procedure.objects.filter(code__startswith="8.").count() == 20
 
 
 @needs_demo

@@ -146,7 +146,14 @@ def load_catalogue(data: dict[str, Any]) -> dict[str, int]:
             )
             departments += 1
     for item in data.get("fields", []):
-        Field.objects.update_or_create(code=item["code"], defaults={"name": item["name"]})
+        # By code, else by name (unique too): a field made earlier, e.g. by generate_catalogue.
+        field = (
+            Field.objects.filter(code=item["code"]).first()
+            or Field.objects.filter(name=item["name"]).first()
+            or Field()
+        )
+        field.code, field.name = item["code"], item["name"]
+        field.save()
 
     # Check every procedure first so that one run reports every problem.
     reference = Reference.load()

@@ -52,7 +52,7 @@ FIELDS = [
         "Sửa lỗi sai sót trong hợp đồng, giao dịch đã được chứng thực",
         "Cấp bản sao có chứng thực từ bản chính hợp đồng, giao dịch đã được chứng thực",
     ]),
-    ("cu-tru", "Cư trú", [
+    ("cu-tru", "Đăng ký, quản lý cư trú", [
         "Đăng ký thường trú", "Đăng ký tạm trú", "Gia hạn tạm trú", "Xóa đăng ký thường trú",
         "Xóa đăng ký tạm trú", "Tách hộ", "Khai báo tạm vắng", "Thông báo lưu trú",
         "Điều chỉnh thông tin về cư trú trong Cơ sở dữ liệu về cư trú",
@@ -68,7 +68,7 @@ FIELDS = [
         "Hòa giải tranh chấp đất đai", "Tách thửa hoặc hợp thửa đất",
         "Thu hồi Giấy chứng nhận đã cấp không đúng quy định",
     ]),
-    ("xay-dung", "Xây dựng", [
+    ("xay-dung", "Hoạt động xây dựng", [
         "Cấp giấy phép xây dựng nhà ở riêng lẻ", "Cấp giấy phép xây dựng có thời hạn",
         "Điều chỉnh giấy phép xây dựng", "Gia hạn giấy phép xây dựng",
         "Cấp lại giấy phép xây dựng", "Cấp giấy phép sửa chữa, cải tạo công trình",
@@ -76,7 +76,7 @@ FIELDS = [
         "Thẩm định thiết kế xây dựng triển khai sau thiết kế cơ sở",
         "Thông báo khởi công xây dựng",
     ]),
-    ("ho-kinh-doanh", "Hộ kinh doanh", [
+    ("ho-kinh-doanh", "Thành lập và hoạt động của hộ kinh doanh", [
         "Đăng ký thành lập hộ kinh doanh", "Đăng ký thay đổi nội dung đăng ký hộ kinh doanh",
         "Tạm ngừng kinh doanh hộ kinh doanh", "Tiếp tục kinh doanh trước thời hạn đã thông báo",
         "Chấm dứt hoạt động hộ kinh doanh", "Cấp lại Giấy chứng nhận đăng ký hộ kinh doanh",
@@ -91,7 +91,7 @@ FIELDS = [
         "Công nhận hộ nghèo, hộ cận nghèo phát sinh trong năm",
         "Đăng ký hoạt động cơ sở trợ giúp xã hội",
     ]),
-    ("giao-duc", "Giáo dục và Đào tạo", [
+    ("giao-duc-dao-tao", "Giáo dục và Đào tạo", [
         "Cấp bản sao văn bằng, chứng chỉ từ sổ gốc", "Chỉnh sửa nội dung văn bằng, chứng chỉ",
         "Chuyển trường đối với học sinh trung học cơ sở", "Thành lập trường mầm non",
         "Cho phép trường tiểu học hoạt động giáo dục",
@@ -106,7 +106,7 @@ FIELDS = [
         "Cấp Giấy chứng nhận đủ điều kiện kinh doanh dược",
         "Công bố cơ sở đủ điều kiện tiêm chủng", "Xác nhận nội dung quảng cáo thực phẩm",
     ]),
-    ("van-hoa", "Văn hóa, thể thao và du lịch", [
+    ("van-hoa", "Văn hóa", [
         "Đăng ký tổ chức lễ hội", "Thông báo tổ chức lễ hội", "Cấp Giấy phép kinh doanh karaoke",
         "Công nhận danh hiệu Gia đình văn hóa", "Đăng ký hoạt động thư viện tư nhân",
         "Cấp giấy phép tổ chức biểu diễn nghệ thuật", "Công nhận câu lạc bộ thể thao cơ sở",
