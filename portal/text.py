@@ -73,8 +73,8 @@ def format_money(amount: int | None) -> str:
         return ""
     if amount == 0:
         return _("Free of charge")
-    grouped = f"{amount:,}".replace(",", ".")
-    return _("%(amount)s dong") % {"amount": grouped}
+    # “đồng” is the currency's name in both languages; thousands are grouped with dots.
+    return f"{amount:,} đồng".replace(",", ".")
 
 
 def format_date(value: date | datetime | None) -> str:

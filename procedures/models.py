@@ -391,12 +391,14 @@ class FeeKind(models.TextChoices):
 
 
 class FeeUnit(models.TextChoices):
-    DOSSIER = "dossier", _("per dossier")
-    PAGE = "page", _("per page")
-    COPY = "copy", _("per copy")
-    CASE = "case", _("per case")
-    CONTRACT = "contract", _("per contract")
-    CERTIFICATE = "certificate", _("per certificate")
+    """What an amount is counted per; the label is the noun (“2.000 đồng/trang”)."""
+
+    DOSSIER = "dossier", _("dossier")
+    PAGE = "page", _("page")
+    COPY = "copy", _("copy")
+    CASE = "case", _("case")
+    CONTRACT = "contract", _("contract")
+    CERTIFICATE = "certificate", _("certificate")
 
 
 class FeeLine(models.Model):
@@ -455,29 +457,35 @@ class FeeLine(models.Model):
 
     @property
     def text(self) -> str:
-        """“2.000 đồng per page from page 3, at most 200.000 đồng per copy”."""
-        if self.amount == 0:
-            return str(_("Free of charge"))
-        parts = [f"{format_money(self.amount)} {self.get_unit_display()}"]
-        if self.from_quantity > 1:
-            parts.append(str(_("from no. %(n)s") % {"n": self.from_quantity}))
-        if self.cap is not None:
-            cap_unit = self.get_cap_unit_display() if self.cap_unit else ""
-            parts.append(
-                str(
-                    _("at most %(cap)s %(unit)s")
-                    % {"cap": format_money(self.cap), "unit": cap_unit}
-                ).strip()
-            )
-        return ", ".join(parts)
+        """“1.000 đồng/trang, từ trang thứ 3, tối đa 200.000 đồng/bản”."""
+        return self._text(self.amount)
 
     @property
     def online_text(self) -> str:
-        if self.online_amount is None:
-            return self.text
-        if self.online_amount == 0:
+        """The same line for a dossier filed online, where a lower amount may apply."""
+        return self._text(self.amount if self.online_amount is None else self.online_amount)
+
+    def _text(self, amount: int) -> str:
+        if amount == 0:
             return str(_("Free of charge"))
-        return f"{format_money(self.online_amount)} {self.get_unit_display()}"
+        parts = [
+            _("%(amount)s/%(unit)s")
+            % {"amount": format_money(amount), "unit": self.get_unit_display()}
+        ]
+        if self.from_quantity > 1:
+            parts.append(
+                _("from %(unit)s no. %(n)s")
+                % {"unit": self.get_unit_display(), "n": self.from_quantity}
+            )
+        if self.cap is not None:
+            parts.append(
+                _("at most %(cap)s/%(unit)s")
+                % {
+                    "cap": format_money(self.cap),
+                    "unit": self.get_cap_unit_display() if self.cap_unit else _("dossier"),
+                }
+            )
+        return ", ".join(str(part) for part in parts)
 
 
 class LegalBasis(models.Model):

@@ -7,6 +7,7 @@ from portal.calendar import forget_calendars
 def _vietnamese_and_sync_queue(settings):
     """Tests see the portal as a citizen does (Vietnamese) and run queued tasks inline."""
     settings.LANGUAGE_CODE = "vi"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": True}
     settings.STORAGES = {
         **settings.STORAGES,
