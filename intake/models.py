@@ -1,0 +1,446 @@
+"""Dossiers and everything recorded about them at the counter.
+
+A clerk's reception of a set of papers is a ``Reception`` whatever its outcome (accepted,
+incomplete, refused: all kept for statistics). An accepted reception becomes a ``Dossier`` with
+its code, due instant and lookup key. Every change of a dossier is one ``DossierEvent``
+(append-only). Generated legal forms are ``Slip`` rows with their stored PDF.
+State changes live in ``intake/actions.py``; nothing else writes ``Dossier.status``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from django.conf import settings
+from django.core import signing
+from django.db import connection, models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from procedures.models import Channel
+
+
+class Status(models.IntegerChoices):
+    """The national status codes used to synchronise with the national portal."""
+
+    NEW = 1, _("Newly registered")
+    ACCEPTED = 2, _("Accepted")
+    NOT_ACCEPTED = 3, _("Not accepted")
+    IN_PROGRESS = 4, _("In progress")
+    SUPPLEMENT_REQUESTED = 5, _("Supplement requested")
+    AWAITING_PAYMENT = 6, _("Awaiting fees or taxes")
+    WITHDRAWAL_REQUESTED = 7, _("Applicant asked to withdraw")
+    STOPPED = 8, _("Processing stopped")
+    RESULT_READY = 9, _("Result ready")
+    RETURNED = 10, _("Result returned")
+
+
+# What a citizen reads on the lookup page for each status.
+PUBLIC_STATUS_TEXT = {
+    Status.NEW: _("Your dossier was registered online and awaits reception."),
+    Status.ACCEPTED: _("Your dossier was accepted and is waiting to be processed."),
+    Status.NOT_ACCEPTED: _("Your dossier was not accepted."),
+    Status.IN_PROGRESS: _("Your dossier is being processed."),
+    Status.SUPPLEMENT_REQUESTED: _("Your dossier needs more documents: see below."),
+    Status.AWAITING_PAYMENT: _("Your dossier awaits payment of fees or taxes."),
+    Status.WITHDRAWAL_REQUESTED: _("You asked to withdraw your dossier."),
+    Status.STOPPED: _("Processing of your dossier has stopped."),
+    Status.RESULT_READY: _("The result is ready: you may collect it."),
+    Status.RETURNED: _("The result has been returned."),
+}
+
+
+class ApplicantKind(models.TextChoices):
+    INDIVIDUAL = "individual", _("Individual")
+    ORGANISATION = "organisation", _("Organisation")
+
+
+class ReturnMethod(models.TextChoices):
+    COUNTER = "counter", _("At the counter")
+    POST = "post", _("By post")
+
+
+class Outcome(models.TextChoices):
+    ACCEPTED = "accepted", _("Accepted")
+    INCOMPLETE = "incomplete", _("Incomplete: supplement requested")
+    REFUSED = "refused", _("Refused")
+
+
+COUNTER_CHANNELS = [Channel.IN_PERSON, Channel.POSTAL]
+
+
+class Sequence(models.Model):
+    """A named counter that only moves inside a transaction: gap-free, safe under concurrency.
+
+    ``Sequence.next("dossier:H15.50.05.13:261126")`` increments the row (creating it at 1) in one
+    ``INSERT … ON CONFLICT … DO UPDATE … RETURNING`` statement; the row stays locked until the
+    transaction ends, so a rolled-back reception gives its number back.
+    """
+
+    name = models.CharField(max_length=120, unique=True)
+    value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("sequence")
+        verbose_name_plural = _("sequences")
+
+    def __str__(self) -> str:
+        return f"{self.name} = {self.value}"
+
+    @classmethod
+    def next(cls, name: str) -> int:
+        table = connection.ops.quote_name(cls._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (name, value) VALUES (%s, 1) "  # noqa: S608
+                f"ON CONFLICT (name) DO UPDATE SET value = {table}.value + 1 RETURNING value",
+                [name],
+            )
+            return cursor.fetchone()[0]
+
+
+class Reception(models.Model):
+    """One reception at the counter: what was brought, what was checked, what came of it."""
+
+    token = models.UUIDField(
+        _("form token"),
+        unique=True,
+        help_text=_("One per counter form: a resubmitted form finds its reception again."),
+    )
+    agency = models.ForeignKey(
+        "procedures.Agency",
+        verbose_name=_("receiving unit"),
+        on_delete=models.PROTECT,
+        related_name="receptions",
+    )
+    clerk = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("clerk"),
+        on_delete=models.PROTECT,
+        related_name="receptions",
+    )
+    procedure = models.ForeignKey(
+        "procedures.Procedure",
+        verbose_name=_("procedure"),
+        on_delete=models.PROTECT,
+        related_name="receptions",
+    )
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
+    applicant_kind = models.CharField(
+        _("applicant type"), max_length=12, choices=ApplicantKind.choices
+    )
+    applicant_name = models.CharField(_("applicant"), max_length=255)
+    applicant_id_number = models.CharField(_("citizen ID or tax code"), max_length=14)
+    applicant_phone = models.CharField(_("phone"), max_length=15, blank=True)
+    applicant_email = models.EmailField(_("e-mail"), blank=True)
+    applicant_address = models.CharField(_("address"), max_length=255)
+    proxy_name = models.CharField(_("authorised person"), max_length=255, blank=True)
+    proxy_id_number = models.CharField(
+        _("authorised person's citizen ID"), max_length=12, blank=True
+    )
+    proxy_phone = models.CharField(_("authorised person's phone"), max_length=15, blank=True)
+    documents = models.JSONField(
+        _("documents"),
+        default=list,
+        help_text=_(
+            "Per document: name, required, originals, certified copies, photocopies, "
+            "pages, present."
+        ),
+    )
+    fees = models.JSONField(_("fee breakdown"), default=list)
+    fee_total = models.PositiveIntegerField(_("fees collected (đồng)"), default=0)
+    fee_exemption_reason = models.CharField(_("reason for exemption"), max_length=255, blank=True)
+    return_method = models.CharField(
+        _("result collected"), max_length=10, choices=ReturnMethod.choices
+    )
+    return_address = models.CharField(
+        _("postal address for the result"), max_length=255, blank=True
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    reasons = models.TextField(
+        _("reasons"), blank=True, help_text=_("Why the dossier is refused or incomplete.")
+    )
+    missing = models.JSONField(
+        _("what to complete"), default=list, help_text=_("Per item: what and why.")
+    )
+    contact = models.CharField(_("whom to call for help"), max_length=255, blank=True)
+    received_at = models.DateTimeField(_("received at"), db_index=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("reception")
+        verbose_name_plural = _("receptions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=Outcome.values), name="intake_reception_outcome_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="intake_reception_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(applicant_kind__in=ApplicantKind.values),
+                name="intake_reception_applicant_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(return_method__in=ReturnMethod.values),
+                name="intake_reception_return_method_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(return_method="post") | ~Q(return_address=""),
+                name="intake_reception_post_needs_address",
+            ),
+        ]
+        indexes = [
+            # Statistics and the counter's day: receptions of a unit by outcome and time.
+            models.Index(fields=["agency", "outcome", "received_at"], name="reception_unit_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.applicant_name} — {self.procedure.code} ({self.get_outcome_display()})"
+
+    @property
+    def applicant_initials(self) -> str:
+        """“Nguyễn Thị Hồng Nhung” → “N.T.H.N.”: all a public page may show of the name."""
+        return "".join(f"{word[0].upper()}." for word in self.applicant_name.split())
+
+
+class DossierQuerySet(models.QuerySet):
+    def open(self) -> DossierQuerySet:
+        return self.exclude(
+            status__in=[Status.NOT_ACCEPTED, Status.STOPPED, Status.RESULT_READY, Status.RETURNED]
+        )
+
+
+class Dossier(models.Model):
+    """An accepted dossier (hồ sơ) travelling towards its result."""
+
+    code = models.CharField(_("dossier code"), max_length=40, unique=True)
+    reception = models.OneToOneField(
+        Reception, verbose_name=_("reception"), on_delete=models.PROTECT, related_name="dossier"
+    )
+    procedure = models.ForeignKey(
+        "procedures.Procedure",
+        verbose_name=_("procedure"),
+        on_delete=models.PROTECT,
+        related_name="dossiers",
+    )
+    receiving_agency = models.ForeignKey(
+        "procedures.Agency",
+        verbose_name=_("receiving unit"),
+        on_delete=models.PROTECT,
+        related_name="received_dossiers",
+    )
+    competent_agency = models.ForeignKey(
+        "procedures.Agency",
+        verbose_name=_("competent agency"),
+        on_delete=models.PROTECT,
+        related_name="competent_dossiers",
+    )
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
+    status = models.PositiveSmallIntegerField(
+        _("status"), choices=Status.choices, default=Status.ACCEPTED
+    )
+    lookup_key = models.CharField(
+        _("lookup key"),
+        max_length=8,
+        editable=False,
+        help_text=_("Printed on the slip; with the code it opens the public lookup page."),
+    )
+    field = models.ForeignKey(
+        "procedures.Field",
+        verbose_name=_("field"),
+        on_delete=models.PROTECT,
+        related_name="dossiers",
+        help_text=_("The procedure's field when accepted: the tracking book is kept per field."),
+    )
+    # The rule the due instant was computed with (a snapshot: the catalogue may change later).
+    time_value = models.DecimalField(
+        _("time limit"), max_digits=6, decimal_places=1, null=True, blank=True
+    )
+    time_unit = models.CharField(_("time unit"), max_length=16)
+    cutoff_time = models.TimeField(_("same-day cut-off"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"))
+    accepted_at = models.DateTimeField(_("accepted at"))
+    counted_from = models.DateTimeField(_("counted from"))
+    due_at = models.DateTimeField(_("appointment"))
+    original_due_at = models.DateTimeField(_("original appointment"))
+    due_explanation = models.JSONField(_("how the appointment was computed"), default=list)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
+    book_year = models.PositiveSmallIntegerField(_("book year"))
+    book_number = models.PositiveIntegerField(_("entry number in the tracking book"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = DossierQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-accepted_at"]
+        verbose_name = _("dossier")
+        verbose_name_plural = _("dossiers")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="intake_dossier_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="intake_dossier_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(due_at__gte=models.F("counted_from")),
+                name="intake_dossier_due_after_start",
+            ),
+            models.UniqueConstraint(
+                fields=["receiving_agency", "field", "book_year", "book_number"],
+                name="intake_dossier_book_entry_unique",
+            ),
+        ]
+        indexes = [
+            # The counter's home: a unit's dossiers by status and appointment.
+            models.Index(fields=["receiving_agency", "status", "due_at"], name="dossier_unit_due"),
+            # The tracking book: a unit's dossiers of a field and year, in entry order (the
+            # unique constraint's index serves it).
+            # Statistics: by competent agency and finishing time.
+            models.Index(
+                fields=["competent_agency", "status", "finished_at"], name="dossier_agency_finished"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def get_absolute_url(self) -> str:
+        return reverse("intake:dossier", args=[self.code])
+
+    LOOKUP_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud safely
+
+    @classmethod
+    def new_lookup_key(cls) -> str:
+        return "".join(secrets.choice(cls.LOOKUP_ALPHABET) for _ in range(8))
+
+    def key_matches(self, key: str) -> bool:
+        typed = key.strip().upper().replace("-", "").replace(" ", "")
+        return hmac.compare_digest(self.lookup_key.encode(), typed.encode())
+
+    def signed_lookup_token(self) -> str:
+        """The signature the QR link carries; only this server can make one for this code."""
+        return signing.Signer(salt="intake.lookup").sign(self.code).rsplit(":", 1)[1]
+
+    def token_matches(self, token: str) -> bool:
+        try:
+            signing.Signer(salt="intake.lookup").unsign(f"{self.code}:{token}")
+        except signing.BadSignature:
+            return False
+        return True
+
+    def lookup_url(self) -> str:
+        return reverse("intake:lookup_signed", args=[self.code, self.signed_lookup_token()])
+
+
+class EventKind(models.TextChoices):
+    ACCEPTED = "accepted", _("Dossier accepted")
+    SLIP_ISSUED = "slip_issued", _("Form issued")
+
+
+class DossierEventQuerySet(models.QuerySet):
+    """History is append-only: no bulk rewriting or deleting."""
+
+    def update(self, **kwargs):
+        raise TypeError("Dossier events are append-only.")
+
+    def delete(self):
+        raise TypeError("Dossier events are append-only.")
+
+
+class DossierEvent(models.Model):
+    dossier = models.ForeignKey(
+        Dossier, verbose_name=_("dossier"), on_delete=models.PROTECT, related_name="events"
+    )
+    kind = models.CharField(_("event"), max_length=30, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dossier_events",
+    )
+    at = models.DateTimeField(_("at"), db_index=True)
+    from_status = models.PositiveSmallIntegerField(
+        _("from status"), choices=Status.choices, null=True, blank=True
+    )
+    to_status = models.PositiveSmallIntegerField(
+        _("to status"), choices=Status.choices, null=True, blank=True
+    )
+    is_public = models.BooleanField(_("shown to the applicant"), default=True)
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+
+    objects = DossierEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("dossier event")
+        verbose_name_plural = _("dossier events")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=EventKind.values), name="intake_dossierevent_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id} {self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Dossier events are append-only.")
+
+
+class SlipForm(models.TextChoices):
+    """The counter's legal forms (Circular 03/2025/TT-VPCP, Annex I), numbered in one place."""
+
+    RECEIPT = "01", _("Form 01: receipt and appointment slip")
+    SUPPLEMENT = "02", _("Form 02: request to complete the dossier")
+    REFUSAL = "03", _("Form 03: refusal to accept")
+    APOLOGY = "04", _("Form 04: apology and new return date")
+    STOP = "05", _("Form 05: notice that processing stopped")
+    CONTROL = "06", _("Form 06: processing control slip")
+    BOOK = "07", _("Form 07: dossier tracking book")
+
+
+class Slip(models.Model):
+    """A generated form with its stored PDF, printable again at any time."""
+
+    form = models.CharField(_("form"), max_length=2, choices=SlipForm.choices)
+    number = models.CharField(_("number"), max_length=40)
+    reception = models.ForeignKey(
+        Reception, verbose_name=_("reception"), on_delete=models.PROTECT, related_name="slips"
+    )
+    pdf = models.FileField(_("PDF"), upload_to="slips/%Y/%m/", blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    issued_at = models.DateTimeField(_("issued at"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("issued by"),
+        on_delete=models.PROTECT,
+        related_name="slips",
+    )
+
+    class Meta:
+        ordering = ["issued_at", "pk"]
+        verbose_name = _("slip")
+        verbose_name_plural = _("slips")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(form__in=SlipForm.values), name="intake_slip_form_valid"
+            ),
+            # One receipt, supplement request or refusal per reception (the law: ask once).
+            models.UniqueConstraint(
+                fields=["reception", "form"],
+                condition=Q(form__in=["01", "02", "03"]),
+                name="intake_slip_one_counter_form_per_reception",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_form_display()} {self.number}"

@@ -1,0 +1,248 @@
+"""Every change of a dossier's state: one function per business verb.
+
+Each verb is atomic, locks what it changes, checks that the change is allowed (raising
+``ActionRefused`` with a message for the person who tried), saves named fields and writes one
+audit record. Views, admin actions and jobs all call these; nothing else writes a status.
+PDFs are rendered after the transaction (``intake.slips.render_slip``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from intake.fees import compute_fees
+from intake.models import (
+    COUNTER_CHANNELS,
+    Dossier,
+    DossierEvent,
+    EventKind,
+    Outcome,
+    Reception,
+    ReturnMethod,
+    Sequence,
+    Slip,
+    SlipForm,
+    Status,
+)
+from portal.calendar import get_calendar
+from portal.deadlines import due_at
+from procedures.models import Agency, Procedure, TimeUnit
+
+
+class ActionRefused(Exception):
+    """A verb said no. ``field`` names the form field the message belongs beside, if any."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class ReceptionData:
+    """What the clerk entered at the counter, already parsed by the form."""
+
+    token: uuid.UUID
+    procedure: Procedure
+    channel: str
+    applicant_kind: str
+    applicant_name: str
+    applicant_id_number: str
+    applicant_address: str
+    return_method: str
+    documents: list[dict] = field(default_factory=list)
+    applicant_phone: str = ""
+    applicant_email: str = ""
+    proxy_name: str = ""
+    proxy_id_number: str = ""
+    proxy_phone: str = ""
+    quantities: dict[str, int] = field(default_factory=dict)
+    fee_exemption_reason: str = ""
+    return_address: str = ""
+    notes: str = ""
+    reasons: str = ""
+    missing: list[dict] = field(default_factory=list)
+    contact: str = ""
+
+
+SLIP_FOR_OUTCOME = {
+    Outcome.ACCEPTED: SlipForm.RECEIPT,
+    Outcome.INCOMPLETE: SlipForm.SUPPLEMENT,
+    Outcome.REFUSED: SlipForm.REFUSAL,
+}
+
+
+def competent_agency_for(procedure: Procedure, receiving: Agency) -> Agency:
+    """The agency that decides: the receiving unit itself, or its ancestor at the procedure's
+    level (a commune counter receives a district procedure → the district decides)."""
+    agency: Agency | None = receiving
+    while agency is not None:
+        if agency.level_id == procedure.level_id:
+            return agency
+        agency = agency.parent
+    return receiving
+
+
+def _check_reception(data: ReceptionData, agency: Agency, outcome: str, now: datetime) -> None:
+    procedure = data.procedure
+    if not agency.has_counter:
+        raise ActionRefused(_("This unit has no one-stop counter."))
+    if not Procedure.objects.published(timezone.localdate(now)).filter(pk=procedure.pk).exists():
+        raise ActionRefused(_("This procedure is not published."), "procedure")
+    if not procedure.agencies.filter(pk=agency.pk).exists():
+        raise ActionRefused(_("This procedure is not received at this unit."), "procedure")
+    if data.channel not in COUNTER_CHANNELS:
+        raise ActionRefused(_("The counter receives in person or by post only."), "channel")
+    if not procedure.channels.filter(channel=data.channel).exists():
+        raise ActionRefused(_("This procedure is not received through this channel."), "channel")
+    if data.return_method == ReturnMethod.POST and not data.return_address.strip():
+        raise ActionRefused(_("Give the postal address for the result."), "return_address")
+    if outcome == Outcome.ACCEPTED:
+        missing = [doc["name"] for doc in data.documents if doc["required"] and not doc["present"]]
+        if missing:
+            raise ActionRefused(
+                _(
+                    "A dossier can only be accepted with every required document: %(names)s. "
+                    "Record it as incomplete instead."
+                )
+                % {"names": "; ".join(missing)},
+                "documents",
+            )
+    elif outcome == Outcome.INCOMPLETE:
+        if not data.missing or any(not item.get("reason") for item in data.missing):
+            raise ActionRefused(
+                _("List every document to complete, each with the reason."), "missing"
+            )
+    elif outcome == Outcome.REFUSED:
+        if not data.reasons.strip():
+            raise ActionRefused(_("Give the precise reasons for the refusal."), "reasons")
+    else:
+        raise ActionRefused(_("Unknown outcome."))
+
+
+def _slip_number(form: str, agency: Agency, now: datetime) -> str:
+    year = timezone.localdate(now).year
+    number = Sequence.next(f"slip:{form}:{agency.electronic_id}:{year}")
+    return f"{number}/{year}"
+
+
+@transaction.atomic
+def receive(
+    data: ReceptionData,
+    *,
+    clerk: AbstractBaseUser,
+    agency: Agency,
+    outcome: str,
+    now: datetime | None = None,
+) -> Reception:
+    """Record a reception at the counter with its outcome; accept → a new dossier.
+
+    Idempotent on ``data.token``: a double click or a resubmitted form returns the reception
+    already recorded and creates nothing.
+    """
+    now = now or timezone.now()
+    existing = Reception.objects.filter(token=data.token).first()
+    if existing is not None:
+        if existing.agency_id != agency.pk:
+            raise ActionRefused(_("This form was already used at another unit."))
+        return existing
+    _check_reception(data, agency, outcome, now)
+    procedure = data.procedure
+    fee_lines = procedure.fees_in_force(timezone.localdate(now))
+    items, total = compute_fees(fee_lines, data.quantities)
+    if data.fee_exemption_reason.strip():
+        total = 0
+    try:
+        with transaction.atomic():
+            reception = Reception.objects.create(
+                token=data.token,
+                agency=agency,
+                clerk=clerk,
+                procedure=procedure,
+                channel=data.channel,
+                applicant_kind=data.applicant_kind,
+                applicant_name=data.applicant_name.strip(),
+                applicant_id_number=data.applicant_id_number,
+                applicant_phone=data.applicant_phone,
+                applicant_email=data.applicant_email,
+                applicant_address=data.applicant_address.strip(),
+                proxy_name=data.proxy_name.strip(),
+                proxy_id_number=data.proxy_id_number,
+                proxy_phone=data.proxy_phone,
+                documents=data.documents,
+                fees=[item.as_dict() for item in items],
+                fee_total=total,
+                fee_exemption_reason=data.fee_exemption_reason.strip(),
+                return_method=data.return_method,
+                return_address=data.return_address.strip(),
+                notes=data.notes.strip(),
+                outcome=outcome,
+                reasons=data.reasons.strip(),
+                missing=data.missing,
+                contact=data.contact.strip(),
+                received_at=now,
+            )
+    except IntegrityError:
+        # The same token committed by a concurrent request: that one wins.
+        return Reception.objects.get(token=data.token)
+    form = SLIP_FOR_OUTCOME[outcome]
+    if outcome == Outcome.ACCEPTED:
+        dossier = _open_dossier(reception, clerk, now)
+        number = dossier.code
+    else:
+        number = _slip_number(form, agency, now)
+    Slip.objects.create(
+        form=form, number=number, reception=reception, issued_at=now, issued_by=clerk
+    )
+    return reception
+
+
+def _open_dossier(reception: Reception, clerk: AbstractBaseUser, now: datetime) -> Dossier:
+    procedure = reception.procedure
+    agency = reception.agency
+    channel = procedure.channels.get(channel=reception.channel)
+    duration = None if channel.time_unit == TimeUnit.SAME_DAY else channel.time_value
+    result = due_at(now, duration, channel.time_unit, get_calendar(agency), procedure.cutoff_time)
+    day = timezone.localdate(now)
+    sequence = Sequence.next(f"dossier:{agency.electronic_id}:{day:%y%m%d}")
+    book_number = Sequence.next(f"book:{agency.electronic_id}:{procedure.field_id}:{day.year}")
+    dossier = Dossier.objects.create(
+        code=f"{agency.electronic_id}-{day:%y%m%d}-{sequence:04d}",
+        reception=reception,
+        procedure=procedure,
+        field_id=procedure.field_id,
+        receiving_agency=agency,
+        competent_agency=competent_agency_for(procedure, agency),
+        channel=reception.channel,
+        status=Status.ACCEPTED,
+        lookup_key=Dossier.new_lookup_key(),
+        time_value=channel.time_value,
+        time_unit=channel.time_unit,
+        cutoff_time=procedure.cutoff_time,
+        received_at=now,
+        accepted_at=now,
+        counted_from=result.counted_from,
+        due_at=result.value,
+        original_due_at=result.value,
+        due_explanation=result.explanation,
+        book_year=day.year,
+        book_number=book_number,
+    )
+    DossierEvent.objects.create(
+        dossier=dossier,
+        kind=EventKind.ACCEPTED,
+        actor=clerk,
+        at=now,
+        from_status=None,
+        to_status=Status.ACCEPTED,
+        note=_("Accepted at %(unit)s.") % {"unit": agency},
+        data={"due_at": result.value.isoformat(), "explanation": result.explanation},
+    )
+    return dossier
