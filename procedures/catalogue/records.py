@@ -1,0 +1,211 @@
+"""A procedure dict to and from the database: read one back, write one (create or update)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, time
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from procedures.catalogue.checks import CatalogueError, Reference, _channel_rank, clean_procedure
+from procedures.catalogue.values import _plain_number
+from procedures.models import (
+    FeeLine,
+    LegalBasis,
+    Procedure,
+    ProcedureChannel,
+    RequiredDocument,
+)
+
+
+def procedures_with_children():
+    """Procedures with everything ``procedure_to_dict`` reads, in a fixed number of queries."""
+    return Procedure.objects.select_related("level", "field").prefetch_related(
+        "agencies", "channels", "documents", "fee_lines", "legal_bases"
+    )
+
+
+def procedure_to_dict(procedure: Procedure) -> dict[str, Any]:
+    """The procedure in the catalogue.json schema, canonical as ``clean_procedure`` makes it."""
+    return {
+        "code": procedure.code,
+        "name": procedure.name,
+        "level": procedure.level.code,
+        "field": procedure.field.code,
+        "competent_authority": procedure.competent_authority,
+        "agencies": sorted(agency.slug for agency in procedure.agencies.all()),
+        "lead_department_code": procedure.lead_department_code,
+        "steps": procedure.step_lines,
+        "applicants": procedure.applicants,
+        "result": procedure.result,
+        "conditions": procedure.conditions,
+        "number_of_sets": procedure.number_of_sets,
+        "online_level": procedure.online_level,
+        "cutoff_time": procedure.cutoff_time.strftime("%H:%M") if procedure.cutoff_time else None,
+        "supplement_policy": procedure.supplement_policy,
+        "status": procedure.status,
+        "publishing_decision": procedure.publishing_decision,
+        "valid_from": _iso(procedure.valid_from),
+        "valid_to": _iso(procedure.valid_to),
+        "illustrative_note": procedure.illustrative_note,
+        "channels": [
+            {
+                "channel": channel.channel,
+                "time_value": _plain_number(channel.time_value),
+                "time_unit": channel.time_unit,
+                "time_note": channel.time_note,
+            }
+            for channel in sorted(
+                procedure.channels.all(), key=lambda item: _channel_rank(item.channel)
+            )
+        ],
+        "documents": [
+            {
+                "name": document.name,
+                "originals": document.originals,
+                "certified_copies": document.certified_copies,
+                "photocopies": document.photocopies,
+                "is_required": document.is_required,
+                "condition": document.condition,
+                "form_name": document.form_name,
+                "notes": document.notes,
+            }
+            for document in sorted(procedure.documents.all(), key=lambda d: (d.order, d.pk))
+        ],
+        "fees": [
+            {
+                "kind": line.kind,
+                "description": line.description,
+                "amount": line.amount,
+                "unit": line.unit,
+                "from_quantity": line.from_quantity,
+                "cap": line.cap,
+                "cap_unit": line.cap_unit,
+                "online_amount": line.online_amount,
+                "exemptions": line.exemptions,
+                "effective_from": _iso(line.effective_from),
+                "effective_to": _iso(line.effective_to),
+                "resolution": line.resolution,
+            }
+            # Written in the order given, so the primary key keeps that order.
+            for line in sorted(procedure.fee_lines.all(), key=lambda line: line.pk)
+        ],
+        "legal_bases": [
+            {"number": basis.number, "issued_on": _iso(basis.issued_on), "title": basis.title}
+            for basis in sorted(procedure.legal_bases.all(), key=lambda b: (b.order, b.pk))
+        ],
+    }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+UPSERT_CREATED, UPSERT_UPDATED, UPSERT_UNCHANGED = "created", "updated", "unchanged"
+
+
+@transaction.atomic
+def upsert_procedure(
+    data: Mapping[str, Any], reference: Reference | None = None
+) -> tuple[Procedure, str]:
+    """Create or update the procedure with ``data["code"]``; raise ``CatalogueError`` if bad.
+
+    Channels, documents (numbered 1..n), fee lines, legal bases and agencies are replaced by
+    those in ``data``. A procedure already equal to ``data`` is left untouched. Returns the
+    procedure and what happened: ``"created"``, ``"updated"`` or ``"unchanged"``.
+    """
+    reference = reference or Reference.load()
+    cleaned, problems = clean_procedure(data, reference)
+    if problems:
+        raise CatalogueError(problems)
+    return _write(cleaned, reference)
+
+
+def _write(cleaned: dict[str, Any], reference: Reference) -> tuple[Procedure, str]:
+    procedure = Procedure.objects.select_for_update().filter(code=cleaned["code"]).first()
+    if procedure is not None:
+        current = procedures_with_children().get(pk=procedure.pk)
+        if procedure_to_dict(current) == cleaned:
+            return current, UPSERT_UNCHANGED
+    outcome = UPSERT_CREATED if procedure is None else UPSERT_UPDATED
+    procedure = procedure or Procedure(code=cleaned["code"])
+    procedure.level = reference.levels[cleaned["level"]]
+    procedure.field = reference.fields[cleaned["field"]]
+    for name in (
+        "name",
+        "competent_authority",
+        "lead_department_code",
+        "applicants",
+        "result",
+        "conditions",
+        "number_of_sets",
+        "online_level",
+        "supplement_policy",
+        "status",
+        "publishing_decision",
+        "illustrative_note",
+    ):
+        setattr(procedure, name, cleaned[name])
+    procedure.steps = "\n".join(cleaned["steps"])
+    procedure.cutoff_time = (
+        time.fromisoformat(cleaned["cutoff_time"]) if cleaned["cutoff_time"] else None
+    )
+    procedure.valid_from = _from_iso(cleaned["valid_from"])
+    procedure.valid_to = _from_iso(cleaned["valid_to"])
+    procedure.save()
+
+    # Uploaded form files are not part of the dict: keep them with the document of that name.
+    form_files = {}
+    if outcome == UPSERT_UPDATED:
+        form_files = dict(
+            RequiredDocument.objects.filter(procedure=procedure)
+            .exclude(form_file="")
+            .values_list("name", "form_file")
+        )
+        for model in (ProcedureChannel, RequiredDocument, FeeLine, LegalBasis):
+            model.objects.filter(procedure=procedure).delete()
+    ProcedureChannel.objects.bulk_create(
+        ProcedureChannel(
+            procedure=procedure,
+            channel=item["channel"],
+            time_value=None if item["time_value"] is None else Decimal(str(item["time_value"])),
+            time_unit=item["time_unit"],
+            time_note=item["time_note"],
+        )
+        for item in cleaned["channels"]
+    )
+    RequiredDocument.objects.bulk_create(
+        RequiredDocument(
+            procedure=procedure, order=order, form_file=form_files.get(item["name"], ""), **item
+        )
+        for order, item in enumerate(cleaned["documents"], start=1)
+    )
+    FeeLine.objects.bulk_create(
+        FeeLine(
+            procedure=procedure,
+            **{
+                **item,
+                "effective_from": _from_iso(item["effective_from"]),
+                "effective_to": _from_iso(item["effective_to"]),
+            },
+        )
+        for item in cleaned["fees"]
+    )
+    LegalBasis.objects.bulk_create(
+        LegalBasis(
+            procedure=procedure,
+            order=order,
+            number=item["number"],
+            issued_on=_from_iso(item["issued_on"]),
+            title=item["title"],
+        )
+        for order, item in enumerate(cleaned["legal_bases"], start=1)
+    )
+    procedure.agencies.set([reference.agencies[slug] for slug in cleaned["agencies"]])
+    return procedure, outcome
+
+
+def _from_iso(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
