@@ -110,7 +110,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "portal.middleware.PortalLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -206,12 +206,28 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "motcua@localhost")
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "motcua",
+# One process (development): memory. Several processes (gunicorn workers, several hosts) must
+# share the cache, or each counts lookup failures on its own: CACHE_BACKEND=database keeps it
+# in the database (run `manage.py createcachetable` once after `migrate`).
+CACHE_BACKEND = os.environ.get("CACHE_BACKEND", "").strip().lower() or "locmem"
+if CACHE_BACKEND == "locmem":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "motcua",
+        }
     }
-}
+elif CACHE_BACKEND == "database":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "motcua_cache",
+        }
+    }
+else:
+    raise ImproperlyConfigured(
+        f"CACHE_BACKEND={CACHE_BACKEND!r}: expected locmem (the default) or database."
+    )
 
 # django-q2 on the ORM broker: the database is the only infrastructure. A task that runs longer
 # than `timeout` is killed; one not acknowledged after `retry` seconds is handed out again, so
@@ -234,6 +250,17 @@ if Q_CLUSTER["timeout"] >= Q_CLUSTER["retry"]:
 SEARCH_SIMILARITY = float(os.environ.get("SEARCH_SIMILARITY", "0.6") or 0.6)
 if not 0 < SEARCH_SIMILARITY <= 1:
     raise ImproperlyConfigured("SEARCH_SIMILARITY must be a number in (0, 1].")
+
+# Public dossier lookup (docs/lookup.md): failed code/key attempts per client address. After
+# LOOKUP_MAX_FAILURES within LOOKUP_FAILURE_WINDOW seconds the address is refused until the
+# window ends; before that each failure answers LOOKUP_FAILURE_DELAY milliseconds × failures
+# later (at most 2 s).
+LOOKUP_MAX_FAILURES = env_int("LOOKUP_MAX_FAILURES", 10, minimum=1)
+LOOKUP_FAILURE_WINDOW = env_int("LOOKUP_FAILURE_WINDOW", 900, minimum=1)
+LOOKUP_FAILURE_DELAY = env_int("LOOKUP_FAILURE_DELAY", 200)
+# The header a trusted reverse proxy overwrites with the client's address (e.g. X-Real-IP);
+# empty: REMOTE_ADDR. Never set it to a header that reaches the portal from clients unchecked.
+LOOKUP_CLIENT_IP_HEADER = os.environ.get("LOOKUP_CLIENT_IP_HEADER", "").strip()
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

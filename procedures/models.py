@@ -348,7 +348,7 @@ class ProcedureChannel(models.Model):
     def time_limit_text(self) -> str:
         if self.time_unit == TimeUnit.SAME_DAY:
             return str(_("Same day"))
-        value = f"{self.time_value:g}".replace(".", ",")
+        value = f"{self.time_value.normalize():f}".replace(".", ",")  # 2.0 → “2”, 0.5 → “0,5”
         return f"{value} {self.get_time_unit_display()}"
 
 

@@ -66,23 +66,23 @@ def home(request: HttpRequest) -> HttpResponse:
 def search_view(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
     procedures = Procedure.objects.published()
-    query = ""
     procedures = with_paid_flag(procedures)
-    if form.is_valid():
-        data = form.cleaned_data
-        query = data["q"]
-        if data["level"]:
-            procedures = procedures.filter(level=data["level"])
-        if data["field"]:
-            procedures = procedures.filter(field=data["field"])
-        if data["agency"]:
-            procedures = procedures.filter(agencies=data["agency"])
-        if data["online"]:
-            procedures = procedures.filter(online_level=data["online"])
-        if data["fee"] == "free":
-            procedures = procedures.filter(is_paid=False)
-        elif data["fee"] == "paid":
-            procedures = procedures.filter(is_paid=True)
+    # An unknown filter value is dropped with a notice; the other filters and the words still apply.
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
+    query = data.get("q") or ""
+    if data.get("level"):
+        procedures = procedures.filter(level=data["level"])
+    if data.get("field"):
+        procedures = procedures.filter(field=data["field"])
+    if data.get("agency"):
+        procedures = procedures.filter(agencies=data["agency"])
+    if data.get("online"):
+        procedures = procedures.filter(online_level=data["online"])
+    if data.get("fee") == "free":
+        procedures = procedures.filter(is_paid=False)
+    elif data.get("fee") == "paid":
+        procedures = procedures.filter(is_paid=True)
     procedures = search(_listing(procedures), query)
     page = Paginator(procedures, PAGE_SIZE).get_page(request.GET.get("page"))
     querystring = request.GET.copy()
@@ -134,6 +134,8 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
             "fees": fees,
             "is_free": is_free,
             "fee_history": [line for line in procedure.fee_lines.all() if line not in fees],
+            "fee_bases": sorted({line.resolution for line in fees if line.resolution}),
+            "fee_exemptions": sorted({line.exemptions for line in fees if line.exemptions}),
             "today": today,
         },
     )

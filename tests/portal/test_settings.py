@@ -93,3 +93,16 @@ def test_dates_are_day_first_in_both_languages():
             field = forms.DateField()
             assert field.clean("10/03/2026").isoformat() == "2026-03-10"
             assert field.clean("2026-03-10").isoformat() == "2026-03-10"
+
+
+def test_pages_are_vietnamese_even_for_an_english_browser(client, db):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response["Content-Language"] == "vi"
+    assert "Thủ tục hành chính" in response.content.decode()
+
+
+def test_the_language_buttons_switch_to_english_and_back(client, db):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert "Administrative procedures" in client.get("/").content.decode()
+    client.post("/i18n/setlang/", {"language": "vi", "next": "/"})
+    assert "Thủ tục hành chính" in client.get("/").content.decode()

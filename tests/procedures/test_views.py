@@ -191,3 +191,13 @@ def test_form_download_answers_404_without_a_file(client, catalogue):
 
 def test_search_page_rejects_post(client, catalogue):
     assert client.post(reverse("procedures:search")).status_code in (200, 405)
+
+
+def test_an_unknown_filter_keeps_the_search_words(client, catalogue):
+    response = client.get(reverse("procedures:search"), {"level": "bogus", "q": "chu ky"})
+    assert [p.code for p in response.context["page"]] == ["2.000884"]
+
+
+def test_time_limits_read_without_a_trailing_zero(client, catalogue):
+    body = client.get(reverse("procedures:detail", args=["1.001193"])).content.decode()
+    assert "3 ngày làm việc" in body and "3,0" not in body
