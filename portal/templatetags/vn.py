@@ -1,6 +1,9 @@
 """Formatting for Vietnamese readers: ``{{ amount|money }}``, ``{{ day|vndate }}``."""
 
+from datetime import date, datetime
+
 from django import template
+from django.utils import timezone
 
 from portal import text
 
@@ -20,6 +23,32 @@ def vndate(value) -> str:
 @register.filter
 def vndatetime(value) -> str:
     return text.format_datetime(value)
+
+
+def _day_month_year(value: date) -> str:
+    # Decree 30/2020: a leading zero on days below 10 and on months 1 and 2.
+    month = f"{value.month:02d}" if value.month <= 2 else str(value.month)
+    return f"ngày {value.day:02d} tháng {month} năm {value.year}"
+
+
+@register.filter
+def vnlongdate(value: date | datetime | None) -> str:
+    """The forms' date: ``date(2026, 2, 5)`` → ``"ngày 05 tháng 02 năm 2026"``."""
+    if not value:
+        return ""
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return _day_month_year(value)
+
+
+@register.filter
+def vnlongdatetime(value: datetime | None) -> str:
+    """``"08 giờ 05 phút, ngày 26 tháng 11 năm 2026"``, in Vietnam's time."""
+    if not value:
+        return ""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return f"{value:%H} giờ {value:%M} phút, {_day_month_year(value)}"
 
 
 @register.filter

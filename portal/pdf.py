@@ -1,0 +1,88 @@
+"""PDF slips and QR codes: ``render_pdf("slips/receipt.html", context)`` → the PDF's bytes.
+
+The counter's forms are Django templates under ``templates/slips/`` extending ``_base.html``,
+printed by WeasyPrint with the fonts in ``static/fonts/`` (``static/css/slips.css``). Nothing is
+fetched over the network: relative URLs resolve against ``static/`` on disk and anything outside
+it is refused. The same template and context give byte-identical PDFs in every run and process
+and on every machine with the same WeasyPrint, Pango and HarfBuzz (see ``docs/slips.md``).
+
+Render outside database transactions: a page takes a tenth of a second or more.
+"""
+
+import hashlib
+from datetime import date, datetime
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import segno
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
+from weasyprint import HTML, default_url_fetcher
+
+PDF_VERSION = "1.7"
+
+
+def _static_dir() -> Path:
+    return Path(settings.BASE_DIR).resolve() / "static"
+
+
+def _fetch_static(url: str, *args, **kwargs) -> dict:
+    """WeasyPrint's fetcher, limited to ``data:`` URIs and files under ``static/``."""
+    if url.startswith("data:"):
+        return default_url_fetcher(url, *args, **kwargs)
+    parsed = urlparse(url)
+    if parsed.scheme == "file":
+        path = Path(unquote(parsed.path)).resolve()
+        if path.is_relative_to(_static_dir()):
+            return default_url_fetcher(url, *args, **kwargs)
+    raise ValueError(f"Slips load files from static/ only, not {url!r}.")
+
+
+def _w3c_date(value: date | datetime | None) -> str | None:
+    """The slip's issue date as PDF metadata wants it: ``2026-11-26`` or ``…T14:05:00+07:00``."""
+    if isinstance(value, datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return value.replace(microsecond=0).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return None
+
+
+def render_pdf(template_name: str, context: dict) -> bytes:
+    """Render a slip template to PDF, always in Vietnamese (the forms are legal text).
+
+    The PDF's creation and modification dates are the context's ``issued_on`` (none without
+    it), and its identifier is derived from the rendered HTML, so nothing in the file depends
+    on the clock or on chance.
+    """
+    if not template_name.startswith("slips/"):
+        raise ValueError(f"Slips live in templates/slips/, not {template_name!r}.")
+    with translation.override("vi"):
+        html = render_to_string(template_name, context)
+    document = HTML(
+        string=html,
+        base_url=_static_dir().as_uri() + "/",
+        url_fetcher=_fetch_static,
+        media_type="print",
+    ).render()
+    issued = _w3c_date(context.get("issued_on"))
+    document.metadata.created = issued
+    document.metadata.modified = issued
+    return document.write_pdf(
+        pdf_identifier=hashlib.sha256(html.encode()).hexdigest()[:32].encode(),
+        pdf_version=PDF_VERSION,
+        pdf_variant=None,
+        uncompressed_pdf=False,
+    )
+
+
+def qr_svg(url: str) -> SafeString:
+    """``url`` as an inline ``<svg class="qr">`` QR code (error correction M, 4-module margin).
+
+    Size it with CSS (``slips.css`` prints ``.qr`` 25 mm wide); it loads nothing.
+    """
+    code = segno.make(url, error="m", micro=False, boost_error=False)
+    return mark_safe(code.svg_inline(omitsize=True, svgclass="qr", lineclass=None))
