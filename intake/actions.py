@@ -133,6 +133,14 @@ def _slip_number(form: str, agency: Agency, now: datetime) -> str:
     return f"{number}/{year}"
 
 
+def _recorded(token: uuid.UUID, agency: Agency) -> Reception | None:
+    """The reception a form token already made, if any (a double click, a resubmitted form)."""
+    existing = Reception.objects.filter(token=token).first()
+    if existing is not None and existing.agency_id != agency.pk:
+        raise ActionRefused(_("This form was already used at another unit."))
+    return existing
+
+
 @transaction.atomic
 def receive(
     data: ReceptionData,
@@ -148,15 +156,16 @@ def receive(
     already recorded and creates nothing.
     """
     now = now or timezone.now()
-    existing = Reception.objects.filter(token=data.token).first()
+    existing = _recorded(data.token, agency)
     if existing is not None:
-        if existing.agency_id != agency.pk:
-            raise ActionRefused(_("This form was already used at another unit."))
         return existing
     _check_reception(data, agency, outcome, now)
     procedure = data.procedure
-    fee_lines = procedure.fees_in_force(timezone.localdate(now))
-    items, total = compute_fees(fee_lines, data.quantities)
+    # Fees are collected only with an accepted dossier.
+    items, total = [], 0
+    if outcome == Outcome.ACCEPTED:
+        fee_lines = procedure.fees_in_force(timezone.localdate(now))
+        items, total = compute_fees(fee_lines, data.quantities)
     if data.fee_exemption_reason.strip():
         total = 0
     try:
@@ -190,8 +199,12 @@ def receive(
                 received_at=now,
             )
     except IntegrityError:
-        # The same token committed by a concurrent request: that one wins.
-        return Reception.objects.get(token=data.token)
+        # The same token committed by a concurrent request: that one wins. Any other broken
+        # constraint is a bug and propagates.
+        existing = _recorded(data.token, agency)
+        if existing is None:
+            raise
+        return existing
     form = SLIP_FOR_OUTCOME[outcome]
     if outcome == Outcome.ACCEPTED:
         dossier = _open_dossier(reception, clerk, now)
@@ -246,3 +259,45 @@ def _open_dossier(reception: Reception, clerk: AbstractBaseUser, now: datetime) 
         data={"due_at": result.value.isoformat(), "explanation": result.explanation},
     )
     return dossier
+
+
+@transaction.atomic
+def recompute_due(dossier_id: int) -> DossierEvent | None:
+    """Recompute a dossier's appointment on the current work calendar (after an editor changed
+    it). Nothing happens when the date does not move, when the dossier no longer counts time,
+    or when an apology already gave a new date (that date was promised to the applicant)."""
+    dossier = Dossier.objects.select_for_update().get(pk=dossier_id)
+    if dossier.status not in (Status.ACCEPTED, Status.IN_PROGRESS):
+        return None
+    if dossier.due_at != dossier.original_due_at:
+        return None
+    duration = None if dossier.time_unit == TimeUnit.SAME_DAY else dossier.time_value
+    result = due_at(
+        dossier.accepted_at,
+        duration,
+        dossier.time_unit,
+        get_calendar(dossier.receiving_agency_id),
+        dossier.cutoff_time,
+    )
+    if result.value == dossier.due_at:
+        return None
+    previous = dossier.due_at
+    dossier.due_at = dossier.original_due_at = result.value
+    dossier.counted_from = result.counted_from
+    dossier.due_explanation = result.explanation
+    dossier.save(
+        update_fields=["due_at", "original_due_at", "counted_from", "due_explanation", "updated_at"]
+    )
+    return DossierEvent.objects.create(
+        dossier=dossier,
+        kind=EventKind.DUE_RECOMPUTED,
+        at=timezone.now(),
+        from_status=dossier.status,
+        to_status=dossier.status,
+        note=_("The work calendar changed: the appointment moved."),
+        data={
+            "previous_due_at": previous.isoformat(),
+            "due_at": result.value.isoformat(),
+            "explanation": result.explanation,
+        },
+    )

@@ -341,6 +341,7 @@ class Dossier(models.Model):
 class EventKind(models.TextChoices):
     ACCEPTED = "accepted", _("Dossier accepted")
     SLIP_ISSUED = "slip_issued", _("Form issued")
+    DUE_RECOMPUTED = "due_recomputed", _("Appointment recomputed on the new work calendar")
 
 
 class DossierEventQuerySet(models.QuerySet):

@@ -1,14 +1,16 @@
 import pytest
+from django_q import conf as django_q_conf
 
 from portal.calendar import forget_calendars
 
 
 @pytest.fixture(autouse=True)
-def _vietnamese_and_sync_queue(settings):
+def _vietnamese_and_sync_queue(settings, monkeypatch):
     """Tests see the portal as a citizen does (Vietnamese) and run queued tasks inline."""
     settings.LANGUAGE_CODE = "vi"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": True}
+    # django-q2 reads its configuration once at import: switch the loaded copy to inline runs.
+    monkeypatch.setattr(django_q_conf.Conf, "SYNC", True)
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
