@@ -145,3 +145,37 @@ class StaffProfileFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     agency = factory.SubFactory(AgencyFactory)
+
+
+def received_dossier(*, agency=None, procedure=None, clerk=None, now=None, **entered):
+    """An accepted dossier, made as the counter makes it: through ``intake.actions.receive``.
+
+    ``agency`` (a unit with a counter) receives ``procedure`` (published, in person) from an
+    individual; ``clerk`` defaults to a new clerk of that unit; ``entered`` overrides what the
+    clerk typed (any ``ReceptionData`` field).
+    """
+    import uuid
+
+    from intake.actions import ReceptionData, receive
+    from intake.models import Outcome
+
+    agency = agency or AgencyFactory()
+    procedure = procedure or ProcedureFactory()
+    procedure.agencies.add(agency)
+    if clerk is None:
+        clerk = StaffProfileFactory(agency=agency, user__roles=["clerk"]).user
+    fields = {
+        "token": uuid.uuid4(),
+        "procedure": procedure,
+        "channel": "in_person",
+        "applicant_kind": "individual",
+        "applicant_name": "Nguyễn Thị Hồng Nhung",
+        "applicant_id_number": "079190001234",
+        "applicant_address": "Tổ 3, ấp Tân Lập",
+        "return_method": "counter",
+        **entered,
+    }
+    reception = receive(
+        ReceptionData(**fields), clerk=clerk, agency=agency, outcome=Outcome.ACCEPTED, now=now
+    )
+    return reception.dossier

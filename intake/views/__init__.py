@@ -1,0 +1,2 @@
+"""Intake pages, one module per screen family (``counter``, ``lookup`` …); the routes are in
+``intake/urls.py``."""

@@ -1,0 +1,311 @@
+"""The public lookup (tra cứu hồ sơ): a citizen finds their dossier without signing in.
+
+Two ways in: the form (dossier code + lookup key, POSTed so the key never sits in a URL) and
+the QR link printed on the receipt slip (code + a signature only this server can make). Both
+answer the same public page, built from a ``PublicDossier``: the status in plain words, the
+procedure, the dates, the public events, what to bring, where to collect the result, and of the
+applicant only their initials. No staff names, no personal data.
+
+A wrong code, a wrong key and a forged QR token get one and the same answer. Failed attempts
+are counted per client address in Django's cache: each failure answers a little slower, and
+after ``LOOKUP_MAX_FAILURES`` within ``LOOKUP_FAILURE_WINDOW`` seconds the address is refused
+(429) until the window ends. See ``docs/lookup.md``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from django import forms
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from intake.models import PUBLIC_STATUS_TEXT, Dossier, ReturnMethod, Status
+from procedures.models import Agency, Procedure
+
+# The longest a failed attempt is made to wait, whatever the number of failures.
+MAX_FAILURE_DELAY = 2.0
+
+NOT_FOUND_MESSAGE = _(
+    "No dossier matches this code and lookup key. Check both on your receipt and "
+    "appointment slip and try again."
+)
+
+
+# Codes and keys are typed as printed: no autocorrect, capitals on phone keyboards.
+_AS_PRINTED = {
+    "class": "form-control form-control-lg procedure-code",
+    "autocomplete": "off",
+    "autocapitalize": "characters",
+    "spellcheck": "false",
+}
+
+
+class LookupForm(forms.Form):
+    """The two things printed on the receipt slip. Parsing only; the key is checked later."""
+
+    code = forms.CharField(
+        label=_("Dossier code"),
+        max_length=40,
+        widget=forms.TextInput(attrs={**_AS_PRINTED, "placeholder": "H15.50.05.13-261126-0001"}),
+    )
+    key = forms.CharField(
+        label=_("Lookup key"),
+        max_length=20,
+        help_text=_("8 letters and digits, printed next to the QR code on your slip."),
+        widget=forms.TextInput(attrs=_AS_PRINTED),
+    )
+
+
+# Failed attempts, counted per client address.
+
+
+def client_address(request: HttpRequest) -> str:
+    """The address failures are counted against.
+
+    ``REMOTE_ADDR`` unless ``LOOKUP_CLIENT_IP_HEADER`` names a header that a trusted reverse
+    proxy overwrites on every request (its last entry is the one the proxy wrote). An IPv6
+    client counts by its /64 network, which one subscriber usually holds whole.
+    """
+    raw = ""
+    header = settings.LOOKUP_CLIENT_IP_HEADER
+    if header:
+        meta_key = "HTTP_" + header.upper().replace("-", "_")
+        raw = request.META.get(meta_key, "").split(",")[-1].strip()
+    raw = raw or request.META.get("REMOTE_ADDR", "")
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw[:64] or "unknown"
+    if address.version == 6:
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def _window_key(address: str) -> str:
+    return f"intake:lookup:{address}:since"
+
+
+def _count_key(address: str, since: float) -> str:
+    return f"intake:lookup:{address}:{since!r}"
+
+
+def refused_for(address: str) -> int:
+    """Seconds ``address`` must still wait before trying again; 0 when it may try now."""
+    since = cache.get(_window_key(address))
+    if since is None:
+        return 0
+    failures = cache.get(_count_key(address, since), 0)
+    if failures < settings.LOOKUP_MAX_FAILURES:
+        return 0
+    return max(1, math.ceil(since + settings.LOOKUP_FAILURE_WINDOW - time.time()))
+
+
+def record_failure(address: str) -> int:
+    """Count one failed attempt from ``address``; the number of failures in its window.
+
+    The window opens at the first failure (``…:since`` holds that instant and expires with
+    the window); the count lives under a key named after that instant, so a new window starts
+    from zero. ``add`` and ``incr`` are atomic on LocMem, Redis and Memcached.
+    """
+    window = settings.LOOKUP_FAILURE_WINDOW
+    now = time.time()
+    cache.add(_window_key(address), now, timeout=window)
+    since = cache.get(_window_key(address), now)
+    key = _count_key(address, since)
+    cache.add(key, 0, timeout=window)
+    try:
+        failures = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        failures = 1
+    # Some backends (the database cache) reset the expiry on incr: end it with the window.
+    cache.touch(key, timeout=max(1, math.ceil(since + window - now)))
+    return failures
+
+
+def count_failure(address: str) -> None:
+    """Record a failed attempt and hold the answer a little longer for each one."""
+    failures = record_failure(address)
+    delay = min(settings.LOOKUP_FAILURE_DELAY / 1000 * failures, MAX_FAILURE_DELAY)
+    if delay > 0:
+        time.sleep(delay)
+
+
+# Finding a dossier: both checks take the same path whether the code exists or not.
+
+
+def _dossier_with_code(code: str) -> Dossier | None:
+    return (
+        Dossier.objects.select_related("procedure", "receiving_agency", "reception")
+        .filter(code=code.strip().upper())
+        .first()
+    )
+
+
+def find_by_key(code: str, key: str) -> Dossier | None:
+    """The dossier with ``code`` if ``key`` is its lookup key; None for any mismatch."""
+    dossier = _dossier_with_code(code)
+    # An unknown code is still compared against a key, so it answers no faster.
+    candidate = dossier if dossier is not None else Dossier(lookup_key=Dossier.new_lookup_key())
+    matches = candidate.key_matches(key)
+    return dossier if matches and dossier is not None else None
+
+
+def find_by_token(code: str, token: str) -> Dossier | None:
+    """The dossier with ``code`` if ``token`` is the QR link's signature for it."""
+    dossier = _dossier_with_code(code)
+    candidate = dossier if dossier is not None else Dossier(code=code)
+    matches = candidate.token_matches(token)
+    return dossier if matches and dossier is not None else None
+
+
+# What the applicant may see.
+
+
+@dataclass(frozen=True)
+class PublicEvent:
+    at: datetime
+    label: str
+
+
+@dataclass(frozen=True)
+class SupplementItem:
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PublicDossier:
+    """Everything the public page shows, and nothing else: templates never see the dossier."""
+
+    code: str
+    status: int
+    status_text: str
+    applicant_initials: str
+    procedure: Procedure
+    agency: Agency
+    received_at: datetime
+    due_at: datetime
+    finished_at: datetime | None
+    returned_at: datetime | None
+    by_post: bool
+    events: list[PublicEvent]
+    to_supplement: list[SupplementItem]
+
+    @classmethod
+    def of(cls, dossier: Dossier) -> PublicDossier:
+        return cls(
+            code=dossier.code,
+            status=dossier.status,
+            status_text=PUBLIC_STATUS_TEXT[dossier.status],
+            applicant_initials=dossier.reception.applicant_initials,
+            procedure=dossier.procedure,
+            agency=dossier.receiving_agency,
+            received_at=dossier.received_at,
+            due_at=dossier.due_at,
+            finished_at=dossier.finished_at,
+            returned_at=dossier.returned_at,
+            by_post=dossier.reception.return_method == ReturnMethod.POST,
+            events=[
+                PublicEvent(at=event.at, label=event.get_kind_display())
+                for event in dossier.events.filter(is_public=True)
+            ],
+            to_supplement=items_to_supplement(dossier),
+        )
+
+
+def items_to_supplement(dossier: Dossier) -> list[SupplementItem]:
+    """What the applicant must still bring, while a supplement is requested.
+
+    Today the list the counter wrote on the reception (``Reception.missing``: name and reason
+    per item). The verb that requests a supplement during processing records its own list;
+    this is the one place to read it from.
+    """
+    if dossier.status != Status.SUPPLEMENT_REQUESTED:
+        return []
+    return [
+        SupplementItem(name=str(item.get("name", "")), reason=str(item.get("reason", "")))
+        for item in dossier.reception.missing
+    ]
+
+
+# Views.
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """Lookup answers are for one person: not cached, not indexed, not sent on as a referrer."""
+    patch_cache_control(response, no_store=True)
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _page(request: HttpRequest, dossier: Dossier) -> HttpResponse:
+    return _private(
+        render(request, "intake/lookup_result.html", {"record": PublicDossier.of(dossier)})
+    )
+
+
+def _not_found(request: HttpRequest, address: str, code: str) -> HttpResponse:
+    """The one answer to a wrong code, a wrong key or a forged QR token."""
+    count_failure(address)
+    form = LookupForm(initial={"code": code})
+    return _private(
+        render(
+            request,
+            "intake/lookup.html",
+            {"form": form, "message": NOT_FOUND_MESSAGE},
+            status=404,
+        )
+    )
+
+
+def _refused(request: HttpRequest, wait: int) -> HttpResponse:
+    response = render(
+        request, "intake/lookup.html", {"retry_minutes": math.ceil(wait / 60)}, status=429
+    )
+    response["Retry-After"] = str(wait)
+    return _private(response)
+
+
+@require_http_methods(["GET", "POST"])
+def lookup(request: HttpRequest) -> HttpResponse:
+    """The lookup form; a POST answers the dossier's page directly (no redirect with the key)."""
+    if request.method == "GET":
+        return _private(render(request, "intake/lookup.html", {"form": LookupForm()}))
+    form = LookupForm(request.POST)
+    if not form.is_valid():
+        return _private(render(request, "intake/lookup.html", {"form": form}))
+    address = client_address(request)
+    wait = refused_for(address)
+    if wait:
+        return _refused(request, wait)
+    dossier = find_by_key(form.cleaned_data["code"], form.cleaned_data["key"])
+    if dossier is None:
+        return _not_found(request, address, form.cleaned_data["code"])
+    return _page(request, dossier)
+
+
+@require_GET
+def lookup_signed(request: HttpRequest, code: str, token: str) -> HttpResponse:
+    """The QR link on the receipt slip."""
+    address = client_address(request)
+    wait = refused_for(address)
+    if wait:
+        return _refused(request, wait)
+    dossier = find_by_token(code, token)
+    if dossier is None:
+        return _not_found(request, address, code)
+    return _page(request, dossier)
