@@ -1,0 +1,346 @@
+"""Benchmark of the public catalogue on PostgreSQL behind gunicorn: ``make bench``.
+
+    .venv/bin/python tests/perf/bench_catalogue.py [--procedures 5000] [--duration 10] …
+
+1. creates the database ``motcua_bench`` if needed (``DATABASE_URL`` overrides), migrates it
+   and fills it to ``--procedures`` procedures with ``manage.py generate_catalogue`` (which
+   reuses what is there, so re-runs are quick);
+2. collects static files into a temporary STATIC_ROOT and starts gunicorn on a free port of
+   127.0.0.1 (sync workers, 2 × cores + 1) serving ``tests.perf.wsgi_bench:application``;
+3. for each target — the bare view (middleware + one query), search, procedure detail, home —
+   runs a closed loop of ``--concurrency`` connections for ``--warmup`` + ``--duration``
+   seconds and prints requests, req/s, p50, p95 and errors;
+4. compares each target's throughput with the bare view's and checks the targets: search at
+   least 50 % of the bare view's throughput, search p95 under 100 ms;
+5. prints PostgreSQL's EXPLAIN ANALYZE of a representative search (count and page queries).
+
+Only loopback traffic; gunicorn is stopped at the end, also on Ctrl-C or an error. This is not
+a pytest test: timings never decide whether the test suite passes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+if str(BASE_DIR) not in sys.path:
+    sys.path.insert(0, str(BASE_DIR))
+
+from tests.perf import loadgen  # noqa: E402
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/motcua_bench"
+HOST = "127.0.0.1"
+SEARCH_QUERIES = [
+    "dang ky khai sinh",
+    "đăng ký khai sinh",
+    "chung thuc",
+    "chứng thực",
+    "khai sinh",
+    "dang ki kinh doanh",
+    "đăng ký kinh doanh",
+    "cap giay phep xay dung",
+]
+EXPLAINED_QUERY = "dang ky khai sinh"
+TARGET_SEARCH_RATIO = 0.5
+TARGET_SEARCH_P95_MS = 100.0
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--procedures", type=int, default=5000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds, not counted")
+    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds")
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--skip-fill", action="store_true", help="use the database as it is")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    return parser.parse_args()
+
+
+def bench_environment(database_url: str, static_root: str) -> dict[str, str]:
+    """What gunicorn, manage.py and this process run with: production settings, plain HTTP."""
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="portal.settings",
+        DATABASE_URL=database_url,
+        DEBUG="0",
+        SECRET_KEY=os.environ.get("BENCH_SECRET_KEY", "benchmark-only-key-" + "x" * 40),
+        ALLOWED_HOSTS=HOST,
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
+        STATIC_ROOT=static_root,
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(BASE_DIR), os.environ.get("PYTHONPATH")])),
+    )
+    return env
+
+
+def ensure_database(database_url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(database_url)
+    name = parts.path.lstrip("/")
+    maintenance = urlunsplit(parts._replace(path="/postgres", scheme="postgresql"))
+    with psycopg.connect(maintenance, autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if not exists:
+            print(f"creating database {name}")
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def analyze(database_url: str) -> None:
+    """Fresh planner statistics, as autovacuum would have them after a bulk load."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute("VACUUM ANALYZE")
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    print("$ manage.py", " ".join(args), flush=True)
+    subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
+
+
+def wait_for_command(name: str, timeout: float = 1800.0) -> None:
+    """A colleague's command may still be on its way; wait for its file rather than fail."""
+    path = BASE_DIR / "procedures" / "management" / "commands" / f"{name}.py"
+    deadline = time.monotonic() + timeout
+    while not path.is_file():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{path} did not appear; cannot fill the catalogue.")
+        print(f"waiting for {path.relative_to(BASE_DIR)} …", flush=True)
+        time.sleep(30)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], port: int, workers: int, log_path: Path):
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "tests.perf.wsgi_bench:application",
+        "--bind",
+        f"{HOST}:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--timeout",
+        "30",
+        "--log-level",
+        "warning",
+        "--error-logfile",
+        "-",
+    ]
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            command,
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_until_answering(server, port, log_path)
+        yield server
+    finally:
+        stop(server)
+
+
+def wait_until_answering(server: subprocess.Popen, port: int, log_path: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {server.returncode}:\n{log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{port}/bench/bare/", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise SystemExit(f"gunicorn did not answer within 60 s:\n{log_path.read_text()}")
+
+
+def stop(server: subprocess.Popen) -> None:
+    """TERM the gunicorn master (it stops its workers); KILL its process group if it lingers."""
+    if server.poll() is None:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def search_paths(codes: list[str]) -> list[str]:
+    queries = [*SEARCH_QUERIES, codes[len(codes) // 2]] if codes else SEARCH_QUERIES
+    return ["/thu-tuc/?" + urlencode({"q": query}) for query in queries]
+
+
+def detail_paths(codes: list[str], count: int = 500) -> list[str]:
+    chosen = random.Random(20260101).choices(codes, k=count) if codes else []
+    return [f"/thu-tuc/{code}/" for code in chosen]
+
+
+def published_codes() -> list[str]:
+    from procedures.models import Procedure
+
+    return list(Procedure.objects.published().values_list("code", flat=True))
+
+
+def explain_search(query: str) -> None:
+    """EXPLAIN ANALYZE the SQL the search page runs: the paginator's count, then the page."""
+    from django.core.paginator import Paginator
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from procedures.models import Procedure
+    from procedures.search import search, with_paid_flag
+    from procedures.views import PAGE_SIZE, _listing
+
+    procedures = search(_listing(with_paid_flag(Procedure.objects.published())), query)
+    with CaptureQueriesContext(connection) as captured:
+        page = Paginator(procedures, PAGE_SIZE).get_page(1)
+        list(page.object_list)
+    statements = [q["sql"] for q in captured.captured_queries if "word_similarity" in q["sql"]]
+    with connection.cursor() as cursor:
+        for label, statement in zip(["count", "page"], statements, strict=False):
+            print(f"\n-- EXPLAIN ANALYZE, search {query!r}: {label} query\n{statement}\n")
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement)
+            for (line,) in cursor.fetchall():
+                print(line)
+
+
+def report(results: list[loadgen.Result]) -> bool:
+    header = ("target", "requests", "req/s", "p50 ms", "p95 ms", "errors")
+    print("\n{:<10} {:>9} {:>8} {:>8} {:>8} {:>7}".format(*header))
+    for r in results:
+        print(
+            f"{r.name:<10} {r.requests:>9} {r.rate:>8.1f} {r.percentile_ms(50):>8.1f} "
+            f"{r.percentile_ms(95):>8.1f} {r.error_count:>7}"
+        )
+    for r in results:
+        for error, count in r.errors.most_common(5):
+            print(f"  {r.name}: {count} × {error}")
+    bare = next(r for r in results if r.name == "bare")
+    print()
+    for r in results:
+        if r is not bare:
+            ratio = r.rate / bare.rate if bare.rate else 0.0
+            print(f"{r.name:<10} throughput = {ratio:.0%} of bare")
+    found = next(r for r in results if r.name == "search")
+    ratio = found.rate / bare.rate if bare.rate else 0.0
+    checks = [
+        (
+            f"search throughput ≥ {TARGET_SEARCH_RATIO:.0%} of bare",
+            ratio >= TARGET_SEARCH_RATIO,
+            f"{ratio:.0%}",
+        ),
+        (
+            f"search p95 < {TARGET_SEARCH_P95_MS:.0f} ms",
+            found.percentile_ms(95) < TARGET_SEARCH_P95_MS,
+            f"{found.percentile_ms(95):.1f} ms",
+        ),
+        (
+            "no errors",
+            all(r.error_count == 0 for r in results),
+            str(sum(r.error_count for r in results)),
+        ),
+    ]
+    print()
+    for label, ok, value in checks:
+        print(f"{'PASS' if ok else 'MISS'}  {label}: {value}")
+    return all(ok for _, ok, _ in checks)
+
+
+def main() -> int:
+    args = parse_args()
+    database_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    with tempfile.TemporaryDirectory(prefix="motcua-bench-") as scratch:
+        env = bench_environment(database_url, str(Path(scratch) / "static"))
+        ensure_database(database_url)
+        manage(env, "migrate", "--noinput", "-v", "0")
+        if not args.skip_fill:
+            wait_for_command("generate_catalogue")
+            manage(env, "generate_catalogue", "--procedures", str(args.procedures))
+        analyze(database_url)
+        manage(env, "collectstatic", "--noinput", "-v", "0")
+
+        os.environ.update(env)
+        import django
+
+        django.setup()
+        codes = published_codes()
+        print(f"\n{len(codes)} published procedures in {urlsplit(database_url).path[1:]}")
+        if not codes:
+            raise SystemExit("No published procedure: nothing to search or open.")
+
+        targets = [
+            ("bare", ["/bench/bare/"]),
+            ("search", search_paths(codes)),
+            ("detail", detail_paths(codes)),
+            ("home", ["/"]),
+        ]
+        port = free_port()
+        print(
+            f"gunicorn on {HOST}:{port}: {args.workers} sync workers; "
+            f"{args.concurrency} connections, {args.warmup:g} s warm-up + "
+            f"{args.duration:g} s per target ({os.cpu_count()} cores)"
+        )
+        print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+        results = []
+        with gunicorn(env, port, args.workers, Path(scratch) / "gunicorn.log"):
+            for name, paths in targets:
+                print(f"  {name} …", flush=True)
+                results.append(
+                    loadgen.run(
+                        name,
+                        HOST,
+                        port,
+                        paths,
+                        concurrency=args.concurrency,
+                        warmup=args.warmup,
+                        duration=args.duration,
+                    )
+                )
+            log = (Path(scratch) / "gunicorn.log").read_text().strip()
+        print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+        ok = report(results)
+        if log:
+            print("\ngunicorn log (last lines):\n" + "\n".join(log.splitlines()[-20:]))
+        explain_search(EXPLAINED_QUERY)
+    return 0 if ok or not args.strict else 1
+
+
+if __name__ == "__main__":
+    # `kill <pid>` unwinds like Ctrl-C, so gunicorn is stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\ninterrupted; gunicorn stopped.", file=sys.stderr)
+        sys.exit(130)
