@@ -1,7 +1,7 @@
 from django.urls import path  # noqa: F401  (each views module adds its routes below)
 
 from intake import api
-from intake.views import lookup
+from intake.views import counter, lookup
 
 app_name = "intake"
 urlpatterns = []
@@ -11,4 +11,13 @@ urlpatterns += [
     path("tra-cuu/", lookup.lookup, name="lookup"),
     path("tra-cuu/<str:code>/<str:token>/", lookup.lookup_signed, name="lookup_signed"),
     path("api/v1/dossiers/<str:code>", api.dossier, name="api_dossier"),
+]
+
+# The one-stop counter (intake/views/counter.py) and the staff page of a dossier.
+urlpatterns += [
+    path("mot-cua/", counter.counter_home, name="counter"),
+    path("mot-cua/tiep-nhan/", counter.choose_procedure, name="choose_procedure"),
+    path("mot-cua/tiep-nhan/<str:code>/", counter.receive_dossier, name="receive"),
+    path("mot-cua/bien-nhan/<uuid:token>/", counter.reception_outcome, name="reception"),
+    path("ho-so/<str:code>/", counter.dossier_detail, name="dossier"),
 ]

@@ -1,10 +1,12 @@
 """factory_boy factories for the catalogue and staff; named traits for common shapes."""
 
+import uuid
 from datetime import date
 
 import factory
 from django.contrib.auth.models import Group, User
 
+from intake.actions import ReceptionData
 from portal.models import StaffProfile
 from procedures.models import (
     Agency,
@@ -179,3 +181,58 @@ def received_dossier(*, agency=None, procedure=None, clerk=None, now=None, **ent
         ReceptionData(**fields), clerk=clerk, agency=agency, outcome=Outcome.ACCEPTED, now=now
     )
     return reception.dossier
+
+
+class ClerkFactory(StaffProfileFactory):
+    """A counter clerk (role ``clerk``) of a unit with a one-stop counter."""
+
+    user = factory.SubFactory(UserFactory, roles=["clerk"])
+
+
+class ReceptionDataFactory(factory.Factory):
+    """What a clerk enters at the counter (``intake.actions.ReceptionData``), every required
+    document present: pass it to ``receive`` with the outcome wanted."""
+
+    class Meta:
+        model = ReceptionData
+
+    token = factory.LazyFunction(uuid.uuid4)
+    procedure = factory.SubFactory(ProcedureFactory)
+    channel = "in_person"
+    applicant_kind = "individual"
+    applicant_name = "Trần Văn Bình"
+    applicant_id_number = "070085001234"
+    applicant_phone = "0912345678"
+    applicant_address = "Khu phố Tân Hiệp, thị trấn Thanh Bình"
+    return_method = "counter"
+    documents = factory.LazyAttribute(
+        lambda data: [
+            {
+                "name": document.name,
+                "required": document.is_required,
+                "originals": document.originals,
+                "certified_copies": document.certified_copies,
+                "photocopies": document.photocopies,
+                "pages": None,
+                "present": True,
+            }
+            for document in data.procedure.documents.all()
+        ]
+    )
+
+
+def copy_certification_fees(procedure, description="Phí chứng thực bản sao") -> None:
+    """The fee of Chứng thực bản sao từ bản chính on ``procedure``: 2.000 đồng/trang for pages 1
+    and 2, 1.000 đồng/trang from page 3, at most 200.000 đồng per copy."""
+    FeeLineFactory(
+        procedure=procedure, kind="fee", amount=2000, unit="page", description=description
+    )
+    FeeLineFactory(
+        procedure=procedure,
+        kind="fee",
+        amount=1000,
+        unit="page",
+        from_quantity=3,
+        cap=200000,
+        cap_unit="copy",
+    )

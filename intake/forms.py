@@ -1,0 +1,417 @@
+"""The counter's forms: they parse and validate what the clerk typed, nothing more.
+
+The reception form turns the page into an ``intake.actions.ReceptionData``; the verb
+``intake.actions.receive`` decides whether the reception may be recorded. What the form stores
+for the slips:
+
+- ``documents``: one dict per required document of the procedure, in the catalogue's order:
+  ``name``, ``required``, ``originals``, ``certified_copies``, ``photocopies``, ``pages`` (None when
+  not counted) and ``present``;
+- ``missing`` (incomplete only): one dict per line “document — reason”: ``document``, ``reason``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from intake.actions import ActionRefused, ReceptionData
+from intake.fees import quantity_units
+from intake.models import COUNTER_CHANNELS, ApplicantKind, Outcome, Reception, ReturnMethod
+from procedures.models import Agency, FeeUnit, Procedure, RequiredDocument
+
+CITIZEN_ID = re.compile(r"\d{12}")
+TAX_CODE = re.compile(r"\d{10}(-\d{3})?")
+PHONE = re.compile(r"0\d{9}")
+# What people type between the groups of a number: spaces, dots, hyphens, brackets.
+_NUMBER_PUNCTUATION = re.compile(r"[\s.\-()]")
+# “Giấy chứng sinh — bản sao không rõ nét”: an em or en dash, else a spaced hyphen or a colon.
+_ITEM_SEPARATORS = ("—", "–", " - ", ":")
+
+QUANTITY_LABELS = {
+    FeeUnit.PAGE: _("Pages per copy"),
+    FeeUnit.COPY: _("Copies"),
+    FeeUnit.CASE: _("Cases"),
+    FeeUnit.CONTRACT: _("Contracts"),
+    FeeUnit.CERTIFICATE: _("Certificates"),
+}
+
+
+def clean_citizen_id(value: str) -> str:
+    """A 12-digit citizen ID (CCCD) whose first three digits are a province code 001–096."""
+    digits = re.sub(r"[\s.]", "", value)
+    if not CITIZEN_ID.fullmatch(digits):
+        raise ValidationError(
+            _("A citizen ID (CCCD) has exactly 12 digits."), code="citizen_id_length"
+        )
+    if not 1 <= int(digits[:3]) <= 96:
+        raise ValidationError(
+            _("A citizen ID starts with a province code from 001 to 096."),
+            code="citizen_id_province",
+        )
+    return digits
+
+
+def clean_tax_code(value: str) -> str:
+    """10 digits, or 10 digits, a hyphen and the 3 digits of a branch."""
+    code = re.sub(r"\s", "", value)
+    if not TAX_CODE.fullmatch(code):
+        raise ValidationError(
+            _("A tax code has 10 digits, or 10 digits, a hyphen and 3 more (0101234567-001)."),
+            code="tax_code",
+        )
+    return code
+
+
+def clean_phone(value: str) -> str:
+    """A Vietnamese mobile number in its national form: ``+84 912 345 678`` → ``0912345678``."""
+    compact = _NUMBER_PUNCTUATION.sub("", value)
+    for international in ("+84", "0084"):
+        if compact.startswith(international):
+            compact = "0" + compact.removeprefix(international).removeprefix("0")
+            break
+    if not PHONE.fullmatch(compact):
+        raise ValidationError(
+            _("A phone number has 10 digits starting with 0, e.g. 0912345678 (or +84912345678)."),
+            code="phone",
+        )
+    return compact
+
+
+def split_item(line: str) -> tuple[str, str]:
+    """“Document — reason” → ``("Document", "reason")``; no separator → ``(line, "")``."""
+    for separator in _ITEM_SEPARATORS:
+        document, found, reason = line.partition(separator)
+        if found:
+            return document.strip(), reason.strip()
+    return line.strip(), ""
+
+
+def _max_length(field_name: str) -> int:
+    return Reception._meta.get_field(field_name).max_length
+
+
+class NormalisedField(forms.CharField):
+    """A short text field that ``normalise`` checks and rewrites (citizen ID, phone)."""
+
+    def __init__(self, normalise, **kwargs):
+        self.normalise = normalise
+        super().__init__(max_length=20, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return self.normalise(value) if value else value
+
+
+class ProcedureSearchForm(forms.Form):
+    """The counter's search box: finds a procedure received at the clerk's unit."""
+
+    q = forms.CharField(label=_("Find the procedure"), required=False, max_length=200)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget = forms.TextInput(
+            attrs={
+                "type": "search",
+                "class": "form-control form-control-lg",
+                "autocomplete": "off",
+                "autofocus": True,
+                "placeholder": _("Name or code, e.g. chứng thực bản sao, 1.001193"),
+            }
+        )
+
+
+class ReceptionForm(forms.Form):
+    """What the clerk records at the counter for one procedure, and the button they pressed.
+
+    Built for a procedure (its counter channels, documents and fee quantities become fields)
+    and the receiving unit (whose phone is offered as the contact for a supplement request).
+    """
+
+    token = forms.UUIDField(widget=forms.HiddenInput)
+    outcome = forms.ChoiceField(choices=Outcome.choices, required=False, widget=forms.HiddenInput)
+
+    applicant_kind = forms.ChoiceField(
+        label=_("Applicant type"),
+        choices=ApplicantKind.choices,
+        initial=ApplicantKind.INDIVIDUAL,
+        widget=forms.RadioSelect,
+    )
+    applicant_name = forms.CharField(
+        label=_("Full name or organisation name"), max_length=_max_length("applicant_name")
+    )
+    applicant_id_number = forms.CharField(
+        label=_("Citizen ID (individual) or tax code (organisation)"),
+        max_length=20,
+        help_text=_("12 digits for a citizen ID; 10 digits, or 10-3 digits, for a tax code."),
+    )
+    applicant_phone = NormalisedField(clean_phone, label=_("Phone"), required=False)
+    applicant_email = forms.EmailField(
+        label=_("E-mail"), required=False, max_length=_max_length("applicant_email")
+    )
+    applicant_address = forms.CharField(
+        label=_("Address"), max_length=_max_length("applicant_address")
+    )
+
+    by_proxy = forms.BooleanField(label=_("Filed by an authorised person"), required=False)
+    proxy_name = forms.CharField(
+        label=_("Authorised person's name"),
+        required=False,
+        max_length=_max_length("proxy_name"),
+    )
+    proxy_id_number = NormalisedField(
+        clean_citizen_id, label=_("Authorised person's citizen ID"), required=False
+    )
+    proxy_phone = NormalisedField(clean_phone, label=_("Authorised person's phone"), required=False)
+
+    channel = forms.ChoiceField(label=_("Channel"), widget=forms.RadioSelect)
+
+    # Carries the checklist's errors; the rows themselves are the ``doc-N-*`` fields.
+    documents = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    fee_exempt = forms.BooleanField(label=_("Exempt from fees and charges"), required=False)
+    fee_exemption_reason = forms.CharField(
+        label=_("Reason for the exemption"),
+        required=False,
+        max_length=_max_length("fee_exemption_reason"),
+    )
+
+    return_method = forms.ChoiceField(
+        label=_("The result is collected"),
+        choices=ReturnMethod.choices,
+        initial=ReturnMethod.COUNTER,
+        widget=forms.RadioSelect,
+    )
+    return_address = forms.CharField(
+        label=_("Postal address for the result"),
+        required=False,
+        max_length=_max_length("return_address"),
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    missing = forms.CharField(
+        label=_("What to complete, and why"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One line per item: document — reason."),
+    )
+    contact = forms.CharField(
+        label=_("Whom to call for help"), required=False, max_length=_max_length("contact")
+    )
+    reasons = forms.CharField(
+        label=_("Precise reasons for the refusal"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    DOCUMENT_COUNTS = ("originals", "certified_copies", "photocopies")
+
+    def __init__(self, *args, procedure: Procedure, agency: Agency, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.procedure = procedure
+        self.required_documents = list(procedure.documents.all())
+        self.fee_lines = procedure.fees_in_force(today)
+        self.quantity_units = quantity_units(self.fee_lines)
+        if not self.is_bound:
+            self.fields["token"].initial = uuid.uuid4()
+        self.fields["channel"].choices = [
+            (row.channel, row.get_channel_display())
+            for row in procedure.channels.all()
+            if row.channel in COUNTER_CHANNELS
+        ]
+        if len(self.fields["channel"].choices) == 1:
+            self.fields["channel"].initial = self.fields["channel"].choices[0][0]
+        if agency.phone:
+            self.fields["contact"].initial = _("%(unit)s, phone %(phone)s") % {
+                "unit": agency,
+                "phone": agency.phone,
+            }
+        for index, document in enumerate(self.required_documents):
+            self.fields[f"doc-{index}-present"] = forms.BooleanField(
+                label=document.name,
+                required=False,
+                widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+            )
+            for name in self.DOCUMENT_COUNTS:
+                label = capfirst(RequiredDocument._meta.get_field(name).verbose_name)
+                self.fields[f"doc-{index}-{name}"] = self._count_field(
+                    label, document.name, getattr(document, name)
+                )
+            self.fields[f"doc-{index}-pages"] = self._count_field(
+                _("Pages"), document.name, None, required=False
+            )
+        for unit in self.quantity_units:
+            self.fields[f"qty-{unit}"] = forms.IntegerField(
+                label=QUANTITY_LABELS.get(unit, FeeUnit(unit).label),
+                min_value=1,
+                max_value=100_000,
+                initial=1,
+            )
+        self.fields["applicant_name"].widget.attrs["autofocus"] = True
+
+    @staticmethod
+    def _count_field(label, document_name: str, initial, required: bool = True):
+        return forms.IntegerField(
+            label=label,
+            min_value=0,
+            max_value=9999,
+            initial=initial,
+            required=required,
+            widget=forms.NumberInput(
+                attrs={
+                    "class": "form-control form-control-sm count",
+                    "aria-label": f"{label}: {document_name}",
+                }
+            ),
+        )
+
+    # Rows for the template: one per required document, with its bound fields.
+    @property
+    def document_rows(self) -> list[dict]:
+        return [
+            {
+                "document": document,
+                "present": self[f"doc-{index}-present"],
+                "counts": [self[f"doc-{index}-{name}"] for name in self.DOCUMENT_COUNTS],
+                "pages": self[f"doc-{index}-pages"],
+            }
+            for index, document in enumerate(self.required_documents)
+        ]
+
+    @property
+    def quantity_fields(self) -> list[forms.BoundField]:
+        return [self[f"qty-{unit}"] for unit in self.quantity_units]
+
+    def clean_applicant_name(self) -> str:
+        return " ".join(self.cleaned_data["applicant_name"].split())
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        self._clean_identifier(cleaned)
+        if cleaned.get("by_proxy"):
+            for name in ("proxy_name", "proxy_id_number", "proxy_phone"):
+                if not cleaned.get(name) and name not in self.errors:
+                    self.add_error(
+                        name,
+                        ValidationError(
+                            _("Required when the dossier is filed by an authorised person."),
+                            code="proxy",
+                        ),
+                    )
+        if cleaned.get("fee_exempt") and not cleaned.get("fee_exemption_reason", "").strip():
+            self.add_error(
+                "fee_exemption_reason",
+                ValidationError(_("Give the reason for the exemption."), code="exemption"),
+            )
+        if (
+            cleaned.get("return_method") == ReturnMethod.POST
+            and not cleaned.get("return_address", "").strip()
+        ):
+            self.add_error(
+                "return_address",
+                ValidationError(_("Give the postal address for the result."), code="address"),
+            )
+        outcome = cleaned.get("outcome")
+        if not outcome:
+            raise ValidationError(
+                _("Press one of the buttons: accept, incomplete or refuse."), code="outcome"
+            )
+        if outcome == Outcome.INCOMPLETE:
+            cleaned["missing"] = self._missing_items(cleaned.get("missing", ""))
+        elif outcome == Outcome.REFUSED and not cleaned.get("reasons", "").strip():
+            self.add_error(
+                "reasons",
+                ValidationError(_("Give the precise reasons for the refusal."), code="reasons"),
+            )
+        return cleaned
+
+    def _clean_identifier(self, cleaned: dict) -> None:
+        value = cleaned.get("applicant_id_number")
+        if not value:
+            return
+        check = (
+            clean_tax_code
+            if cleaned.get("applicant_kind") == ApplicantKind.ORGANISATION
+            else clean_citizen_id
+        )
+        try:
+            cleaned["applicant_id_number"] = check(value)
+        except ValidationError as error:
+            self.add_error("applicant_id_number", error)
+
+    def _missing_items(self, text: str) -> list[dict]:
+        items = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            document, reason = split_item(line)
+            if not document or not reason:
+                self.add_error(
+                    "missing",
+                    ValidationError(
+                        _("Line %(number)s: write “document — reason”."),
+                        code="missing_reason",
+                        params={"number": number},
+                    ),
+                )
+            items.append({"document": document, "reason": reason})
+        if not items:
+            self.add_error(
+                "missing",
+                ValidationError(
+                    _("List what the applicant must complete, one line per document."),
+                    code="missing",
+                ),
+            )
+        return items
+
+    def add_refusal(self, refusal: ActionRefused) -> None:
+        """Show the verb's refusal beside its field, or above the form."""
+        field = refusal.field if refusal.field in self.fields else None
+        self.add_error(field, refusal.message)
+
+    def reception_data(self) -> ReceptionData:
+        data = self.cleaned_data
+        outcome = data["outcome"]
+        proxy = data["by_proxy"]
+        return ReceptionData(
+            token=data["token"],
+            procedure=self.procedure,
+            channel=data["channel"],
+            applicant_kind=data["applicant_kind"],
+            applicant_name=data["applicant_name"],
+            applicant_id_number=data["applicant_id_number"],
+            applicant_phone=data["applicant_phone"],
+            applicant_email=data["applicant_email"],
+            applicant_address=data["applicant_address"],
+            proxy_name=data["proxy_name"] if proxy else "",
+            proxy_id_number=data["proxy_id_number"] if proxy else "",
+            proxy_phone=data["proxy_phone"] if proxy else "",
+            documents=[
+                {
+                    "name": document.name,
+                    "required": document.is_required,
+                    **{name: data[f"doc-{index}-{name}"] for name in self.DOCUMENT_COUNTS},
+                    "pages": data[f"doc-{index}-pages"],
+                    "present": data[f"doc-{index}-present"],
+                }
+                for index, document in enumerate(self.required_documents)
+            ],
+            quantities={unit: data[f"qty-{unit}"] for unit in self.quantity_units},
+            fee_exemption_reason=data["fee_exemption_reason"] if data["fee_exempt"] else "",
+            return_method=data["return_method"],
+            return_address=(
+                data["return_address"] if data["return_method"] == ReturnMethod.POST else ""
+            ),
+            notes=data["notes"],
+            reasons=data["reasons"] if outcome == Outcome.REFUSED else "",
+            missing=data["missing"] if outcome == Outcome.INCOMPLETE else [],
+            contact=data["contact"] if outcome == Outcome.INCOMPLETE else "",
+        )
