@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 
@@ -49,9 +50,9 @@ class StaffProfile(models.Model):
     def __str__(self) -> str:
         return f"{self.user.get_full_name() or self.user.username} ({self.agency})"
 
-    @property
+    @cached_property
     def roles(self) -> set[str]:
-        """Role codes of this person, read from the (usually prefetched) groups."""
+        """Role codes of this person, read once per request from their groups."""
         return {group.name for group in self.user.groups.all()} & set(Role.values)
 
     def has_role(self, *roles: str) -> bool:

@@ -229,14 +229,14 @@ class PublicDossier:
 def items_to_supplement(dossier: Dossier) -> list[SupplementItem]:
     """What the applicant must still bring, while a supplement is requested.
 
-    Today the list the counter wrote on the reception (``Reception.missing``: name and reason
+    Today the list the counter wrote on the reception (``Reception.missing``: document and reason
     per item). The verb that requests a supplement during processing records its own list;
     this is the one place to read it from.
     """
     if dossier.status != Status.SUPPLEMENT_REQUESTED:
         return []
     return [
-        SupplementItem(name=str(item.get("name", "")), reason=str(item.get("reason", "")))
+        SupplementItem(name=str(item.get("document", "")), reason=str(item.get("reason", "")))
         for item in dossier.reception.missing
     ]
 

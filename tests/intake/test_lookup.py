@@ -178,7 +178,7 @@ def test_the_timeline_shows_public_events_only(client, dossier):
 
 def test_a_supplement_request_says_what_to_bring(client, dossier):
     # No verb requests a supplement during processing yet: arrange the state directly.
-    missing = [{"name": "Giấy chứng sinh", "reason": "Bản chụp không rõ chữ"}]
+    missing = [{"document": "Giấy chứng sinh", "reason": "Bản chụp không rõ chữ"}]
     Reception.objects.filter(pk=dossier.reception_id).update(missing=missing)
     Dossier.objects.filter(pk=dossier.pk).update(status=Status.SUPPLEMENT_REQUESTED)
     html = look_up(client, dossier.code, dossier.lookup_key).content.decode()
@@ -188,7 +188,7 @@ def test_a_supplement_request_says_what_to_bring(client, dossier):
 
 def test_missing_items_are_not_listed_unless_a_supplement_is_requested(client, dossier):
     Reception.objects.filter(pk=dossier.reception_id).update(
-        missing=[{"name": "Giấy chứng sinh", "reason": "Thiếu"}]
+        missing=[{"document": "Giấy chứng sinh", "reason": "Thiếu"}]
     )
     response = look_up(client, dossier.code, dossier.lookup_key)
     assert response.context["record"].to_supplement == []
