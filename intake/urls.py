@@ -1,7 +1,7 @@
 from django.urls import path  # noqa: F401  (each views module adds its routes below)
 
 from intake import api
-from intake.views import counter, lookup
+from intake.views import book, counter, lookup, slips
 
 app_name = "intake"
 urlpatterns = []
@@ -20,4 +20,10 @@ urlpatterns += [
     path("mot-cua/tiep-nhan/<str:code>/", counter.receive_dossier, name="receive"),
     path("mot-cua/bien-nhan/<uuid:token>/", counter.reception_outcome, name="reception"),
     path("ho-so/<str:code>/", counter.dossier_detail, name="dossier"),
+]
+
+# The counter's printed forms (intake/views/slips.py) and the tracking book (intake/views/book.py).
+urlpatterns += [
+    path("mot-cua/bien-nhan/<uuid:token>/mau-<str:form>.pdf", slips.slip_pdf, name="slip_pdf"),
+    path("mot-cua/so-theo-doi/", book.book, name="book"),
 ]
