@@ -77,13 +77,10 @@ def place_name(agency: Agency) -> str:
 class Issuer:
     """Who a form comes from, as its header prints it."""
 
-    parent_body: str  # upper case, e.g. "UBND HUYỆN BÙ ĐỐP"
+    parent_body: str  # upper case, e.g. "UBND XÃ TÂN TIẾN"
+    unit_name: str  # upper case, as the header prints it: "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ"
     unit: str  # in sentences, e.g. "Bộ phận Tiếp nhận và Trả kết quả UBND xã Tân Tiến"
     place: str
-
-    @property
-    def unit_name(self) -> str:
-        return self.unit.upper()
 
 
 def issuer_of(agency: Agency) -> Issuer:
@@ -92,13 +89,14 @@ def issuer_of(agency: Agency) -> Issuer:
     A district (or province) whose one-stop unit is its public administration service centre —
     a department with the code ``trung-tam-phvhc`` — issues under its own name: “UBND HUYỆN BÙ
     ĐỐP / TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG HUYỆN BÙ ĐỐP”. Any other counter is the agency's
-    “Bộ phận Tiếp nhận và Trả kết quả”, under the agency's parent (the agency itself at the top).
+    own “Bộ phận Tiếp nhận và Trả kết quả”: “UBND XÃ TÂN TIẾN / BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ”.
     """
     centre = agency.departments.filter(code=SERVICE_CENTRE_CODE).first()
     if centre is not None:
-        return Issuer(str(agency).upper(), centre.name, place_name(agency))
-    parent = agency.parent or agency
-    return Issuer(str(parent).upper(), f"{ONE_STOP_UNIT} {agency}", place_name(agency))
+        return Issuer(str(agency).upper(), centre.name.upper(), centre.name, place_name(agency))
+    return Issuer(
+        str(agency).upper(), ONE_STOP_UNIT.upper(), f"{ONE_STOP_UNIT} {agency}", place_name(agency)
+    )
 
 
 def _header(form: str, agency: Agency, issued_on: date | datetime, number: str) -> dict:

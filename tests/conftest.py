@@ -5,6 +5,12 @@ from portal.calendar import forget_calendars
 
 
 @pytest.fixture(autouse=True)
+def _media_in_a_temporary_folder(settings, tmp_path_factory):
+    """Slips and uploads written by tests never land in the project's media folder."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
 def _vietnamese_and_sync_queue(settings, monkeypatch):
     """Tests see the portal as a citizen does (Vietnamese) and run queued tasks inline."""
     settings.LANGUAGE_CODE = "vi"

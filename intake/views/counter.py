@@ -7,6 +7,7 @@ form hands what it parsed to ``intake.actions.receive`` and redirects (POST-redi
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, time, timedelta
 from urllib.parse import urlencode
 from uuid import UUID
@@ -22,12 +23,16 @@ from intake.access import dossier_for, reception_for, staff_with_role
 from intake.actions import ActionRefused, receive
 from intake.forms import ProcedureSearchForm, ReceptionForm
 from intake.models import Dossier, Outcome, Reception, SlipForm, Status
+from intake.slips import render_slip
 from portal.deadlines import format_duration
 from portal.models import Role
 from procedures.models import Procedure
 from procedures.search import search
 
 PAGE_SIZE = 20
+
+
+logger = logging.getLogger(__name__)
 
 
 def _day_bounds(day) -> tuple[datetime, datetime]:
@@ -122,6 +127,13 @@ def receive_dossier(request: HttpRequest, code: str) -> HttpResponse:
             except ActionRefused as refusal:
                 form.add_refusal(refusal)
             else:
+                # Committed: print the form now, outside the transaction, so the clerk's
+                # download is instant. A failure here loses nothing: the download prints it.
+                for slip in reception.slips.all():
+                    try:
+                        render_slip(slip)
+                    except Exception:
+                        logger.exception("Printing slip %s failed; it prints on download", slip.pk)
                 return redirect("intake:reception", reception.token)
     return render(
         request,

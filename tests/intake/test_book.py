@@ -276,7 +276,7 @@ def test_the_pdf_prints_the_book_on_landscape_pages(clerk_client, unit, clerk, b
         "SỔ THEO DÕI HỒ SƠ",
         "Lĩnh vực: Hộ tịch",
         "Từ ngày 01/01/2026 đến ngày 31/12/2026",
-        "UBND HUYỆN BÙ ĐỐP",
+        "UBND XÃ TÂN TIẾN",
         "Tên thủ tục hành chính",
         "Cơ quan chủ",
         "Nguyễn Thị Hồng Nhung",
@@ -324,8 +324,8 @@ def test_the_spreadsheet_reads_back_with_header_and_values(clerk_client, unit, c
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     titles = [sheet.cell(row=row, column=1).value for row in range(1, 6)]
     assert titles == [
-        "UBND HUYỆN BÙ ĐỐP",
-        "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ UBND XÃ TÂN TIẾN",
+        "UBND XÃ TÂN TIẾN",
+        "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ",
         "SỔ THEO DÕI HỒ SƠ",
         "Lĩnh vực: Hộ tịch",
         "Từ ngày 01/01/2026 đến ngày 31/12/2026",

@@ -123,10 +123,10 @@ def stored_pdf(slip: Slip) -> bytes:
 # The header: who issues the form.
 
 
-def test_a_commune_counter_issues_under_the_district(unit, district):
+def test_a_commune_counter_issues_as_the_communes_one_stop_unit(unit, district):
     issuer = issuer_of(unit)
-    assert issuer.parent_body == "UBND HUYỆN BÙ ĐỐP"
-    assert issuer.unit_name == "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ UBND XÃ TÂN TIẾN"
+    assert issuer.parent_body == "UBND XÃ TÂN TIẾN"
+    assert issuer.unit_name == "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ"
     assert issuer.place == "Tân Tiến"
 
 
@@ -179,8 +179,8 @@ def test_the_receipt_carries_every_field_of_the_legal_model(unit, clerk, procedu
     text = flat(pages[1])
     for expected in [
         "Mẫu số 01",
-        "UBND HUYỆN BÙ ĐỐP",
-        "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ UBND XÃ TÂN TIẾN",
+        "UBND XÃ TÂN TIẾN",
+        "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ",
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
         f"Số: {dossier.code}",
         "Tân Tiến, ngày 23 tháng 11 năm 2026",
