@@ -13,4 +13,6 @@ def portal(request: HttpRequest) -> dict:
     return {
         "staff_profile": profile,
         "is_clerk": profile is not None and profile.has_role(Role.CLERK),
+        "keeps_book": profile is not None
+        and profile.has_role(Role.CLERK, Role.LEADER, Role.MANAGER),
     }
