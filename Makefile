@@ -37,8 +37,13 @@ $(VENV)/.installed: pyproject.toml
 
 venv: system-deps $(VENV)/.installed
 
+# The web server and the queue worker share one cache in the database (calendar version,
+# lookup throttle), so both see an editor's calendar change at once.
+export CACHE_BACKEND ?= database
+
 run: venv
 	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py createcachetable
 	DEBUG=1 $(PY) manage.py seed_calendar
 	DEBUG=1 $(PY) manage.py load_demo
 	@$(MAKE) --no-print-directory serve
@@ -54,7 +59,7 @@ serve:
 	DEBUG=1 $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 test: venv
-	DEBUG=1 $(PY) -m pytest $(PYTEST_ARGS)
+	CACHE_BACKEND=locmem DEBUG=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .
