@@ -39,7 +39,7 @@ venv: system-deps $(VENV)/.installed
 
 # The web server and the queue worker share one cache in the database (calendar version,
 # lookup throttle), so both see an editor's calendar change at once.
-export CACHE_BACKEND ?= database
+run serve: export CACHE_BACKEND ?= database
 
 run: venv
 	DEBUG=1 $(PY) manage.py migrate --noinput
@@ -59,7 +59,7 @@ serve:
 	DEBUG=1 $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 test: venv
-	CACHE_BACKEND=locmem DEBUG=1 $(PY) -m pytest $(PYTEST_ARGS)
+	DEBUG=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .
