@@ -27,7 +27,8 @@ from procedures.models import Agency, FeeUnit, Procedure, RequiredDocument
 
 CITIZEN_ID = re.compile(r"\d{12}")
 TAX_CODE = re.compile(r"\d{10}(-\d{3})?")
-PHONE = re.compile(r"0\d{9}")
+# Mobiles: 10 digits (09x, 03x, 07x, 08x, 05x); landlines: 11 digits with the area code (0271 …).
+PHONE = re.compile(r"0[35789]\d{8}|02\d{9}")
 # What people type between the groups of a number: spaces, dots, hyphens, brackets.
 _NUMBER_PUNCTUATION = re.compile(r"[\s.\-()]")
 # “Giấy chứng sinh — bản sao không rõ nét”: an em or en dash, else a spaced hyphen or a colon.
@@ -69,7 +70,8 @@ def clean_tax_code(value: str) -> str:
 
 
 def clean_phone(value: str) -> str:
-    """A Vietnamese mobile number in its national form: ``+84 912 345 678`` → ``0912345678``."""
+    """A Vietnamese number in its national form: ``+84 912 345 678`` → ``0912345678``;
+    landlines keep their area code (``0271 3881 234``)."""
     compact = _NUMBER_PUNCTUATION.sub("", value)
     for international in ("+84", "0084"):
         if compact.startswith(international):
@@ -77,7 +79,10 @@ def clean_phone(value: str) -> str:
             break
     if not PHONE.fullmatch(compact):
         raise ValidationError(
-            _("A phone number has 10 digits starting with 0, e.g. 0912345678 (or +84912345678)."),
+            _(
+                "A phone number is a 10-digit mobile (0912345678, +84912345678) or an 11-digit "
+                "landline with its area code (02713881234)."
+            ),
             code="phone",
         )
     return compact

@@ -404,6 +404,7 @@ def test_refusal_records_the_reasons_and_shows_form_03(clerk_client, procedure):
     [
         ({"applicant_phone": "+84 912 345 678"}, {"applicant_phone": "0912345678"}),
         ({"applicant_phone": "0912.345.678"}, {"applicant_phone": "0912345678"}),
+        ({"applicant_phone": "0271 3888 999"}, {"applicant_phone": "02713888999"}),
         ({"applicant_id_number": "079 190 001 234"}, {"applicant_id_number": "079190001234"}),
         (
             {"applicant_kind": "organisation", "applicant_id_number": "0101234567-001"},
@@ -455,6 +456,7 @@ def test_what_the_clerk_types_is_normalised_before_it_is_stored(
         ({"applicant_id_number": ""}, "applicant_id_number", "required"),
         ({"applicant_phone": "091234567"}, "applicant_phone", "phone"),
         ({"applicant_phone": "1912345678"}, "applicant_phone", "phone"),
+        ({"applicant_phone": "0212345678"}, "applicant_phone", "phone"),
         ({"applicant_email": "nhung@"}, "applicant_email", "invalid"),
         ({"applicant_name": "   "}, "applicant_name", "required"),
         ({"applicant_address": ""}, "applicant_address", "required"),
