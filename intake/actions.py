@@ -129,7 +129,8 @@ def _check_reception(data: ReceptionData, agency: Agency, outcome: str, now: dat
 
 def _slip_number(form: str, agency: Agency, now: datetime) -> str:
     year = timezone.localdate(now).year
-    number = Sequence.next(f"slip:{form}:{agency.electronic_id}:{year}")
+    # Keyed on the row, not the electronic identifier, which editors may correct mid-year.
+    number = Sequence.next(f"slip:{form}:{agency.pk}:{year}")
     return f"{number}/{year}"
 
 
@@ -225,7 +226,7 @@ def _open_dossier(reception: Reception, clerk: AbstractBaseUser, now: datetime) 
     result = due_at(now, duration, channel.time_unit, get_calendar(agency), procedure.cutoff_time)
     day = timezone.localdate(now)
     sequence = Sequence.next(f"dossier:{agency.electronic_id}:{day:%y%m%d}")
-    book_number = Sequence.next(f"book:{agency.electronic_id}:{procedure.field_id}:{day.year}")
+    book_number = Sequence.next(f"book:{agency.pk}:{procedure.field_id}:{day.year}")
     dossier = Dossier.objects.create(
         code=f"{agency.electronic_id}-{day:%y%m%d}-{sequence:04d}",
         reception=reception,
@@ -265,12 +266,15 @@ def _open_dossier(reception: Reception, clerk: AbstractBaseUser, now: datetime) 
 def recompute_due(dossier_id: int) -> DossierEvent | None:
     """Recompute a dossier's appointment on the current work calendar (after an editor changed
     it). Nothing happens when the date does not move, when the dossier no longer counts time,
-    or when an apology already gave a new date (that date was promised to the applicant)."""
+    when its appointment has already passed, or when an apology already gave a new date (that
+    date was promised to the applicant)."""
     dossier = Dossier.objects.select_for_update().get(pk=dossier_id)
     if dossier.status not in (Status.ACCEPTED, Status.IN_PROGRESS):
         return None
     if dossier.due_at != dossier.original_due_at:
         return None
+    if dossier.due_at <= timezone.now():
+        return None  # already due: statistics judge it against the appointment it had
     duration = None if dossier.time_unit == TimeUnit.SAME_DAY else dossier.time_value
     result = due_at(
         dossier.accepted_at,

@@ -1,23 +1,41 @@
-"""Background work on dossiers, run by the django-q2 cluster (``manage.py qcluster``)."""
+"""Background work on dossiers, run by the django-q2 cluster (``manage.py qcluster``).
+
+Tasks take ids, re-read the rows and are idempotent: a task run twice, or retried after a
+worker died half way, changes nothing more.
+"""
 
 from __future__ import annotations
+
+from django.utils import timezone
+from django_q.tasks import async_task
 
 from intake.actions import recompute_due
 from intake.models import Dossier, Status
 from portal.calendar import forget_calendars
 
+RECOMPUTE_CHUNK = 2000
+
 
 def recompute_open_due_dates() -> int:
-    """After the work calendar changed: recompute the appointment of every dossier still
-    counting its time (accepted or in progress). Idempotent; returns how many changed."""
+    """After the work calendar changed: queue the recomputation of every appointment still
+    ahead, in chunks small enough to finish well within the queue's timeout. Returns the
+    number of chunks queued."""
+    ids = list(
+        Dossier.objects.filter(
+            status__in=[Status.ACCEPTED, Status.IN_PROGRESS], due_at__gt=timezone.now()
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    chunks = [ids[i : i + RECOMPUTE_CHUNK] for i in range(0, len(ids), RECOMPUTE_CHUNK)]
+    for chunk in chunks:
+        async_task("intake.jobs.recompute_due_dates", chunk)
+    return len(chunks)
+
+
+def recompute_due_dates(dossier_ids: list[int]) -> int:
+    """Recompute these dossiers' appointments; returns how many moved."""
     # The worker is its own process: with a per-process cache it may still hold the calendar
     # from before the change. Start from the database.
     forget_calendars()
-    changed = 0
-    ids = Dossier.objects.filter(status__in=[Status.ACCEPTED, Status.IN_PROGRESS]).values_list(
-        "pk", flat=True
-    )
-    for pk in ids.iterator(chunk_size=2000):
-        if recompute_due(pk) is not None:
-            changed += 1
-    return changed
+    return sum(1 for pk in dossier_ids if recompute_due(pk) is not None)

@@ -58,3 +58,23 @@ def test_a_dossier_with_an_apology_date_keeps_its_promised_date(dossier):
     calendar_changed()
     dossier.refresh_from_db()
     assert dossier.due_at == promised
+
+
+def test_a_dossier_already_past_its_appointment_is_left_alone(dossier):
+    from intake.actions import recompute_due
+
+    past = datetime(2026, 1, 5, 9, 0, tzinfo=VN)
+    type(dossier).objects.filter(pk=dossier.pk).update(
+        accepted_at=past, counted_from=past, due_at=past, original_due_at=past
+    )
+    assert recompute_due(dossier.pk) is None
+
+
+def test_the_job_queues_chunks_and_each_chunk_recomputes(dossier, monkeypatch):
+    from intake import jobs
+
+    monkeypatch.setattr(jobs, "RECOMPUTE_CHUNK", 1)
+    CalendarDay.objects.create(date="2026-12-08", kind="day_off", name="Nghỉ bù", source="editor")
+    assert jobs.recompute_open_due_dates() == 1
+    dossier.refresh_from_db()
+    assert dossier.due_at == datetime(2026, 12, 11, 9, 0, tzinfo=VN)
