@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import uuid
 from collections.abc import Callable, Iterable
@@ -27,6 +28,7 @@ import holidays
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from portal.deadlines import DEFAULT_WEEK, WorkCalendar
 from portal.models import CalendarDay, DayKind, DaySource, OfficeSession
@@ -36,6 +38,8 @@ VERSION_KEY = "portal:calendar:version"
 VERSION_TIMEOUT = 600
 PACKAGE_NOTE = "Bộ luật Lao động 2019, Điều 112 (theo thư viện holidays)"
 PACKAGE_SWAP_NOTE = "Hoán đổi ngày làm việc (theo thư viện holidays)"
+
+logger = logging.getLogger(__name__)
 
 Week = tuple[tuple[tuple[time, time], ...], ...]
 
@@ -133,12 +137,27 @@ def week_for(agency_id: int | None) -> Week:
     )
 
 
+# Years around today that a deadline may reach; a year nobody seeded still gets its holidays.
+YEARS_BEHIND, YEARS_AHEAD = 1, 2
+
+
 def build_calendar(agency_id: int | None = None) -> WorkCalendar:
-    """A fresh calendar from the database (two queries); ``get_calendar`` caches it."""
+    """A fresh calendar from the database (two queries); ``get_calendar`` caches it.
+
+    A year near today with no seeded days (``seed_calendar`` not run for it yet) falls back to
+    the ``holidays`` package and the shipped decisions, with a warning in the log, so that a
+    deadline crossing into January never ignores New Year or Tết.
+    """
     entries = [
         Entry(row.date, row.kind, row.name, row.decided_by, row.source)
         for row in CalendarDay.objects.all()
     ]
+    seeded = {entry.date.year for entry in entries if entry.source == DaySource.PACKAGE}
+    this_year = timezone.localdate().year
+    for year in range(this_year - YEARS_BEHIND, this_year + YEARS_AHEAD + 1):
+        if year not in seeded:
+            logger.warning("Work calendar %s is not seeded: using the holidays package", year)
+            entries = package_entries(year) + decision_entries([year]) + entries
     return calendar_from_entries(entries, week_for(agency_id))
 
 

@@ -20,6 +20,8 @@ from portal.calendar import get_calendar
 from portal.deadlines import TIME_ZONE, due_at
 from procedures.models import Agency, Channel, Procedure, TimeUnit
 
+# Years the work calendar can speak about; anything else is a mistake in the request.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 # "+07:00" arrives as " 07:00" when a client forgets to encode the plus sign.
 _UNENCODED_OFFSET = re.compile(r" (\d{2}(:?\d{2})?)$")
 
@@ -58,6 +60,10 @@ class DueDateQuery(forms.Form):
             ) from None
         if timezone.is_naive(value):
             value = value.replace(tzinfo=TIME_ZONE)  # no zone given: Vietnam's time
+        if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+            raise forms.ValidationError(
+                f"Tham số received_at phải nằm trong các năm {EARLIEST_YEAR}–{LATEST_YEAR}."
+            )
         return value
 
     def clean_agency(self) -> Agency | None:

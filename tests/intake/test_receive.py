@@ -75,10 +75,11 @@ def test_accepting_opens_a_dossier_with_code_key_appointment_and_receipt(unit, c
     assert dossier.status == Status.ACCEPTED
     assert len(dossier.lookup_key) == 8
     assert set(dossier.lookup_key) <= set(Dossier.LOOKUP_ALPHABET)
-    # 3 working days from Monday 09:00 = 24 office hours → Thursday 09:00.
-    assert dossier.due_at == datetime(2026, 11, 26, 9, 0, tzinfo=TIME_ZONE)
+    # 3 working days from Monday 23/11 09:00 = 24 office hours; Tuesday 24/11/2026 is the
+    # Vietnam Cultural Day (a holiday from 2026) → Friday 09:00.
+    assert dossier.due_at == datetime(2026, 11, 27, 9, 0, tzinfo=TIME_ZONE)
     assert dossier.original_due_at == dossier.due_at
-    assert dossier.due_explanation[-1] == "Hẹn trả kết quả: 09:00 thứ Năm 26/11/2026."
+    assert dossier.due_explanation[-1] == "Hẹn trả kết quả: 09:00 thứ Sáu 27/11/2026."
     assert (dossier.book_year, dossier.book_number) == (2026, 1)
     assert dossier.field_id == procedure.field_id
     slip = reception.slips.get()
@@ -358,7 +359,7 @@ def test_a_postal_filing_uses_the_postal_time_limit(unit, clerk, procedure):
         clerk,
     ).dossier
     assert dossier.channel == "postal"
-    assert dossier.due_at == datetime(2026, 11, 30, 9, 0, tzinfo=TIME_ZONE)
+    assert dossier.due_at == datetime(2026, 12, 1, 9, 0, tzinfo=TIME_ZONE)  # 24/11 off
 
 
 @pytest.mark.django_db(transaction=True)

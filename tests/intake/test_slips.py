@@ -198,7 +198,7 @@ def test_the_receipt_carries_every_field_of_the_legal_model(unit, clerk, procedu
         "Số lượng hồ sơ: 01 bộ",
         "Thời hạn giải quyết hồ sơ theo quy định: 3 ngày làm việc",
         "Thời gian nhận hồ sơ: 09 giờ 05 phút, ngày 23 tháng 11 năm 2026",
-        "Thời gian trả kết quả giải quyết hồ sơ: 09 giờ 05 phút, ngày 26 tháng 11 năm 2026",
+        "Thời gian trả kết quả giải quyết hồ sơ: 09 giờ 05 phút, ngày 27 tháng 11 năm 2026",
         "Đăng ký nhận kết quả tại: Bộ phận Tiếp nhận và Trả kết quả UBND xã Tân Tiến",
         "đã thu 16.000 đồng",
         "Vào Sổ theo dõi hồ sơ lĩnh vực Hộ tịch — Số theo dõi: 1/2026",
@@ -248,7 +248,7 @@ def test_the_due_date_reads_back_with_pdftotext(unit, clerk, procedure, tmp_path
     text = subprocess.run(
         ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
     ).stdout
-    assert "ngày 26 tháng 11 năm 2026" in text
+    assert "ngày 27 tháng 11 năm 2026" in text
     assert slip.reception.dossier.code in text
 
 

@@ -185,3 +185,13 @@ def test_only_get_is_allowed(client, permit):
     assert response.status_code == 405
     assert response["Allow"] == "GET"
     assert response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "received_at", ["0001-01-01T00:00:00+07:00", "9999-12-31T20:00:00Z", "9999-12-20T08:00+07:00"]
+)
+def test_received_at_outside_the_calendars_years_answers_400(client, received_at):
+    ProcedureFactory(code="1.000001")
+    response = client.get("/api/v1/due-date", {"procedure": "1.000001", "received_at": received_at})
+    assert response.status_code == 400
+    assert "2000–2100" in response.json()["error"]
