@@ -245,9 +245,11 @@ def items_to_supplement(dossier: Dossier) -> list[SupplementItem]:
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    """Lookup answers are for one person: not cached, not indexed, not sent on as a referrer."""
+    """Lookup answers are for one person: not cached, not indexed, and their address (which may
+    carry the QR token) never sent to another site. “same-origin”, not “no-referrer”: with no
+    referrer at all Chromium posts the lookup form with ``Origin: null`` and CSRF refuses it."""
     patch_cache_control(response, no_store=True)
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

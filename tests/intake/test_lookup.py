@@ -91,7 +91,7 @@ def normalised(response, code: str) -> str:
 
 def assert_private(response):
     assert response["Cache-Control"] == "no-store"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_the_urls_are_named(dossier):
