@@ -18,6 +18,7 @@ class PortalConfig(AppConfig):
         from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
+        from portal import checks  # noqa: F401  (registers the deployment checks)
         from portal.roles import ensure_role_groups
         from portal.text import word_similarity
 

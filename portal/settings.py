@@ -38,6 +38,19 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     return value
 
 
+def env_float(name: str, default: float, *, minimum: float, maximum: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r}: expected a number.") from None
+    if not minimum < value <= maximum:
+        raise ImproperlyConfigured(f"{name}={raw!r}: expected a number in ({minimum}, {maximum}].")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
@@ -86,7 +99,17 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The absolute address printed in the QR code of every receipt: it must be the public one.
+SITE_URL = os.environ.get("SITE_URL", "").strip().rstrip("/")
+if not SITE_URL:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SITE_URL is required when DEBUG is off: the public address of the portal, "
+            "e.g. https://motcua.example.gov.vn (it is printed in the QR code on receipts)."
+        )
+    SITE_URL = "http://127.0.0.1:8000"
+if not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r}: expected an address starting with https://")
 
 INSTALLED_APPS = [
     "portal",
@@ -247,9 +270,7 @@ if Q_CLUSTER["timeout"] >= Q_CLUSTER["retry"]:
     raise ImproperlyConfigured("Q_TIMEOUT must be shorter than Q_RETRY.")
 
 # Catalogue search: minimum trigram word similarity for a typo-tolerant match.
-SEARCH_SIMILARITY = float(os.environ.get("SEARCH_SIMILARITY", "0.6") or 0.6)
-if not 0 < SEARCH_SIMILARITY <= 1:
-    raise ImproperlyConfigured("SEARCH_SIMILARITY must be a number in (0, 1].")
+SEARCH_SIMILARITY = env_float("SEARCH_SIMILARITY", 0.6, minimum=0, maximum=1)
 
 # Public dossier lookup (docs/lookup.md): failed code/key attempts per client address. After
 # LOOKUP_MAX_FAILURES within LOOKUP_FAILURE_WINDOW seconds the address is refused until the
@@ -274,11 +295,16 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL={LOG_LEVEL!r}: expected DEBUG, INFO, WARNING, ERROR or CRITICAL."
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
 # In development WhiteNoise serves straight from static/ (no collectstatic needed).

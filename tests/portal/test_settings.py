@@ -32,8 +32,15 @@ def test_secret_key_is_required_when_debug_is_off():
     assert "SECRET_KEY is required when DEBUG is off" in result.stderr
 
 
-def test_production_settings_start_with_a_secret_key():
-    assert start({"DEBUG": "0", "SECRET_KEY": "x" * 50}).returncode == 0
+def test_production_settings_start_with_a_secret_key_and_the_public_address():
+    env = {"DEBUG": "0", "SECRET_KEY": "x" * 50, "SITE_URL": "https://motcua.example.gov.vn"}
+    assert start(env).returncode == 0
+
+
+def test_the_public_address_is_required_when_debug_is_off():
+    result = start({"DEBUG": "0", "SECRET_KEY": "x" * 50})
+    assert result.returncode != 0
+    assert "SITE_URL is required when DEBUG is off" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -44,6 +51,11 @@ def test_production_settings_start_with_a_secret_key():
         ({"DEBUG": "1", "Q_TIMEOUT": "400"}, "Q_TIMEOUT must be shorter than Q_RETRY"),
         ({"DEBUG": "1", "DATABASE_URL": "mysql://x@y/z"}, "unsupported scheme 'mysql'"),
         ({"DEBUG": "1", "DATABASE_URL": "postgres://x@y:5432/"}, "database name is missing"),
+        ({"DEBUG": "1", "SEARCH_SIMILARITY": "abc"}, "SEARCH_SIMILARITY='abc': expected a number"),
+        ({"DEBUG": "1", "SEARCH_SIMILARITY": "2"}, "expected a number in (0, 1]"),
+        ({"DEBUG": "1", "LOG_LEVEL": "bogus"}, "LOG_LEVEL='BOGUS': expected DEBUG"),
+        ({"DEBUG": "1", "SITE_URL": "motcua.vn"}, "expected an address starting with https://"),
+        ({"DEBUG": "1", "CACHE_BACKEND": "redis"}, "expected locmem (the default) or database"),
     ],
 )
 def test_bad_values_stop_start_up_with_a_clear_message(env, message):
@@ -106,3 +118,12 @@ def test_the_language_buttons_switch_to_english_and_back(client, db):
     assert "Administrative procedures" in client.get("/").content.decode()
     client.post("/i18n/setlang/", {"language": "vi", "next": "/"})
     assert "Thủ tục hành chính" in client.get("/").content.decode()
+
+
+def test_deploy_check_warns_about_a_per_process_cache(settings):
+    from portal.checks import shared_cache
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert [warning.id for warning in shared_cache(None)] == ["portal.W001"]
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache"}}
+    assert shared_cache(None) == []
