@@ -5,10 +5,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Debian packages: venv, WeasyPrint's text stack (PDF slips), gettext (translations),
-# chromium (browser tests), poppler-utils (reading PDFs back in tests).
-SYSTEM_PACKAGES := python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 gettext \
-	chromium poppler-utils
+# Debian packages: to run, venv and WeasyPrint's text stack (PDF slips); to test, also
+# gettext (extracting translations), chromium (browser journeys), poppler-utils (reading PDFs).
+RUN_PACKAGES := python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+TEST_PACKAGES := $(RUN_PACKAGES) gettext chromium poppler-utils
+SYSTEM_PACKAGES ?= $(TEST_PACKAGES)
 
 .PHONY: help system-deps venv run serve test test-sqlite test-postgres lint bench messages check-messages clean
 
@@ -41,6 +42,7 @@ venv: system-deps $(VENV)/.installed
 # lookup throttle), so both see an editor's calendar change at once.
 run serve: export CACHE_BACKEND ?= database
 
+run: SYSTEM_PACKAGES = $(RUN_PACKAGES)
 run: venv
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py createcachetable
