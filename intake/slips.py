@@ -343,12 +343,12 @@ def book_xlsx(agency: Agency, field: Field, start: date, end: date, *, printed_o
     ]
     for row, (text, title_font) in enumerate(titles, start=1):
         sheet.merge_cells(f"A{row}:{last}{row}")
-        cell = sheet.cell(row=row, column=1, value=text)
+        cell = _xlsx_cell(sheet, row, 1, text)
         cell.font = title_font
         cell.alignment = Alignment(horizontal="center")
     header_row = len(titles) + 2
     for column, spec in enumerate(BOOK_COLUMNS, start=1):
-        cell = sheet.cell(row=header_row, column=column, value=spec.title)
+        cell = _xlsx_cell(sheet, header_row, column, spec.title)
         cell.font = bold
         cell.alignment = centre
         cell.border = ruled
@@ -363,7 +363,7 @@ def book_xlsx(agency: Agency, field: Field, start: date, end: date, *, printed_o
             value = values.get(key) if key else None
             if isinstance(value, datetime):
                 value = value.replace(tzinfo=None)  # Excel has no time zones: Vietnam's time
-            cell = sheet.cell(row=row, column=column, value=value)
+            cell = _xlsx_cell(sheet, row, column, value)
             cell.font = regular
             cell.border = ruled
             cell.alignment = centre if column == 1 else wrap
@@ -384,6 +384,15 @@ def book_xlsx(agency: Agency, field: Field, start: date, end: date, *, printed_o
     workbook.properties.created = stamp
     workbook.properties.modified = stamp
     return _zip_without_clock(workbook)
+
+
+def _xlsx_cell(sheet, row: int, column: int, value):
+    """The cell at ``row``, ``column`` holding ``value``; text stays text even when it starts
+    with “=” (an applicant named ``=HYPERLINK(…)`` is never a formula in the clerk's Excel)."""
+    cell = sheet.cell(row=row, column=column, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
 
 
 def _zip_without_clock(workbook) -> bytes:

@@ -355,6 +355,22 @@ def test_the_spreadsheet_reads_back_with_header_and_values(clerk_client, unit, c
     assert sheet.print_title_rows == "$7:$7"
 
 
+def test_the_spreadsheet_keeps_text_that_looks_like_a_formula_as_text(unit, clerk, civil_status):
+    name = '=HYPERLINK("https://lua-dao.example","Bấm vào đây")'
+    procedure = a_procedure(unit, civil_status, "=SUM(A1:A9)")
+    accept(
+        unit, clerk, procedure, applicant_name=name, applicant_address="=1+1", applicant_phone=""
+    )
+
+    period = (date(2026, 1, 1), date(2026, 12, 31))
+    content = book_xlsx(unit, civil_status, *period, printed_on=date(2026, 11, 26))
+
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    cells = {cell.value: cell.data_type for cell in sheet[8] if isinstance(cell.value, str)}
+    for text in (name, "=1+1", "=SUM(A1:A9)"):
+        assert cells[text] == "s", text
+
+
 def test_a_book_too_long_to_print_at_once_asks_for_a_shorter_period(
     clerk_client, unit, clerk, birth, monkeypatch
 ):

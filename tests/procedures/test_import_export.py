@@ -645,6 +645,7 @@ def test_xlsx_export_imports_back_to_the_same_catalogue(reference_data, tmp_path
     upsert_procedure(birth_registration())
     formula_like = copy_certification()
     formula_like["documents"][0]["notes"] = "=SUM(A1) không phải công thức"
+    formula_like["conditions"] = "=1+1 (văn bản, không phải công thức)"
     upsert_procedure(formula_like)
     before = catalogue_snapshot()
     path = tmp_path / "danh-muc.xlsx"
@@ -656,6 +657,10 @@ def test_xlsx_export_imports_back_to_the_same_catalogue(reference_data, tmp_path
     assert catalogue_snapshot() == before
     sheet = load_workbook(path).active
     assert [cell.value for cell in sheet[1]] == COLUMNS
+    conditions = [row[COLUMNS.index("conditions")] for row in sheet.iter_rows(min_row=2)]
+    assert [(c.value, c.data_type) for c in conditions if c.value] == [
+        ("=1+1 (văn bản, không phải công thức)", "s")
+    ]
 
 
 def test_export_lists_every_procedure_by_code_drafts_included(reference_data, tmp_path):
