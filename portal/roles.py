@@ -19,6 +19,7 @@ CATALOGUE_MODELS = [
     "requireddocument",
     "feeline",
     "legalbasis",
+    "processstep",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {

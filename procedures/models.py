@@ -6,14 +6,19 @@ What a published procedure carries follows Decree 63/2010/NĐ-CP Art. 8(2); see
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from portal.models import Role
 from portal.text import fold, format_money
 
 
@@ -292,6 +297,55 @@ class Procedure(models.Model):
         on = on or timezone.localdate()
         return [line for line in self.fee_lines.all() if line.in_force(on)]
 
+    def legal_time_limit(self) -> ProcedureChannel | None:
+        """The channel whose time limit the internal process must fit (``time_limit_channel``)."""
+        return time_limit_channel(self.channels.all())
+
+    def process_for(self, agency: Agency | None = None) -> list[ProcessStep]:
+        """The steps a dossier received by ``agency`` follows, in order: the agency's own process
+        when it has one, else the default one. Uses the prefetched ``process_steps`` if any."""
+        steps = list(self.process_steps.all())
+        own = [step for step in steps if agency is not None and step.agency_id == agency.pk]
+        chosen = own or [step for step in steps if step.agency_id is None]
+        return sorted(chosen, key=lambda step: step.order)
+
+    def process_budget_hours(self, agency: Agency | None = None) -> Decimal:
+        """The working hours the steps of ``process_for(agency)`` take together."""
+        return sum((step.budget_hours for step in self.process_for(agency)), Decimal(0))
+
+    def process_problems(self) -> list[str]:
+        """What is wrong with the default process and each agency's own one, for people.
+
+        Empty when every process fits the legal time limit (``check_process_budget``).
+        Uses the prefetched ``process_steps`` (with ``agency``) and ``channels`` if any.
+        """
+        processes: dict[int | None, list[ProcessStep]] = {}
+        for step in self.process_steps.all():
+            processes.setdefault(step.agency_id, []).append(step)
+        if not processes:
+            return [gettext("No internal process yet.")]
+        problems = []
+        if None not in processes:
+            problems.append(gettext("No default internal process; only some agencies have one."))
+        limit = self.legal_time_limit()
+        if limit is None:
+            return [*problems, gettext("No time limit to check the internal process against.")]
+        for agency_id, steps in sorted(processes.items(), key=lambda item: item[0] or 0):
+            found = check_process_budget(
+                [(step.budget_value, step.budget_unit) for step in steps],
+                limit.time_value,
+                limit.time_unit,
+            )
+            if agency_id is not None:
+                agency = steps[0].agency
+                found = [
+                    gettext("%(agency)s’s own process: %(problem)s")
+                    % {"agency": agency, "problem": problem}
+                    for problem in found
+                ]
+            problems.extend(found)
+        return problems
+
 
 class Channel(models.TextChoices):
     IN_PERSON = "in_person", _("In person")
@@ -509,3 +563,221 @@ class LegalBasis(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} — {self.title}"
+
+
+# The internal process (quy trình nội bộ): who does what, in what order, in how much time.
+# See docs/processes.md.
+
+HOURS_PER_WORKING_DAY = Decimal(8)
+
+
+class BudgetUnit(models.TextChoices):
+    WORKING_HOURS = "working_hours", _("working hours")
+    WORKING_DAYS = "working_days", _("working days")
+
+
+# The roles that carry out a step; managers and catalogue editors do not.
+PROCESS_ROLES = [Role.CLERK, Role.OFFICER, Role.DEPARTMENT_HEAD, Role.LEADER]
+# Roles that work inside a department, so their step names one.
+DEPARTMENT_ROLES = [Role.OFFICER, Role.DEPARTMENT_HEAD]
+
+
+class ProcessStep(models.Model):
+    """A step of a procedure's internal process: who does it, where, and in how much time.
+
+    Without an agency the step belongs to the default process, followed by every implementing
+    agency; with one, to that agency's own process, which replaces the default for dossiers it
+    receives (``Procedure.process_for``). The steps' budgets add up to the legal time limit
+    (``check_process_budget``).
+    """
+
+    procedure = models.ForeignKey(
+        Procedure,
+        verbose_name=_("procedure"),
+        on_delete=models.CASCADE,
+        related_name="process_steps",
+    )
+    agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("agency"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="process_steps",
+        help_text=_(
+            "Leave empty for the process every implementing agency follows; an agency given "
+            "here follows its own steps instead, for the dossiers it receives."
+        ),
+    )
+    order = models.PositiveSmallIntegerField(
+        _("order"), validators=[MinValueValidator(1), MaxValueValidator(999)]
+    )
+    name = models.CharField(_("name"), max_length=255, help_text=_("E.g. “Thẩm định, đề xuất”."))
+    level = models.ForeignKey(
+        AgencyLevel,
+        verbose_name=_("level"),
+        on_delete=models.PROTECT,
+        related_name="process_steps",
+        help_text=_(
+            "The tier whose agency does the step: the receiving commune, or the district above it."
+        ),
+    )
+    department_code = models.SlugField(
+        _("department code"),
+        max_length=60,
+        blank=True,
+        help_text=_("The department inside that agency; empty for the counter or the leader."),
+    )
+    role = models.CharField(
+        _("role"),
+        max_length=20,
+        choices=[(role.value, role.label) for role in PROCESS_ROLES],
+    )
+    budget_value = models.DecimalField(
+        _("time budget"),
+        max_digits=6,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    budget_unit = models.CharField(_("budget unit"), max_length=16, choices=BudgetUnit.choices)
+    forms = models.CharField(
+        _("forms produced"), max_length=255, blank=True, help_text=_("E.g. “Mẫu 01; Mẫu 06”.")
+    )
+
+    class Meta:
+        ordering = ["procedure", models.F("agency").asc(nulls_first=True), "order"]
+        verbose_name = _("process step")
+        verbose_name_plural = _("internal process")
+        constraints = [
+            # Also the index for the default process of a procedure, in order (process_for).
+            models.UniqueConstraint(
+                fields=["procedure", "order"],
+                condition=Q(agency__isnull=True),
+                name="procedures_processstep_order_default",
+            ),
+            # Also the index for one agency's own process of a procedure, in order.
+            models.UniqueConstraint(
+                fields=["procedure", "agency", "order"],
+                condition=Q(agency__isnull=False),
+                name="procedures_processstep_order_per_agency",
+            ),
+            models.CheckConstraint(
+                condition=Q(order__gte=1), name="procedures_processstep_order_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=[role.value for role in PROCESS_ROLES]),
+                name="procedures_processstep_role_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(budget_unit__in=BudgetUnit.values),
+                name="procedures_processstep_budget_unit_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(budget_value__gt=0),
+                name="procedures_processstep_budget_positive",
+                violation_error_message=_("A step's time budget must be greater than zero."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(role__in=[role.value for role in DEPARTMENT_ROLES])
+                | ~Q(department_code=""),
+                name="procedures_processstep_department_named",
+                violation_error_message=_(
+                    "An officer's or a department head's step needs the department code."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order}. {self.name}"
+
+    @property
+    def budget_hours(self) -> Decimal:
+        return budget_hours(self.budget_value, self.budget_unit)
+
+    @property
+    def budget_text(self) -> str:
+        """“4 working hours”, “0,5 working days”."""
+        return f"{_decimal_text(self.budget_value)} {self.get_budget_unit_display()}"
+
+
+def budget_hours(value: Decimal | int | float, unit: str) -> Decimal:
+    """A step's budget in working hours: a working day counts 8."""
+    value = Decimal(str(value))
+    return value * HOURS_PER_WORKING_DAY if unit == BudgetUnit.WORKING_DAYS else value
+
+
+def time_limit_channel(channels: Iterable[ProcedureChannel]) -> ProcedureChannel | None:
+    """The channel whose time limit an internal process must fit: in person when the procedure
+    is received in person, else the first of postal and online."""
+    rank = {value: index for index, value in enumerate(Channel.values)}
+    ranked = sorted(channels, key=lambda channel: rank.get(channel.channel, len(rank)))
+    return ranked[0] if ranked else None
+
+
+def check_process_budget(
+    budgets: Iterable[tuple[Decimal | int | float, str]],
+    time_value: Decimal | int | float | None,
+    time_unit: str,
+) -> list[str]:
+    """What is wrong with steps taking ``budgets`` ((value, unit) pairs) under a time limit.
+
+    Counted in working hours, a working day being 8. A limit in working days or working hours
+    must be met exactly: the budgets are how the legal time is shared out. A same-day procedure
+    fits in one working day (8 hours at most). A limit in calendar days counts days off too, so
+    the steps may take at most as many working days as it has days — in truth fewer, as the
+    days off fall out (15 days hold 10 or 11 working days). An empty list: nothing is wrong.
+    """
+    budgets = list(budgets)
+    if not budgets:
+        return [gettext("The internal process has no steps.")]
+    total = sum((budget_hours(value, unit) for value, unit in budgets), Decimal(0))
+    if time_unit == TimeUnit.SAME_DAY:
+        if total > HOURS_PER_WORKING_DAY:
+            return [
+                gettext(
+                    "The steps take %(total)s working hours; a same-day procedure must be done "
+                    "within one working day (%(limit)s working hours)."
+                )
+                % {"total": _decimal_text(total), "limit": _decimal_text(HOURS_PER_WORKING_DAY)}
+            ]
+        return []
+    value = Decimal(str(time_value))
+    if time_unit == TimeUnit.WORKING_DAYS and total != value * HOURS_PER_WORKING_DAY:
+        return [
+            gettext(
+                "The steps take %(total)s working hours, but the legal time limit of %(value)s "
+                "working days is %(limit)s working hours: the budgets must add up to it exactly."
+            )
+            % {
+                "total": _decimal_text(total),
+                "value": _decimal_text(value),
+                "limit": _decimal_text(value * HOURS_PER_WORKING_DAY),
+            }
+        ]
+    if time_unit == TimeUnit.WORKING_HOURS and total != value:
+        return [
+            gettext(
+                "The steps take %(total)s working hours, but the legal time limit is %(limit)s "
+                "working hours: the budgets must add up to it exactly."
+            )
+            % {"total": _decimal_text(total), "limit": _decimal_text(value)}
+        ]
+    if time_unit == TimeUnit.CALENDAR_DAYS and total > value * HOURS_PER_WORKING_DAY:
+        return [
+            gettext(
+                "The steps take %(total)s working hours, more than a legal time limit of "
+                "%(value)s days allows: at most %(limit)s working hours even if every day were "
+                "a working day, and fewer once the days off fall out."
+            )
+            % {
+                "total": _decimal_text(total),
+                "value": _decimal_text(value),
+                "limit": _decimal_text(value * HOURS_PER_WORKING_DAY),
+            }
+        ]
+    return []
+
+
+def _decimal_text(value: Decimal) -> str:
+    """2.50 → “2,5”, 8.00 → “8”: as time limits are written."""
+    return f"{Decimal(value).normalize():f}".replace(".", ",")

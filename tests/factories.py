@@ -236,3 +236,30 @@ def copy_certification_fees(procedure, description="Phí chứng thực bản sa
         cap=200000,
         cap_unit="copy",
     )
+
+
+class ProcessStepFactory(factory.django.DjangoModelFactory):
+    """A step of a procedure's default process: by default the counter receives, in 4 working
+    hours; traits ``officer`` (the department examines) and ``leader`` (the leader signs)."""
+
+    class Meta:
+        model = "procedures.ProcessStep"
+
+    procedure = factory.SubFactory(ProcedureFactory)
+    order = factory.Sequence(lambda n: n + 1)
+    name = "Tiếp nhận hồ sơ"
+    level = factory.SubFactory(AgencyLevelFactory)
+    department_code = ""
+    role = "clerk"
+    budget_value = 4
+    budget_unit = "working_hours"
+    forms = "Mẫu 01; Mẫu 06"
+
+    class Params:
+        officer = factory.Trait(
+            name="Thẩm định, đề xuất",
+            department_code="tu-phap-ho-tich",
+            role="officer",
+            forms="Mẫu 02 (khi cần bổ sung)",
+        )
+        leader = factory.Trait(name="Phê duyệt, ký kết quả", role="leader", forms="")

@@ -12,6 +12,7 @@ from procedures.catalogue.columns import COLUMNS, ITEM_FIELDS
 from procedures.catalogue.values import (
     _SMALL_INT_MAX,
     _bool,
+    _budget_value,
     _choice,
     _code,
     _date,
@@ -28,8 +29,11 @@ from procedures.catalogue.values import (
     _time_value,
 )
 from procedures.models import (
+    DEPARTMENT_ROLES,
+    PROCESS_ROLES,
     Agency,
     AgencyLevel,
+    BudgetUnit,
     Channel,
     FeeKind,
     FeeUnit,
@@ -38,6 +42,7 @@ from procedures.models import (
     PublicationStatus,
     SupplementPolicy,
     TimeUnit,
+    check_process_budget,
 )
 
 _CHANNEL_ORDER = {value: index for index, value in enumerate(Channel.values)}
@@ -281,6 +286,52 @@ def _clean_legal_bases(collector: _Collector, value: Any) -> list[dict[str, Any]
     return cleaned
 
 
+def _clean_process(
+    collector: _Collector, value: Any, reference: Reference, time_limit: tuple[Any, str] | None
+) -> list[dict[str, Any]]:
+    """The steps in order, and, when each is fine, their budgets checked against
+    ``time_limit``, a (time value, time unit) pair; no check without one."""
+    problems_before = len(collector.problems)
+    cleaned: list[dict[str, Any]] = []
+    for check in _items(collector, "process", value):
+        step = {
+            "order": check("order", _required_int, minimum=1, maximum=999),
+            "name": check("name", _item_text, max_length=255, required=True),
+            "level": check("level", _known, reference.levels, "level"),
+            "department_code": check("department_code", _slug, max_length=60),
+            "role": check("role", _choice, [role.value for role in PROCESS_ROLES]),
+            "budget_value": check("budget_value", _budget_value),
+            "budget_unit": check("budget_unit", _choice, BudgetUnit.values),
+            "forms": check("forms", _item_text, max_length=255),
+        }
+        if step["role"] in DEPARTMENT_ROLES and step["department_code"] == "":
+            check.add(
+                "department_code",
+                _("An officer's or a department head's step needs the department code."),
+            )
+        if step["order"] is not None and step["order"] in [item["order"] for item in cleaned]:
+            check.add("order", _("“%(value)s” is listed twice.") % {"value": step["order"]})
+        cleaned.append(step)
+    cleaned.sort(key=lambda step: step["order"] or 0)
+    if cleaned and len(collector.problems) == problems_before and time_limit:
+        for message in check_process_budget(
+            [(step["budget_value"], step["budget_unit"]) for step in cleaned], *time_limit
+        ):
+            collector.add("process", message)
+    return cleaned
+
+
+def clean_process(
+    value: Any, time_limit: tuple[Any, str] | None, reference: Reference | None = None
+) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """Check a list of process steps on its own (an agency's own process, say) against
+    ``time_limit``, a (time value, time unit) pair: the steps in their canonical form, in
+    order, and every problem, in the column ``process``."""
+    collector = _Collector()
+    cleaned = _clean_process(collector, value, reference or Reference.load(), time_limit)
+    return cleaned, collector.problems
+
+
 def _clean_agencies(collector: _Collector, value: Any, reference: Reference) -> list[str]:
     if _is_blank(value):
         return []
@@ -324,7 +375,9 @@ def clean_procedure(
 
     Returns the canonical dict (what ``procedure_to_dict`` gives back once it is written:
     text stripped, dates ``YYYY-MM-DD``, the cut-off ``HH:MM``, defaults filled in, agencies
-    sorted, channels in the order in person, postal, online) and every problem found.
+    sorted, channels in the order in person, postal, online, process steps by order) and every
+    problem found. The process (the default one; it may be empty) must fit the time limit of
+    the first channel, the in-person one when there is one (``check_process_budget``).
     """
     reference = reference or Reference.load()
     c = _Collector()
@@ -362,6 +415,12 @@ def clean_procedure(
         "fees": _clean_fees(c, data.get("fees")),
         "legal_bases": _clean_legal_bases(c, data.get("legal_bases")),
     }
+    # The process fits the time limit of the first channel (in person when there is one);
+    # with a problem in the channels there is no time limit to trust.
+    time_limit = None
+    if cleaned["channels"] and not any(p.column == "channels" for p in c.problems):
+        time_limit = cleaned["channels"][0]["time_value"], cleaned["channels"][0]["time_unit"]
+    cleaned["process"] = _clean_process(c, data.get("process"), reference, time_limit)
     start, end = cleaned["valid_from"], cleaned["valid_to"]
     if start and end and end < start:
         c.add(

@@ -30,6 +30,7 @@ COLUMNS = [
     "documents",
     "fees",
     "legal_bases",
+    "process",
 ]
 
 # List columns whose lines are items: the fields of an item, in the order they appear in a line.
@@ -60,6 +61,17 @@ ITEM_FIELDS = {
         "resolution",
     ],
     "legal_bases": ["number", "issued_on", "title"],
+    # The default internal process only; an agency's own process is kept in the admin.
+    "process": [
+        "order",
+        "name",
+        "level",
+        "department_code",
+        "role",
+        "budget_value",
+        "budget_unit",
+        "forms",
+    ],
 }
 
 ITEM_SEPARATOR = "|"

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, time
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Prefetch
 
 from procedures.catalogue.checks import CatalogueError, Reference, _channel_rank, clean_procedure
 from procedures.catalogue.values import _plain_number
 from procedures.models import (
+    Agency,
     FeeLine,
     LegalBasis,
     Procedure,
     ProcedureChannel,
+    ProcessStep,
     RequiredDocument,
 )
 
@@ -23,7 +26,12 @@ from procedures.models import (
 def procedures_with_children():
     """Procedures with everything ``procedure_to_dict`` reads, in a fixed number of queries."""
     return Procedure.objects.select_related("level", "field").prefetch_related(
-        "agencies", "channels", "documents", "fee_lines", "legal_bases"
+        "agencies",
+        "channels",
+        "documents",
+        "fee_lines",
+        "legal_bases",
+        Prefetch("process_steps", queryset=ProcessStep.objects.select_related("level")),
     )
 
 
@@ -96,7 +104,27 @@ def procedure_to_dict(procedure: Procedure) -> dict[str, Any]:
             {"number": basis.number, "issued_on": _iso(basis.issued_on), "title": basis.title}
             for basis in sorted(procedure.legal_bases.all(), key=lambda b: (b.order, b.pk))
         ],
+        "process": process_to_dicts(
+            step for step in procedure.process_steps.all() if step.agency_id is None
+        ),
     }
+
+
+def process_to_dicts(steps: Iterable[ProcessStep]) -> list[dict[str, Any]]:
+    """Process steps as the ``process`` list holds them, in order (read ``level`` with them)."""
+    return [
+        {
+            "order": step.order,
+            "name": step.name,
+            "level": step.level.code,
+            "department_code": step.department_code,
+            "role": step.role,
+            "budget_value": _plain_number(step.budget_value),
+            "budget_unit": step.budget_unit,
+            "forms": step.forms,
+        }
+        for step in sorted(steps, key=lambda step: step.order)
+    ]
 
 
 def _iso(value: date | None) -> str | None:
@@ -112,9 +140,10 @@ def upsert_procedure(
 ) -> tuple[Procedure, str]:
     """Create or update the procedure with ``data["code"]``; raise ``CatalogueError`` if bad.
 
-    Channels, documents (numbered 1..n), fee lines, legal bases and agencies are replaced by
-    those in ``data``. A procedure already equal to ``data`` is left untouched. Returns the
-    procedure and what happened: ``"created"``, ``"updated"`` or ``"unchanged"``.
+    Channels, documents (numbered 1..n), fee lines, legal bases, agencies and the default
+    process steps are replaced by those in ``data``; agencies' own processes are kept. A
+    procedure already equal to ``data`` is left untouched. Returns the procedure and what
+    happened: ``"created"``, ``"updated"`` or ``"unchanged"``.
     """
     reference = reference or Reference.load()
     cleaned, problems = clean_procedure(data, reference)
@@ -166,6 +195,7 @@ def _write(cleaned: dict[str, Any], reference: Reference) -> tuple[Procedure, st
         )
         for model in (ProcedureChannel, RequiredDocument, FeeLine, LegalBasis):
             model.objects.filter(procedure=procedure).delete()
+        ProcessStep.objects.filter(procedure=procedure, agency__isnull=True).delete()
     ProcedureChannel.objects.bulk_create(
         ProcedureChannel(
             procedure=procedure,
@@ -204,7 +234,47 @@ def _write(cleaned: dict[str, Any], reference: Reference) -> tuple[Procedure, st
         for order, item in enumerate(cleaned["legal_bases"], start=1)
     )
     procedure.agencies.set([reference.agencies[slug] for slug in cleaned["agencies"]])
+    _create_steps(procedure, None, cleaned["process"], reference)
     return procedure, outcome
+
+
+def _create_steps(
+    procedure: Procedure,
+    agency: Agency | None,
+    steps: list[dict[str, Any]],
+    reference: Reference,
+) -> None:
+    ProcessStep.objects.bulk_create(
+        ProcessStep(
+            procedure=procedure,
+            agency=agency,
+            **{
+                **step,
+                "level": reference.levels[step["level"]],
+                "budget_value": Decimal(str(step["budget_value"])),
+            },
+        )
+        for step in steps
+    )
+
+
+@transaction.atomic
+def replace_process(
+    procedure: Procedure,
+    steps: list[dict[str, Any]],
+    *,
+    agency: Agency | None = None,
+    reference: Reference | None = None,
+) -> bool:
+    """Replace ``agency``'s own process of ``procedure`` (the default one without an agency)
+    by ``steps``, as ``clean_process`` returns them; an empty list removes it. Returns False,
+    and changes nothing, when the process is already those steps."""
+    current = ProcessStep.objects.filter(procedure=procedure, agency=agency).select_related("level")
+    if process_to_dicts(current) == steps:
+        return False
+    current.delete()
+    _create_steps(procedure, agency, steps, reference or Reference.load())
+    return True
 
 
 def _from_iso(value: str | None) -> date | None:

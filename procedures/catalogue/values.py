@@ -121,6 +121,29 @@ def _time_value(value: Any) -> int | float | None:
     """A time limit such as 3 or 0.5 (one decimal place): int when whole, float otherwise."""
     if _is_blank(value):
         return None
+    return _positive_number(
+        value,
+        Decimal("0.1"),
+        100000,
+        _("“%(value)s”: use at most one decimal place and less than 100000."),
+    )
+
+
+def _budget_value(value: Any) -> int | float:
+    """A step's time budget such as 4, 0.5 or 0.25 (two decimal places): required, above zero."""
+    if _is_blank(value):
+        raise _Invalid(_("A value is required here."))
+    return _positive_number(
+        value,
+        Decimal("0.01"),
+        10000,
+        _("“%(value)s”: use at most two decimal places and less than 10000."),
+    )
+
+
+def _positive_number(value: Any, step: Decimal, below: int, too_fine: str) -> int | float:
+    """A number above zero, a multiple of ``step`` below ``below`` (else ``too_fine``);
+    a decimal comma is read as a point."""
     if isinstance(value, bool):
         raise _Invalid(_("“%(value)s” is not a number.") % {"value": value})
     raw = str(value).strip().replace(",", ".")
@@ -132,10 +155,8 @@ def _time_value(value: Any) -> int | float | None:
         raise _Invalid(_("“%(value)s” is not a number.") % {"value": value})
     if number <= 0:
         raise _Invalid(_("Must be greater than zero (found %(value)s).") % {"value": value})
-    if number != number.quantize(Decimal("0.1")) or number >= 100000:
-        raise _Invalid(
-            _("“%(value)s”: use at most one decimal place and less than 100000.") % {"value": value}
-        )
+    if number != number.quantize(step) or number >= below:
+        raise _Invalid(too_fine % {"value": value})
     return _plain_number(number)
 
 

@@ -17,10 +17,12 @@ from procedures.catalogue import (
     UPSERT_UNCHANGED,
     UPSERT_UPDATED,
     Reference,
+    clean_process,
+    replace_process,
     upsert_procedure,
     validate_procedure,
 )
-from procedures.models import Agency, AgencyLevel, Department, Field
+from procedures.models import Agency, AgencyLevel, Department, Field, Procedure
 
 DEMO_PASSWORD = "motcua2026"
 
@@ -169,6 +171,7 @@ def load_catalogue(data: dict[str, Any]) -> dict[str, int]:
     outcomes = {UPSERT_CREATED: 0, UPSERT_UPDATED: 0, UPSERT_UNCHANGED: 0}
     for procedure in procedures:
         outcomes[upsert_procedure(procedure, reference)[1]] += 1
+    load_agency_processes(data.get("agency_processes", []), reference)
     return {
         "levels": len(data.get("levels", [])),
         "agencies": len(data.get("agencies", [])),
@@ -177,6 +180,40 @@ def load_catalogue(data: dict[str, Any]) -> dict[str, int]:
         "procedures": len(procedures),
         **outcomes,
     }
+
+
+def load_agency_processes(items: list[dict[str, Any]], reference: Reference) -> None:
+    """An agency's own process of a procedure (``{"procedure", "agency", "process"}``), which
+    replaces the default one for the dossiers that agency receives: checked, then written."""
+    problems, processes = [], []
+    for item in items:
+        where = {"code": item["procedure"], "agency": item["agency"]}
+        procedure = (
+            Procedure.objects.filter(code=item["procedure"])
+            .prefetch_related("agencies", "channels")
+            .first()
+        )
+        agency = procedure and next(
+            (agency for agency in procedure.agencies.all() if agency.slug == item["agency"]), None
+        )
+        if agency is None:
+            problems.append(
+                _("Process of %(code)s at %(agency)s: no such procedure carried out there.") % where
+            )
+            continue
+        limit = procedure.legal_time_limit()
+        steps, found = clean_process(
+            item["process"], limit and (limit.time_value, limit.time_unit), reference
+        )
+        problems += [
+            _("Process of %(code)s at %(agency)s: %(message)s") % {**where, "message": message}
+            for _column, message in found
+        ]
+        processes.append((procedure, agency, steps))
+    if problems:
+        raise DemoDataError("\n".join(problems))
+    for procedure, agency, steps in processes:
+        replace_process(procedure, steps, agency=agency, reference=reference)
 
 
 def load_staff(data: list[dict[str, Any]]) -> tuple[list[list[str]], dict[str, int]]:
