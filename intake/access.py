@@ -37,10 +37,12 @@ def visible_dossiers(profile: StaffProfile) -> QuerySet[Dossier]:
     return Dossier.objects.filter(scope)
 
 
+# The roles that may open a dossier at all; ``visible_dossiers`` narrows each to its scope.
+DOSSIER_ROLES = (Role.CLERK, Role.OFFICER, Role.DEPARTMENT_HEAD, Role.LEADER, Role.MANAGER)
+
+
 def dossier_for(user, code: str) -> Dossier:
-    profile = staff_with_role(
-        user, Role.CLERK, Role.OFFICER, Role.DEPARTMENT_HEAD, Role.LEADER, Role.MANAGER
-    )
+    profile = staff_with_role(user, *DOSSIER_ROLES)
     dossier = (
         visible_dossiers(profile)
         .select_related("reception", "procedure", "receiving_agency", "competent_agency")
@@ -58,6 +60,24 @@ def reception_for(user, token) -> Reception:
     reception = (
         Reception.objects.select_related("procedure", "agency", "clerk")
         .filter(token=token, agency=profile.agency_id)
+        .first()
+    )
+    if reception is None:
+        raise Http404
+    return reception
+
+
+def slip_reception_for(user, token) -> Reception:
+    """A reception whose printed forms this person may download: one of the clerk's own unit
+    (incomplete and refused ones included, they have no dossier), or one whose dossier the
+    person may open (``visible_dossiers``: officers, department heads, leaders, managers)."""
+    profile = staff_with_role(user, *DOSSIER_ROLES)
+    scope = Q(dossier__in=visible_dossiers(profile))
+    if profile.has_role(Role.CLERK):
+        scope |= Q(agency=profile.agency_id)
+    reception = (
+        Reception.objects.select_related("procedure", "agency", "clerk")
+        .filter(scope, token=token)
         .first()
     )
     if reception is None:

@@ -1,4 +1,5 @@
-"""The counter's printed forms, downloaded by the clerks of the receiving unit.
+"""The counter's printed forms, downloaded by the clerks of the receiving unit and by the staff
+who may open the dossier (``intake.access.slip_reception_for``).
 
 The PDF is stored when first asked for (``intake.slips.render_slip``, outside any transaction)
 and served from storage afterwards, inline so that the browser prints it.
@@ -13,15 +14,16 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_GET
 
-from intake.access import reception_for
+from intake.access import slip_reception_for
 from intake.slips import TEMPLATES, render_slip, slip_filename
 
 
 @login_required
 @require_GET
 def slip_pdf(request: HttpRequest, token: UUID, form: str) -> FileResponse:
-    """``/mot-cua/bien-nhan/<token>/mau-01.pdf``: a form issued for one of the unit's receptions."""
-    reception = reception_for(request.user, token)
+    """``/mot-cua/bien-nhan/<token>/mau-01.pdf``: a form issued for a reception this person
+    may see: one of their unit's, or that of a dossier they may open."""
+    reception = slip_reception_for(request.user, token)
     slip = reception.slips.filter(form=form, form__in=TEMPLATES).first()
     if slip is None:
         raise Http404

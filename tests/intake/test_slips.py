@@ -1,6 +1,6 @@
 """The counter's printed forms: receipts (01) in two copies with every field of the legal model,
 supplement requests (02), refusals (03); stored once, printed again byte for byte; downloaded
-by the clerks of the unit only."""
+by the clerks of the unit and by the staff who may open the dossier."""
 
 import hashlib
 import io
@@ -428,11 +428,91 @@ def test_another_units_reception_is_not_found(unit, clerk, procedure):
     assert client.get(url(reception.__class__(token=uuid.uuid4()))).status_code == 404
 
 
-def test_staff_without_the_clerk_role_are_forbidden(unit, clerk, procedure):
-    reception = take(unit, clerk, procedure)
+@pytest.fixture
+def district_procedure(district, unit):
+    """Received at the commune's counter, decided by the district."""
+    procedure = ProcedureFactory(level=district.level, name="Đăng ký hộ kinh doanh")
+    procedure.agencies.add(unit)
+    return procedure
+
+
+def staff_client(agency, *roles: str) -> Client:
     client = Client()
-    client.force_login(StaffProfileFactory(agency=unit, user__roles=["officer"]).user)
-    assert client.get(url(reception)).status_code == 403
+    client.force_login(StaffProfileFactory(agency=agency, user__roles=list(roles)).user)
+    return client
+
+
+@pytest.mark.parametrize("role", ["officer", "department_head", "leader", "manager"])
+def test_staff_of_the_competent_agency_download_the_forms_of_its_dossiers(
+    district, unit, clerk, district_procedure, role
+):
+    reception = take(unit, clerk, district_procedure)
+    assert reception.dossier.competent_agency == district
+
+    response = staff_client(district, role).get(url(reception))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+
+
+def test_the_form_links_on_the_dossier_page_open_for_whoever_sees_the_page(
+    district, unit, clerk, district_procedure
+):
+    reception = take(unit, clerk, district_procedure)
+    client = staff_client(district, "officer")
+
+    page = client.get(reverse("intake:dossier", args=[reception.dossier.code]))
+
+    assert page.status_code == 200
+    assert url(reception) in page.content.decode()
+    assert client.get(url(reception)).status_code == 200
+
+
+def test_leaders_of_the_agency_above_download_the_forms_of_the_units_beneath_it(
+    district, unit, clerk, procedure
+):
+    reception = take(unit, clerk, procedure)
+    assert reception.dossier.competent_agency == unit
+    assert staff_client(district, "leader").get(url(reception)).status_code == 200
+
+
+def test_staff_who_cannot_open_the_dossier_get_404(district, unit, clerk, district_procedure):
+    reception = take(unit, clerk, district_procedure)
+    other = AgencyFactory(level=district.level)
+    for client in [
+        staff_client(other, "leader"),
+        staff_client(other, "officer"),
+        staff_client(other, "clerk"),
+        staff_client(unit, "officer"),  # the commune does not decide a district procedure
+        staff_client(unit, "department_head"),
+    ]:
+        assert client.get(url(reception)).status_code == 404
+
+
+def test_the_forms_of_a_reception_without_a_dossier_are_for_the_units_clerks_only(
+    district, unit, clerk, procedure
+):
+    reception = take(
+        unit,
+        clerk,
+        procedure,
+        outcome=Outcome.INCOMPLETE,
+        missing=[{"document": "Giấy ủy quyền", "reason": "Chưa chứng thực"}],
+    )
+    clerks = Client()
+    clerks.force_login(clerk)
+
+    assert clerks.get(url(reception, "02")).status_code == 200
+    assert staff_client(unit, "clerk").get(url(reception, "02")).status_code == 200
+    assert staff_client(unit, "leader").get(url(reception, "02")).status_code == 404
+    assert staff_client(district, "leader").get(url(reception, "02")).status_code == 404
+
+
+def test_staff_without_a_dossier_role_are_forbidden(unit, clerk, procedure):
+    reception = take(unit, clerk, procedure)
+    for client in [staff_client(unit), staff_client(unit, "catalogue_editor")]:
+        assert client.get(url(reception)).status_code == 403
+    client = Client()
     client.force_login(UserFactory())
     assert client.get(url(reception)).status_code == 403
 
