@@ -56,6 +56,12 @@ class FieldAdmin(admin.ModelAdmin):
     list_display = ["name", "code"]
     search_fields = ["name", "code"]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "name" in form.changed_data:
+            # Its procedures are found by the field's name too.
+            obj.procedures.all().refresh_search_text()
+
 
 class ChannelInline(admin.TabularInline):
     model = ProcedureChannel

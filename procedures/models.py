@@ -154,6 +154,13 @@ class PublicationStatus(models.TextChoices):
 
 
 class ProcedureQuerySet(models.QuerySet):
+    def refresh_search_text(self) -> int:
+        """Rebuild the folded search column (after a field was renamed); returns the count."""
+        procedures = list(self.select_related("field"))
+        for procedure in procedures:
+            procedure.search_text = procedure.build_search_text()
+        return self.model.objects.bulk_update(procedures, ["search_text"], batch_size=500)
+
     def published(self, on: date | None = None) -> ProcedureQuerySet:
         """Published and valid on ``on`` (today by default)."""
         on = on or timezone.localdate()
@@ -274,7 +281,8 @@ class Procedure(models.Model):
         return f"{self.code} — {self.name}"
 
     def save(self, *args, **kwargs):
-        # search_text is derived from this row's own columns, so it is kept in step here.
+        # search_text is derived from the code, the name and the field's name: kept in step
+        # here, and by ProcedureQuerySet.refresh_search_text() when a field is renamed.
         self.search_text = self.build_search_text()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}

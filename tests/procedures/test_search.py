@@ -84,3 +84,19 @@ def test_python_word_similarity_equals_the_database_function(db, needle, haystac
         cursor.execute("SELECT word_similarity(%s, %s)", [needle, haystack])
         in_database = cursor.fetchone()[0]
     assert in_database == pytest.approx(word_similarity(needle, haystack), abs=1e-6)
+
+
+def test_renaming_a_field_in_the_admin_keeps_search_in_step(client, civil_status):
+    from django.contrib.auth.models import User
+
+    from procedures.models import Field
+
+    admin = User.objects.create_superuser("quantri", password="x")
+    client.force_login(admin)
+    field = Field.objects.get(code="chung-thuc")
+    response = client.post(
+        f"/quan-tri/procedures/field/{field.pk}/change/",
+        {"code": "chung-thuc", "name": "Chứng thực giấy tờ"},
+    )
+    assert response.status_code == 302
+    assert codes("giay to") == ["2.000884"]
