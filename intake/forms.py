@@ -135,7 +135,8 @@ class ReceptionForm(forms.Form):
     """What the clerk records at the counter for one procedure, and the button they pressed.
 
     Built for a procedure (its counter channels, documents and fee quantities become fields)
-    and the receiving unit (whose phone is offered as the contact for a supplement request).
+    and the receiving unit (whose phone, or else its counter's address, is offered as the
+    contact a supplement request must give).
     """
 
     token = forms.UUIDField(widget=forms.HiddenInput)
@@ -238,6 +239,10 @@ class ReceptionForm(forms.Form):
                 "unit": agency,
                 "phone": agency.phone,
             }
+        elif agency.address:
+            self.fields["contact"].initial = _("One-stop counter – %(address)s") % {
+                "address": agency.address
+            }
         for index, document in enumerate(self.required_documents):
             self.fields[f"doc-{index}-present"] = forms.BooleanField(
                 label=document.name,
@@ -330,6 +335,14 @@ class ReceptionForm(forms.Form):
             )
         if outcome == Outcome.INCOMPLETE:
             cleaned["missing"] = self._missing_items(cleaned.get("missing", ""))
+            if not cleaned.get("contact", "").strip() and "contact" not in self.errors:
+                self.add_error(
+                    "contact",
+                    ValidationError(
+                        _("Say whom the applicant can call for help with the supplement."),
+                        code="contact",
+                    ),
+                )
         elif outcome == Outcome.REFUSED and not cleaned.get("reasons", "").strip():
             self.add_error(
                 "reasons",

@@ -5,8 +5,10 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from intake.actions import receive
 from intake.models import Dossier, EventKind, Outcome, Reception, Status
@@ -299,6 +301,32 @@ def test_the_form_offers_the_procedures_channels_documents_and_fee_quantities(
         assert f'name="outcome" value="{outcome}"' in body
 
 
+def test_without_a_phone_the_contact_offered_is_the_counter_at_the_units_address(
+    clerk_client, unit, procedure
+):
+    unit.phone, unit.address = "", "Ấp 2, xã Tân Tiến, huyện Bù Đốp"
+    unit.save()
+
+    form = clerk_client.get(receive_url(procedure)).context["form"]
+
+    with translation.override(settings.LANGUAGE_CODE):
+        offered = gettext("One-stop counter – %(address)s") % {"address": unit.address}
+    assert form["contact"].value() == offered
+
+
+def test_without_a_phone_or_an_address_nothing_is_offered(clerk_client, unit, procedure):
+    unit.phone, unit.address = "", ""
+    unit.save()
+    assert not clerk_client.get(receive_url(procedure)).context["form"]["contact"].value()
+
+
+@pytest.mark.parametrize("outcome", ["accepted", "refused"])
+def test_only_a_supplement_request_needs_whom_to_call(clerk_client, procedure, outcome):
+    data = entered(procedure, outcome=outcome, reasons="Không thuộc thẩm quyền", contact="")
+    assert clerk_client.post(receive_url(procedure), data).status_code == 302
+    assert Reception.objects.get().outcome == outcome
+
+
 def test_each_rendering_carries_a_new_token(clerk_client, procedure):
     first = clerk_client.get(receive_url(procedure)).context["form"]["token"].value()
     second = clerk_client.get(receive_url(procedure)).context["form"]["token"].value()
@@ -478,6 +506,12 @@ def test_what_the_clerk_types_is_normalised_before_it_is_stored(
         ({"doc-0-originals": "-1"}, "doc-0-originals", "min_value"),
         ({"qty-page": "0"}, "qty-page", "min_value"),
         ({"outcome": "incomplete", "missing": "  "}, "missing", "missing"),
+        (
+            {"outcome": "incomplete", "missing": "Giấy tờ — thiếu", "contact": " "},
+            "contact",
+            "contact",
+        ),
+        ({"outcome": "incomplete", "missing": "Giấy tờ — thiếu"}, "contact", "contact"),
         ({"outcome": "incomplete", "missing": "Bản chính giấy tờ"}, "missing", "missing_reason"),
         ({"outcome": "refused", "reasons": ""}, "reasons", "reasons"),
         ({"outcome": None}, None, "outcome"),
@@ -506,8 +540,9 @@ def test_accepting_without_a_required_document_says_to_record_it_as_incomplete(
     errors = response.context["form"].errors["documents"]
     assert "Bản sao cần chứng thực" in errors[0]
     assert nothing_saved()
-    # The same form (and token) can then be recorded as incomplete.
-    data.update(outcome="incomplete", missing="Bản sao cần chứng thực — chưa nộp")
+    # The same form (and token) can then be recorded as incomplete, whom to call as offered.
+    offered = clerk_client.get(receive_url(procedure)).context["form"]["contact"].value()
+    data.update(outcome="incomplete", missing="Bản sao cần chứng thực — chưa nộp", contact=offered)
     assert clerk_client.post(receive_url(procedure), data).status_code == 302
     assert Reception.objects.get().outcome == "incomplete"
 
