@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from procedures.models import Channel
+from procedures.models import Channel, TimeUnit
 
 
 class Status(models.IntegerChoices):
@@ -260,7 +260,7 @@ class Dossier(models.Model):
     time_value = models.DecimalField(
         _("time limit"), max_digits=6, decimal_places=1, null=True, blank=True
     )
-    time_unit = models.CharField(_("time unit"), max_length=16)
+    time_unit = models.CharField(_("time unit"), max_length=16, choices=TimeUnit.choices)
     cutoff_time = models.TimeField(_("same-day cut-off"), null=True, blank=True)
     received_at = models.DateTimeField(_("received at"))
     accepted_at = models.DateTimeField(_("accepted at"))
@@ -286,6 +286,9 @@ class Dossier(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(channel__in=Channel.values), name="intake_dossier_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(time_unit__in=TimeUnit.values), name="intake_dossier_time_unit_valid"
             ),
             models.CheckConstraint(
                 condition=Q(due_at__gte=models.F("counted_from")),
@@ -387,6 +390,14 @@ class DossierEvent(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=EventKind.values), name="intake_dossierevent_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(from_status__isnull=True) | Q(from_status__in=Status.values),
+                name="intake_dossierevent_from_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(to_status__isnull=True) | Q(to_status__in=Status.values),
+                name="intake_dossierevent_to_status_valid",
             ),
         ]
 
