@@ -142,21 +142,28 @@ def receive_dossier(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+def _reception_page(
+    request: HttpRequest, template: str, reception: Reception, dossier: Dossier | None, **extra
+) -> HttpResponse:
+    """A page about one reception (and its dossier, if accepted) with the forms issued for it,
+    which ``intake/_slip_links.html`` lists."""
+    context = {
+        "reception": reception,
+        "dossier": dossier,
+        "slips": list(reception.slips.all()),
+        "receipt_form": SlipForm.RECEIPT,
+        **extra,
+    }
+    return render(request, template, context)
+
+
 @login_required
 @require_GET
 def reception_outcome(request: HttpRequest, token: UUID) -> HttpResponse:
     """What was recorded, and the forms to print: the page after each reception."""
     reception = reception_for(request.user, token)
-    return render(
-        request,
-        "intake/reception.html",
-        {
-            "reception": reception,
-            "dossier": Dossier.objects.filter(reception=reception).first(),
-            "slips": list(reception.slips.all()),
-            "receipt_form": SlipForm.RECEIPT,
-        },
-    )
+    dossier = Dossier.objects.filter(reception=reception).first()
+    return _reception_page(request, "intake/reception.html", reception, dossier)
 
 
 @login_required
@@ -164,15 +171,11 @@ def reception_outcome(request: HttpRequest, token: UUID) -> HttpResponse:
 def dossier_detail(request: HttpRequest, code: str) -> HttpResponse:
     """The staff page of a dossier: applicant, documents, fees, status, due, history, slips."""
     dossier = dossier_for(request.user, code)
-    return render(
+    return _reception_page(
         request,
         "intake/dossier.html",
-        {
-            "dossier": dossier,
-            "reception": dossier.reception,
-            "time_limit": format_duration(dossier.time_value, dossier.time_unit),
-            "events": list(dossier.events.select_related("actor")),
-            "slips": list(dossier.reception.slips.all()),
-            "receipt_form": SlipForm.RECEIPT,
-        },
+        dossier.reception,
+        dossier,
+        time_limit=format_duration(dossier.time_value, dossier.time_unit),
+        events=list(dossier.events.select_related("actor")),
     )

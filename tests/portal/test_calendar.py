@@ -4,9 +4,13 @@ from datetime import date, datetime, time
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
+from django.utils.translation import gettext
 
 from portal import calendar as work_calendar
 from portal.calendar import (
@@ -280,6 +284,28 @@ def test_the_public_calendar_lists_days_off_and_make_up_days(client, seeded):
     days_off = [day.date for day in response.context["days_off"]]
     assert date(2026, 8, 31) in days_off and days_off == sorted(days_off)
     assert len(days_off) == len(set(days_off))  # editor and package rows merged
+
+
+def test_the_public_calendar_puts_each_kind_of_day_in_its_own_table(client, seeded):
+    body = client.get(reverse("portal:calendar"), {"year": 2026}).content.decode()
+    _before, days_off, extra = body.split('class="table table-sm table-bordered', 2)
+    assert days_off.startswith(' align-middle table-responsive-stack calendar-days-off">')
+    assert "16/02/2026" in days_off.split("</table>")[0]
+    assert extra.startswith(' align-middle table-responsive-stack calendar-extra-days">')
+    assert "22/08/2026" in extra.split("</table>")[0]
+    assert "16/02/2026" not in extra
+
+
+def test_a_year_without_days_says_so_for_each_kind(client, seeded):
+    response = client.get(reverse("portal:calendar"), {"year": 2001})
+    body = response.content.decode()
+    assert '<table class="table table-sm table-bordered' not in body
+    with translation.override(settings.LANGUAGE_CODE):
+        for sentence in [
+            gettext("No days off are recorded for this year yet."),
+            gettext("No extra working days this year."),
+        ]:
+            assert f"<p>{escape(sentence)}</p>" in body
 
 
 def test_the_public_calendar_shows_this_year_by_default_and_on_a_bad_year(client, seeded):
