@@ -179,6 +179,8 @@ def test_load_demo_loads_catalogue_and_staff(tmp_path):
     assert "Procedures: 2 (2 created, 0 updated, 0 unchanged)." in output
     assert "motcua.thanhbinh" in output
     assert "tuphap.huyen" in output
+    assert "Trần Thị Hoa" in output and "Lê Văn Nam" in output  # family name first
+    assert "Thị Hoa Trần" not in output
     assert "keep the password they have" in output
 
 

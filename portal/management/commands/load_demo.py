@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from portal.models import Role, StaffProfile
 from portal.roles import ensure_role_groups
+from portal.templatetags.vn import person_name
 from procedures.catalogue import (
     UPSERT_CREATED,
     UPSERT_UNCHANGED,
@@ -282,7 +283,7 @@ def load_staff(data: list[dict[str, Any]]) -> tuple[list[list[str]], dict[str, i
         logins.append(
             [
                 username,
-                user.get_full_name(),
+                person_name(user),  # family name first: “Trần Thị Hoa”
                 ", ".join(str(Role(role).label) for role in item.get("roles", []))
                 or (_("administrator") if user.is_superuser else ""),
                 f"{agency} — {department}" if department else str(agency),
