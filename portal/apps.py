@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 
@@ -31,5 +32,12 @@ class PortalConfig(AppConfig):
                 connection.connection.create_function(
                     "word_similarity", 2, word_similarity, deterministic=True
                 )
+            elif connection.vendor == "postgresql":
+                # The threshold of the indexable ``<%`` operator catalogue search filters with.
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)",
+                        [str(settings.SEARCH_SIMILARITY)],
+                    )
 
         connection_created.connect(add_sqlite_functions, dispatch_uid="portal_sqlite_functions")

@@ -10,6 +10,7 @@ matches rank first, then by similarity, then shorter names. See ``docs/search.md
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
     Case,
     Exists,
@@ -54,11 +55,17 @@ def search(procedures: QuerySet[Procedure], query: str) -> QuerySet[Procedure]:
     every_word = Q()
     for word in folded.split():
         every_word &= Q(search_text__contains=word)
+    if connection.vendor == "postgresql":
+        # The operator form, ``query <% search_text``, is what the trigram index serves (the
+        # function form never is); its threshold is set per connection (portal.apps).
+        close = Q(search_text__trigram_word_similar=folded)
+    else:
+        close = Q(similarity__gte=settings.SEARCH_SIMILARITY)
     return (
         procedures.annotate(
             exact=Case(When(every_word, then=Value(True)), default=Value(False)),
             similarity=WordSimilarity(Value(folded), F("search_text")),
         )
-        .filter(Q(exact=True) | Q(similarity__gte=settings.SEARCH_SIMILARITY))
+        .filter(every_word | close)
         .order_by("-exact", "-similarity", Length("name"), "code")
     )
