@@ -2,9 +2,10 @@
 
     .venv/bin/python tests/perf/bench_catalogue.py [--procedures 5000] [--duration 10] …
 
-1. creates the database ``motcua_bench`` if needed (``DATABASE_URL`` overrides), migrates it
-   and fills it to ``--procedures`` procedures with ``manage.py generate_catalogue`` (which
-   reuses what is there, so re-runs are quick);
+1. creates the database ``motcua_bench`` if needed (``DATABASE_URL`` overrides), migrates it,
+   seeds the work calendar (last year to two years ahead, as the deadline engine reads it) and
+   fills it to ``--procedures`` procedures with ``manage.py generate_catalogue`` (which reuses
+   what is there, so re-runs are quick);
 2. collects static files into a temporary STATIC_ROOT and starts gunicorn on a free port of
    127.0.0.1 (sync workers, 2 × cores + 1) serving ``tests.perf.wsgi_bench:application``;
 3. for each target — the bare view (middleware + one query), search, procedure detail, home —
@@ -26,6 +27,7 @@ import random
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -164,6 +166,10 @@ def main() -> int:
         env = bench_environment(database_url, str(Path(scratch) / "static"))
         ensure_database(database_url)
         manage(env, "migrate", "--noinput", "-v", "0")
+        # As in production: the detail page's appointment estimate reads the work calendar.
+        this_year = date.today().year
+        years = [f"--year={year}" for year in range(this_year - 1, this_year + 3)]
+        manage(env, "seed_calendar", *years)
         if not args.skip_fill:
             wait_for_command("generate_catalogue")
             manage(env, "generate_catalogue", "--procedures", str(args.procedures))
@@ -191,7 +197,8 @@ def main() -> int:
             f"{args.concurrency} connections, {args.warmup:g} s warm-up + "
             f"{args.duration:g} s per target ({os.cpu_count()} cores)"
         )
-        print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+        # Other work on the machine shares its cores with gunicorn and PostgreSQL: say so.
+        print("load average before the run: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         results = []
         with gunicorn(env, port, args.workers, Path(scratch) / "gunicorn.log"):
             for name, paths in targets:
@@ -208,7 +215,6 @@ def main() -> int:
                     )
                 )
             log = (Path(scratch) / "gunicorn.log").read_text().strip()
-        print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         ok = report(results)
         if log:
             print("\ngunicorn log (last lines):\n" + "\n".join(log.splitlines()[-20:]))

@@ -15,6 +15,7 @@ os.environ["DEBUG"] = "0"
 os.environ.setdefault("SECRET_KEY", "benchmark-only-key-never-used-for-a-real-site-0123456789")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
 os.environ.setdefault("SITE_URL", "http://127.0.0.1")
+os.environ.setdefault("SITE_URL", "http://127.0.0.1")
 os.environ["SECURE_SSL_REDIRECT"] = "0"
 os.environ["SESSION_COOKIE_SECURE"] = "0"
 os.environ["CSRF_COOKIE_SECURE"] = "0"
