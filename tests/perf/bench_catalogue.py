@@ -117,9 +117,11 @@ def explain_search(query: str) -> None:
     with CaptureQueriesContext(connection) as captured:
         page = Paginator(procedures, PAGE_SIZE).get_page(1)
         list(page.object_list)
-    statements = [q["sql"] for q in captured.captured_queries if "word_similarity" in q["sql"]]
+    # The statements that match on search_text: the paginator's count, then the page.
+    statements = [q["sql"] for q in captured.captured_queries if '"search_text"' in q["sql"]]
     with connection.cursor() as cursor:
-        for label, statement in zip(["count", "page"], statements, strict=False):
+        for statement in statements:
+            label = "count" if statement.startswith("SELECT COUNT(") else "page"
             print(f"\n-- EXPLAIN ANALYZE, search {query!r}: {label} query\n{statement}\n")
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement)
             for (line,) in cursor.fetchall():
