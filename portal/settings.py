@@ -201,6 +201,7 @@ LOGOUT_REDIRECT_URL = "procedures:home"
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
@@ -268,6 +269,9 @@ Q_CLUSTER = {
 }
 if Q_CLUSTER["timeout"] >= Q_CLUSTER["retry"]:
     raise ImproperlyConfigured("Q_TIMEOUT must be shorter than Q_RETRY.")
+
+# Public catalogue pages are kept this many seconds for visitors not signed in (0: never).
+PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 60)
 
 # Catalogue search: minimum trigram word similarity for a typo-tolerant match.
 SEARCH_SIMILARITY = env_float("SEARCH_SIMILARITY", 0.6, minimum=0, maximum=1)

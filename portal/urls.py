@@ -13,6 +13,7 @@ admin.site.index_title = _("Catalogue and settings")
 portal_patterns = (
     [
         path("can-bo/", views.staff_home, name="staff_home"),
+        path("ngon-ngu/<str:code>/", views.switch_language, name="switch_language"),
         path("lich-lam-viec/", views.work_calendar, name="calendar"),
         path("api/v1/due-date", procedures_api.due_date, name="due_date"),
     ],

@@ -1,9 +1,11 @@
 """Pages every staff member shares (the staff home after sign-in) and the public work calendar."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from portal.calendar import week_for
 from portal.models import CalendarDay, DayKind, Role, Weekday
@@ -40,3 +42,28 @@ def work_calendar(request: HttpRequest) -> HttpResponse:
             "next_year": year + 1,
         },
     )
+
+
+def switch_language(request: HttpRequest, code: str) -> HttpResponse:
+    """The VI / EN links: remember the choice in the language cookie and go back.
+
+    A link rather than Django's POST-only ``set_language`` so that public pages carry no CSRF
+    token and can be cached whole (``portal.pagecache``).
+    """
+    if code not in dict(settings.LANGUAGES):
+        raise Http404
+    target = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    response = redirect(target)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite="Lax",
+        secure=not settings.DEBUG,
+        httponly=True,
+    )
+    return response

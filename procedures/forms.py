@@ -1,7 +1,8 @@
 from django import forms
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from procedures.models import Agency, AgencyLevel, Field, OnlineLevel
+from procedures.models import Agency, AgencyLevel, Field, OnlineLevel, Procedure
 
 
 class SearchForm(forms.Form):
@@ -26,7 +27,10 @@ class SearchForm(forms.Form):
     )
     agency = forms.ModelChoiceField(
         label=_("Agency"),
-        queryset=Agency.objects.filter(procedures__isnull=False).distinct(),
+        # EXISTS, not DISTINCT over every procedure–agency link: one index probe per agency.
+        queryset=Agency.objects.filter(
+            Exists(Procedure.agencies.through.objects.filter(agency_id=OuterRef("pk")))
+        ),
         required=False,
         to_field_name="slug",
         empty_label=_("All agencies"),

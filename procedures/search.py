@@ -1,10 +1,10 @@
 """Accent-insensitive, typo-tolerant catalogue search, the same on PostgreSQL and SQLite.
 
 Both databases match against ``Procedure.search_text``, a folded copy of code, name and field
-(``portal.text.fold``). A procedure matches when every word of the query occurs in it, or when
-the query as a whole is close to a run of its words by trigram word similarity (pg_trgm's
-``word_similarity`` on PostgreSQL, the same function written in Python on SQLite). Exact
-matches rank first, then by similarity, then shorter names. See ``docs/search.md``.
+(``portal.text.fold``). The procedures containing every word of the query are the answer; when
+there are none (a typo), those whose words come close to the query as a whole by trigram word
+similarity (pg_trgm's ``word_similarity`` on PostgreSQL, the same function written in Python
+on SQLite). Ranked by similarity, then shorter names. See ``docs/search.md``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection
 from django.db.models import (
-    Case,
     Exists,
     F,
     FloatField,
@@ -21,7 +20,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Value,
-    When,
 )
 from django.db.models.functions import Length
 from django.utils import timezone
@@ -55,17 +53,18 @@ def search(procedures: QuerySet[Procedure], query: str) -> QuerySet[Procedure]:
     every_word = Q()
     for word in folded.split():
         every_word &= Q(search_text__contains=word)
-    if connection.vendor == "postgresql":
-        # The operator form, ``query <% search_text``, is what the trigram index serves (the
-        # function form never is); its threshold is set per connection (portal.apps).
-        close = Q(search_text__trigram_word_similar=folded)
+    if procedures.filter(every_word).exists():
+        # Some procedures contain every word: those are the answer (the trigram index serves
+        # LIKE '%word%'); near misses would only bury them.
+        matches = procedures.filter(every_word)
+    elif connection.vendor == "postgresql":
+        # A typo: the operator form, ``query <% search_text``, is what the trigram index
+        # serves (the function form never is); its threshold is set per connection.
+        matches = procedures.filter(search_text__trigram_word_similar=folded)
     else:
-        close = Q(similarity__gte=settings.SEARCH_SIMILARITY)
-    return (
-        procedures.annotate(
-            exact=Case(When(every_word, then=Value(True)), default=Value(False)),
-            similarity=WordSimilarity(Value(folded), F("search_text")),
-        )
-        .filter(every_word | close)
-        .order_by("-exact", "-similarity", Length("name"), "code")
+        matches = procedures.alias(
+            similarity=WordSimilarity(Value(folded), F("search_text"))
+        ).filter(similarity__gte=settings.SEARCH_SIMILARITY)
+    return matches.annotate(similarity=WordSimilarity(Value(folded), F("search_text"))).order_by(
+        "-similarity", Length("name"), "code"
     )

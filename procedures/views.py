@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from portal.calendar import get_calendar
 from portal.deadlines import due_at, format_instant
+from portal.pagecache import cached_for_visitors
 from portal.text import fold
 from procedures.forms import SearchForm
 from procedures.models import (
@@ -33,6 +34,7 @@ def _listing(procedures):
     )
 
 
+@cached_for_visitors
 def home(request: HttpRequest) -> HttpResponse:
     published = Procedure.objects.published()
     levels = AgencyLevel.objects.annotate(
@@ -63,6 +65,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@cached_for_visitors
 def search_view(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
     procedures = Procedure.objects.published()
@@ -94,6 +97,7 @@ def search_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+@cached_for_visitors
 def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
     procedure = get_object_or_404(
         Procedure.objects.published()
@@ -159,6 +163,7 @@ def form_download(request: HttpRequest, code: str, order: int) -> FileResponse:
     )
 
 
+@cached_for_visitors
 def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
     agency = get_object_or_404(Agency.objects.select_related("level", "parent"), slug=slug)
     procedures = _listing(with_paid_flag(Procedure.objects.published().filter(agencies=agency)))

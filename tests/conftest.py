@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 from django_q import conf as django_q_conf
 
 from portal.calendar import forget_calendars
@@ -21,6 +22,14 @@ def _vietnamese_and_sync_queue(settings, monkeypatch):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Cached pages and throttle counts of one test never reach the next."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -113,11 +113,18 @@ def test_pages_are_vietnamese_even_for_an_english_browser(client, db):
     assert "Thủ tục hành chính" in response.content.decode()
 
 
-def test_the_language_buttons_switch_to_english_and_back(client, db):
-    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+def test_the_language_links_switch_to_english_and_back(client, db):
+    response = client.get("/ngon-ngu/en/", {"next": "/thu-tuc/"})
+    assert response.status_code == 302 and response.url == "/thu-tuc/"
     assert "Administrative procedures" in client.get("/").content.decode()
-    client.post("/i18n/setlang/", {"language": "vi", "next": "/"})
+    client.get("/ngon-ngu/vi/", {"next": "/"})
     assert "Thủ tục hành chính" in client.get("/").content.decode()
+
+
+def test_the_language_link_never_redirects_to_another_site(client, db):
+    response = client.get("/ngon-ngu/en/", {"next": "https://evil.example/"})
+    assert response.url == "/"
+    assert client.get("/ngon-ngu/fr/").status_code == 404
 
 
 def test_deploy_check_warns_about_a_per_process_cache(settings):
