@@ -48,3 +48,18 @@ class SearchForm(forms.Form):
         for name, field in self.fields.items():
             if name != "q":
                 field.widget.attrs["class"] = "form-select form-select-sm"
+
+    def filter_menus(self) -> list[dict]:
+        """The filters as plain menus (name, label, options with the chosen one marked), so
+        the page renders them in one template loop instead of a widget template per option."""
+        menus = []
+        for name, field in self.fields.items():
+            if name == "q":
+                continue
+            chosen = str(self[name].value() or "")
+            options = [
+                {"value": str(value), "label": label, "selected": str(value) == chosen}
+                for value, label in field.choices
+            ]
+            menus.append({"name": name, "label": field.label, "options": options})
+        return menus

@@ -4,7 +4,8 @@ Both databases match against ``Procedure.search_text``, a folded copy of code, n
 (``portal.text.fold``). The procedures containing every word of the query are the answer; when
 there are none (a typo), those whose words come close to the query as a whole by trigram word
 similarity (pg_trgm's ``word_similarity`` on PostgreSQL, the same function written in Python
-on SQLite). Ranked by similarity, then shorter names. See ``docs/search.md``.
+on SQLite). Exact answers are ranked with the words as one phrase first, typo answers by
+similarity; then shorter names. See ``docs/search.md``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection
 from django.db.models import (
+    Case,
     Exists,
     F,
     FloatField,
@@ -20,6 +22,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Value,
+    When,
 )
 from django.db.models.functions import Length
 from django.utils import timezone
@@ -55,9 +58,16 @@ def search(procedures: QuerySet[Procedure], query: str) -> QuerySet[Procedure]:
         every_word &= Q(search_text__contains=word)
     if procedures.filter(every_word).exists():
         # Some procedures contain every word: those are the answer (the trigram index serves
-        # LIKE '%word%'); near misses would only bury them.
-        matches = procedures.filter(every_word)
-    elif connection.vendor == "postgresql":
+        # LIKE '%word%'); near misses would only bury them. Ranked cheaply, since a common word
+        # can match thousands: the words as one phrase first, then shorter names.
+        return (
+            procedures.filter(every_word)
+            .annotate(
+                phrase=Case(When(search_text__contains=folded, then=Value(1)), default=Value(0))
+            )
+            .order_by("-phrase", Length("name"), "code")
+        )
+    if connection.vendor == "postgresql":
         # A typo: the operator form, ``query <% search_text``, is what the trigram index
         # serves (the function form never is); its threshold is set per connection.
         matches = procedures.filter(search_text__trigram_word_similar=folded)

@@ -93,7 +93,14 @@ def search_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "procedures/search.html",
-        {"form": form, "page": page, "query": query, "querystring": querystring.urlencode()},
+        {
+            "form": form,
+            "filter_menus": form.filter_menus(),
+            "filters_chosen": any(data.get(name) for name in form.fields if name != "q"),
+            "page": page,
+            "query": query,
+            "querystring": querystring.urlencode(),
+        },
     )
 
 
