@@ -72,6 +72,7 @@ lint: venv
 bench: venv
 	DEBUG=1 $(PY) tests/perf/bench_catalogue.py
 	DEBUG=1 $(PY) tests/perf/bench_deadlines.py
+	DEBUG=1 $(PY) tests/perf/bench_counter.py
 
 # Extract msgids (needs gettext's xgettext), then compile the .mo with polib (no msgfmt needed).
 messages: venv
