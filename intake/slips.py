@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from intake.models import ApplicantKind, Dossier, ReturnMethod, Slip, SlipForm
 from portal.deadlines import Unit, format_duration
-from portal.pdf import qr_svg, render_pdf
+from portal.pdf import qr_image, render_pdf
 from portal.templatetags.vn import person_name
 from procedures.models import Agency, Field
 
@@ -151,7 +151,7 @@ def slip_context(slip: Slip) -> dict:
             "documents": [doc for doc in reception.documents if doc.get("present", True)],
             "time_limit": _time_limit(dossier),
             "lookup_page": lookup_page,
-            "qr": qr_svg(settings.SITE_URL + dossier.lookup_url()),
+            "qr": qr_image(settings.SITE_URL + dossier.lookup_url()),
         }
     elif slip.form == SlipForm.SUPPLEMENT:
         context["missing"] = [

@@ -21,7 +21,7 @@ from intake.actions import receive
 from intake.models import Outcome, Slip
 from intake.slips import issuer_of, place_name, render_slip, slip_context, slip_filename
 from portal.deadlines import TIME_ZONE
-from portal.pdf import qr_svg
+from portal.pdf import qr_image
 from tests.factories import (
     AgencyFactory,
     AgencyLevelFactory,
@@ -277,7 +277,7 @@ def test_the_qr_code_opens_the_signed_lookup_page(unit, clerk, procedure):
 
     context = slip_context(dossier.reception.slips.get())
 
-    assert context["qr"] == qr_svg("https://motcua.example" + dossier.lookup_url())
+    assert context["qr"] == qr_image("https://motcua.example" + dossier.lookup_url())
     assert context["lookup_page"] == "https://motcua.example/tra-cuu/"
 
 
