@@ -97,6 +97,10 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 
+# Old keys still accepted when checking signatures: the QR links printed on receipts are signed,
+# so rotate SECRET_KEY by moving the old one here (see docs/lookup.md).
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # The absolute address printed in the QR code of every receipt: it must be the public one.
