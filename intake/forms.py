@@ -14,16 +14,26 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import date
+from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from intake.actions import ActionRefused, ReceptionData
 from intake.fees import quantity_units
-from intake.models import COUNTER_CHANNELS, ApplicantKind, Outcome, Reception, ReturnMethod
-from procedures.models import Agency, FeeUnit, Procedure, RequiredDocument
+from intake.models import (
+    COUNTER_CHANNELS,
+    ApplicantKind,
+    Dossier,
+    Outcome,
+    Reception,
+    ReturnMethod,
+)
+from procedures.models import Agency, FeeUnit, Field, Procedure, RequiredDocument
 
 CITIZEN_ID = re.compile(r"\d{12}")
 TAX_CODE = re.compile(r"\d{10}(-\d{3})?")
@@ -432,4 +442,75 @@ class ReceptionForm(forms.Form):
             reasons=data["reasons"] if outcome == Outcome.REFUSED else "",
             missing=data["missing"] if outcome == Outcome.INCOMPLETE else [],
             contact=data["contact"] if outcome == Outcome.INCOMPLETE else "",
+        )
+
+
+# Codes and keys are typed as printed: no autocorrect, capitals on phone keyboards.
+_AS_PRINTED = {
+    "class": "form-control form-control-lg procedure-code",
+    "autocomplete": "off",
+    "autocapitalize": "characters",
+    "spellcheck": "false",
+}
+
+
+class LookupForm(forms.Form):
+    """The two things printed on the receipt slip. Parsing only; the key is checked later."""
+
+    code = forms.CharField(
+        label=_("Dossier code"),
+        max_length=40,
+        widget=forms.TextInput(attrs={**_AS_PRINTED, "placeholder": "H15.50.05.13-261126-0001"}),
+    )
+    key = forms.CharField(
+        label=_("Lookup key"),
+        max_length=20,
+        help_text=_("8 letters and digits, printed next to the QR code on your slip."),
+        widget=forms.TextInput(attrs=_AS_PRINTED),
+    )
+
+
+class BookFilterForm(forms.Form):
+    """``?field=ho-tich&from=01/01/2026&to=31/12/2026``: a field the unit keeps a book for and
+    a period of local days. Missing values take the defaults (the first field, this year)."""
+
+    field = forms.ModelChoiceField(
+        label=_("Field"), queryset=Field.objects.none(), to_field_name="code", empty_label=None
+    )
+
+    def __init__(self, data, *, agency: Agency, today: date):
+        self.today = today
+        fields = Field.objects.filter(
+            Q(pk__in=Dossier.objects.filter(receiving_agency=agency).values("field"))
+            | Q(pk__in=Procedure.objects.filter(agencies=agency).values("field"))
+        ).order_by("name")
+        defaults = {"from": f"01/01/{today.year}", "to": f"31/12/{today.year}"}
+        data = {key: data.get(key, "").strip() for key in ("field", "from", "to")}
+        data = {key: value or defaults.get(key, "") for key, value in data.items()}
+        if not data["field"]:
+            first = fields.first()
+            data["field"] = first.code if first else ""
+        super().__init__(data)
+        self.fields["field"].queryset = fields
+        for name, label in (("from", _("From")), ("to", _("To"))):
+            self.fields[name] = forms.DateField(
+                label=label,
+                error_messages={"invalid": _("Enter a date as dd/mm/yyyy, e.g. 31/12/2026.")},
+                widget=forms.TextInput(attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"}),
+            )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        start, end = cleaned.get("from"), cleaned.get("to")
+        if start and end and start > end:
+            raise ValidationError(_("The period must start before it ends."), code="period")
+        return cleaned
+
+    def querystring(self) -> str:
+        return urlencode(
+            {
+                "field": self.cleaned_data["field"].code,
+                "from": f"{self.cleaned_data['from']:%d/%m/%Y}",
+                "to": f"{self.cleaned_data['to']:%d/%m/%Y}",
+            }
         )

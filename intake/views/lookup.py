@@ -20,7 +20,6 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from django import forms
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
@@ -29,6 +28,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from intake.forms import LookupForm
 from intake.models import PUBLIC_STATUS_TEXT, Dossier, ReturnMethod, Status
 from procedures.models import Agency, Procedure
 
@@ -39,31 +39,6 @@ NOT_FOUND_MESSAGE = _(
     "No dossier matches this code and lookup key. Check both on your receipt and "
     "appointment slip and try again."
 )
-
-
-# Codes and keys are typed as printed: no autocorrect, capitals on phone keyboards.
-_AS_PRINTED = {
-    "class": "form-control form-control-lg procedure-code",
-    "autocomplete": "off",
-    "autocapitalize": "characters",
-    "spellcheck": "false",
-}
-
-
-class LookupForm(forms.Form):
-    """The two things printed on the receipt slip. Parsing only; the key is checked later."""
-
-    code = forms.CharField(
-        label=_("Dossier code"),
-        max_length=40,
-        widget=forms.TextInput(attrs={**_AS_PRINTED, "placeholder": "H15.50.05.13-261126-0001"}),
-    )
-    key = forms.CharField(
-        label=_("Lookup key"),
-        max_length=20,
-        help_text=_("8 letters and digits, printed next to the QR code on your slip."),
-        widget=forms.TextInput(attrs=_AS_PRINTED),
-    )
 
 
 # Failed attempts, counted per client address.
