@@ -31,6 +31,7 @@ from intake.models import (
     SlipForm,
     Status,
 )
+from intake.routing import PROCESS_FIELDS, enter_step, plan_for
 from portal.calendar import get_calendar
 from portal.deadlines import due_at
 from procedures.models import Agency, Procedure, TimeUnit
@@ -224,6 +225,7 @@ def _open_dossier(reception: Reception, clerk: AbstractBaseUser, now: datetime) 
     channel = procedure.channels.get(channel=reception.channel)
     duration = None if channel.time_unit == TimeUnit.SAME_DAY else channel.time_value
     result = due_at(now, duration, channel.time_unit, get_calendar(agency), procedure.cutoff_time)
+    competent = competent_agency_for(procedure, agency)
     day = timezone.localdate(now)
     sequence = Sequence.next(f"dossier:{agency.electronic_id}:{day:%y%m%d}")
     book_number = Sequence.next(f"book:{agency.pk}:{procedure.field_id}:{day.year}")
@@ -233,7 +235,7 @@ def _open_dossier(reception: Reception, clerk: AbstractBaseUser, now: datetime) 
         procedure=procedure,
         field_id=procedure.field_id,
         receiving_agency=agency,
-        competent_agency=competent_agency_for(procedure, agency),
+        competent_agency=competent,
         channel=reception.channel,
         status=Status.ACCEPTED,
         lookup_key=Dossier.new_lookup_key(),
@@ -248,7 +250,11 @@ def _open_dossier(reception: Reception, clerk: AbstractBaseUser, now: datetime) 
         due_explanation=result.explanation,
         book_year=day.year,
         book_number=book_number,
+        steps=plan_for(procedure, agency, competent),
     )
+    # The dossier starts at the first step of its process: the counter that accepted it.
+    enter_step(dossier, 0, now)
+    dossier.save(update_fields=PROCESS_FIELDS)
     DossierEvent.objects.create(
         dossier=dossier,
         kind=EventKind.ACCEPTED,

@@ -291,6 +291,11 @@ LOOKUP_FAILURE_DELAY = env_int("LOOKUP_FAILURE_DELAY", 200)
 # empty: REMOTE_ADDR. Never set it to a header that reaches the portal from clients unchecked.
 LOOKUP_CLIENT_IP_HEADER = os.environ.get("LOOKUP_CLIENT_IP_HEADER", "").strip()
 
+# Files attached to dossiers (PDF, JPEG, PNG): at most this many bytes each (10 MB).
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# Uploads this large are written to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"

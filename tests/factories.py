@@ -263,3 +263,76 @@ class ProcessStepFactory(factory.django.DjangoModelFactory):
             forms="Mẫu 02 (khi cần bổ sung)",
         )
         leader = factory.Trait(name="Phê duyệt, ký kết quả", role="leader", forms="")
+
+
+def two_level_world(*, supplement_policy: str = "pause", days: int = 5):
+    """A district and one of its communes with the people of an inter-level journey.
+
+    The district decides a district-level procedure (``days`` working days) that the commune's
+    counter receives and returns: commune counter 4 h → district department “kinh-te-ha-tang”
+    (officer) → its head checks 4 h → the district leader signs 4 h → commune counter 4 h; the
+    officer's step takes the rest. Returns a ``types.SimpleNamespace`` with ``district``,
+    ``commune``, ``department``, ``procedure`` and the users ``clerk`` (commune counter),
+    ``head``, ``officer``, ``leader`` (district), ``commune_leader``, ``district_clerk``, and
+    ``receive()`` which accepts a dossier at the commune counter (``receive(now=…)``).
+    """
+    from types import SimpleNamespace
+
+    district_level = AgencyLevelFactory(code="district", name="Cấp huyện", rank=2)
+    commune_level = AgencyLevelFactory(code="commune", name="Cấp xã", rank=3)
+    district = AgencyFactory(
+        level=district_level, name="Ủy ban nhân dân huyện Thử Nghiệm", slug="huyen-thu-nghiem"
+    )
+    commune = AgencyFactory(level=commune_level, parent=district)
+    department = DepartmentFactory(
+        agency=district, code="kinh-te-ha-tang", name="Phòng Kinh tế - Hạ tầng"
+    )
+    procedure = ProcedureFactory(
+        level=district_level, supplement_policy=supplement_policy, channels=[]
+    )
+    ProcedureChannel.objects.create(
+        procedure=procedure, channel="in_person", time_value=days, time_unit="working_days"
+    )
+    procedure.agencies.add(commune, district)
+    officer_hours = days * 8 - 16
+    for order, (level, code, role, hours) in enumerate(
+        [
+            (commune_level, "", "clerk", 4),
+            (district_level, "kinh-te-ha-tang", "officer", officer_hours),
+            (district_level, "kinh-te-ha-tang", "department_head", 4),
+            (district_level, "", "leader", 4),
+            (commune_level, "", "clerk", 4),
+        ],
+        start=1,
+    ):
+        ProcessStepFactory(
+            procedure=procedure,
+            order=order,
+            level=level,
+            department_code=code,
+            role=role,
+            budget_value=hours,
+            budget_unit="working_hours",
+        )
+
+    def person(agency, roles, department=None, username=None):
+        user = UserFactory(roles=roles, **({"username": username} if username else {}))
+        StaffProfileFactory(user=user, agency=agency, department=department)
+        return user
+
+    world = SimpleNamespace(
+        district=district,
+        commune=commune,
+        department=department,
+        procedure=procedure,
+        clerk=person(commune, ["clerk"]),
+        head=person(district, ["department_head"], department),
+        officer=person(district, ["officer"], department),
+        leader=person(district, ["leader"]),
+        commune_leader=person(commune, ["leader"]),
+        district_clerk=person(district, ["clerk"]),
+    )
+    world.receive = lambda **kwargs: received_dossier(
+        agency=commune, procedure=procedure, clerk=world.clerk, **kwargs
+    )
+    return world

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from portal.deadlines import Timeliness as _Timeliness
 from procedures.models import Channel, TimeUnit
 
 
@@ -50,6 +51,23 @@ PUBLIC_STATUS_TEXT = {
     Status.RESULT_READY: _("The result is ready: you may collect it."),
     Status.RETURNED: _("The result has been returned."),
 }
+
+
+class Decision(models.TextChoices):
+    GRANTED = "granted", _("Granted")
+    REFUSED = "refused", _("Refused, with reasons")
+
+
+class Timeliness(models.TextChoices):
+    EARLY = _Timeliness.EARLY.value, _("Early")
+    ON_TIME = _Timeliness.ON_TIME.value, _("On time")
+    LATE = _Timeliness.LATE.value, _("Late")
+
+
+# Statuses in which the clock runs and the dossier sits at a step.
+PROCESSING_STATUSES = (2, 4)
+# Statuses in which processing has ended for good.
+CLOSED_STATUSES = (3, 8, 9, 10)
 
 
 class ApplicantKind(models.TextChoices):
@@ -272,6 +290,63 @@ class Dossier(models.Model):
     returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
     book_year = models.PositiveSmallIntegerField(_("book year"))
     book_number = models.PositiveIntegerField(_("entry number in the tracking book"))
+    # The internal process, copied when the dossier was accepted (editors may change the
+    # procedure's process later): per step its name, role, agency and department (ids and
+    # names), budget and forms. ``step_index`` points at the current step.
+    steps = models.JSONField(_("internal process"), default=list)
+    step_index = models.PositiveSmallIntegerField(_("current step"), null=True, blank=True)
+    current_agency = models.ForeignKey(
+        "procedures.Agency",
+        verbose_name=_("agency at the current step"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dossiers_at_step",
+    )
+    current_department = models.ForeignKey(
+        "procedures.Department",
+        verbose_name=_("department at the current step"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dossiers_at_step",
+    )
+    current_role = models.CharField(_("role at the current step"), max_length=20, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned officer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_dossiers",
+    )
+    step_due_at = models.DateTimeField(_("current step due at"), null=True, blank=True)
+    result = models.CharField(_("result"), max_length=10, choices=Decision.choices, blank=True)
+    result_reasons = models.TextField(_("reasons for the refusal"), blank=True)
+    verdict = models.CharField(
+        _("timeliness"),
+        max_length=10,
+        choices=Timeliness.choices,
+        blank=True,
+        help_text=_("Judged against the original appointment when processing ends."),
+    )
+    apologised_at = models.DateTimeField(_("apology issued at"), null=True, blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("returned by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="returned_dossiers",
+    )
+    collector_name = models.CharField(_("collected by"), max_length=255, blank=True)
+    collector_id_number = models.CharField(_("collector's ID number"), max_length=14, blank=True)
+    delivery = models.CharField(
+        _("result delivered"), max_length=10, choices=ReturnMethod.choices, blank=True
+    )
+    tracking_number = models.CharField(_("postal tracking number"), max_length=40, blank=True)
+    # Optimistic concurrency: every change adds one; a form carries the version it was shown.
+    version = models.PositiveIntegerField(_("version"), default=1)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = DossierQuerySet.as_manager()
@@ -298,6 +373,18 @@ class Dossier(models.Model):
                 fields=["receiving_agency", "field", "book_year", "book_number"],
                 name="intake_dossier_book_entry_unique",
             ),
+            models.CheckConstraint(
+                condition=Q(result="") | Q(result__in=Decision.values),
+                name="intake_dossier_result_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(verdict="") | Q(verdict__in=Timeliness.values),
+                name="intake_dossier_verdict_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(delivery="") | Q(delivery__in=ReturnMethod.values),
+                name="intake_dossier_delivery_valid",
+            ),
         ]
         indexes = [
             # The counter's home: a unit's dossiers by status and appointment.
@@ -308,6 +395,13 @@ class Dossier(models.Model):
             models.Index(
                 fields=["competent_agency", "status", "finished_at"], name="dossier_agency_finished"
             ),
+            # Inboxes: the dossiers at a department's steps, at an agency's leader or counter
+            # steps, and an officer's own, by appointment.
+            models.Index(fields=["current_department", "due_at"], name="dossier_department_inbox"),
+            models.Index(
+                fields=["current_agency", "current_role", "due_at"], name="dossier_agency_inbox"
+            ),
+            models.Index(fields=["assignee", "due_at"], name="dossier_assignee_inbox"),
         ]
 
     def __str__(self) -> str:
@@ -345,6 +439,20 @@ class EventKind(models.TextChoices):
     ACCEPTED = "accepted", _("Dossier accepted")
     SLIP_ISSUED = "slip_issued", _("Form issued")
     DUE_RECOMPUTED = "due_recomputed", _("Appointment recomputed on the new work calendar")
+    FORWARDED = "forwarded", _("Passed to the next step")
+    ASSIGNED = "assigned", _("Officer assigned")
+    SENT_BACK = "sent_back", _("Sent back to an earlier step")
+    CONSULTED = "consulted", _("Opinion requested")
+    CONSULTATION_ANSWERED = "consultation_answered", _("Opinion given")
+    SUPPLEMENT_REQUESTED = "supplement_requested", _("Supplement requested")
+    SUPPLEMENT_RECEIVED = "supplement_received", _("Supplement received")
+    RESULT_PROPOSED = "result_proposed", _("Result proposed")
+    APPROVED = "approved", _("Result approved")
+    RESULT_RETURNED = "result_returned", _("Result returned")
+    WITHDRAWAL_REQUESTED = "withdrawal_requested", _("Applicant asked to withdraw")
+    STOPPED = "stopped", _("Processing stopped")
+    APOLOGISED = "apologised", _("Apology and new return date")
+    ATTACHED = "attached", _("File attached")
 
 
 class DossierEventQuerySet(models.QuerySet):
@@ -446,11 +554,13 @@ class Slip(models.Model):
             models.CheckConstraint(
                 condition=Q(form__in=SlipForm.values), name="intake_slip_form_valid"
             ),
-            # One receipt, supplement request or refusal per reception (the law: ask once).
+            # One receipt or refusal per reception, one apology (the law: only once) and one
+            # notice that processing stopped. Supplement requests (02) are asked once at the
+            # counter, but processing may still ask again (statistics count that as late).
             models.UniqueConstraint(
                 fields=["reception", "form"],
-                condition=Q(form__in=["01", "02", "03"]),
-                name="intake_slip_one_counter_form_per_reception",
+                condition=Q(form__in=["01", "03", "04", "05"]),
+                name="intake_slip_once_per_reception",
             ),
         ]
 

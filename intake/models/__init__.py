@@ -1,0 +1,58 @@
+"""The intake app's models: dossiers and what the counter records (``dossiers``), and what
+happens to them between the counters (``processing``)."""
+
+from intake.models.dossiers import (
+    CLOSED_STATUSES,
+    COUNTER_CHANNELS,
+    PROCESSING_STATUSES,
+    PUBLIC_STATUS_TEXT,
+    ApplicantKind,
+    Decision,
+    Dossier,
+    DossierEvent,
+    DossierEventQuerySet,
+    DossierQuerySet,
+    EventKind,
+    Outcome,
+    Reception,
+    ReturnMethod,
+    Sequence,
+    Slip,
+    SlipForm,
+    Status,
+    Timeliness,
+)
+from intake.models.processing import (
+    Attachment,
+    AttachmentKind,
+    Consultation,
+    Pause,
+    StepVisit,
+)
+
+__all__ = [
+    "CLOSED_STATUSES",
+    "COUNTER_CHANNELS",
+    "PROCESSING_STATUSES",
+    "PUBLIC_STATUS_TEXT",
+    "ApplicantKind",
+    "Attachment",
+    "AttachmentKind",
+    "Consultation",
+    "Decision",
+    "Dossier",
+    "DossierEvent",
+    "DossierEventQuerySet",
+    "DossierQuerySet",
+    "EventKind",
+    "Outcome",
+    "Pause",
+    "Reception",
+    "ReturnMethod",
+    "Sequence",
+    "Slip",
+    "SlipForm",
+    "Status",
+    "StepVisit",
+    "Timeliness",
+]
