@@ -29,7 +29,16 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from intake.forms import LookupForm
-from intake.models import PUBLIC_STATUS_TEXT, Dossier, ReturnMethod, Status
+from intake.models import (
+    PUBLIC_STATUS_TEXT,
+    Dossier,
+    DossierEvent,
+    EventKind,
+    Pause,
+    ReturnMethod,
+    Status,
+)
+from portal.templatetags.vn import vndatetime
 from procedures.models import Agency, Procedure
 
 # The longest a failed attempt is made to wait, whatever the number of failures.
@@ -153,6 +162,7 @@ def find_by_token(code: str, token: str) -> Dossier | None:
 class PublicEvent:
     at: datetime
     label: str
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -173,14 +183,18 @@ class PublicDossier:
     agency: Agency
     received_at: datetime
     due_at: datetime
+    original_due_at: datetime | None
     finished_at: datetime | None
     returned_at: datetime | None
     by_post: bool
     events: list[PublicEvent]
     to_supplement: list[SupplementItem]
+    supplement_contact: str
+    current_unit: str
 
     @classmethod
     def of(cls, dossier: Dossier) -> PublicDossier:
+        pause = _open_pause(dossier)
         return cls(
             code=dossier.code,
             status=dossier.status,
@@ -190,29 +204,70 @@ class PublicDossier:
             agency=dossier.receiving_agency,
             received_at=dossier.received_at,
             due_at=dossier.due_at,
+            # An apology (form 04) gave a new date: the page says which one it replaced.
+            original_due_at=dossier.original_due_at if dossier.apologised_at else None,
             finished_at=dossier.finished_at,
             returned_at=dossier.returned_at,
             by_post=dossier.reception.return_method == ReturnMethod.POST,
-            events=[
-                PublicEvent(at=event.at, label=event.get_kind_display())
-                for event in dossier.events.filter(is_public=True)
-            ],
-            to_supplement=items_to_supplement(dossier),
+            events=[public_event(event) for event in dossier.events.filter(is_public=True)],
+            to_supplement=items_to_supplement(dossier, pause),
+            supplement_contact=pause.contact if pause else dossier.reception.contact,
+            current_unit=current_unit(dossier),
         )
 
 
-def items_to_supplement(dossier: Dossier) -> list[SupplementItem]:
-    """What the applicant must still bring, while a supplement is requested.
+def _open_pause(dossier: Dossier) -> Pause | None:
+    if dossier.status != Status.SUPPLEMENT_REQUESTED:
+        return None
+    return dossier.pauses.filter(ended_at__isnull=True).first()
 
-    Today the list the counter wrote on the reception (``Reception.missing``: document and reason
-    per item). The verb that requests a supplement during processing records its own list;
-    this is the one place to read it from.
+
+def current_unit(dossier: Dossier) -> str:
+    """Where an open dossier is being processed: a department and agency, never a person."""
+    if dossier.status not in (Status.ACCEPTED, Status.IN_PROGRESS) or dossier.step_index is None:
+        return ""
+    try:
+        step = dossier.steps[dossier.step_index]
+    except (IndexError, TypeError):
+        return ""
+    names = [step.get("department_name"), step.get("agency_name")]
+    return ", ".join(name for name in names if name)
+
+
+def public_event(event: DossierEvent) -> PublicEvent:
+    """An event as the applicant reads it: what happened, and where it went or what changed.
+    Notes written by staff are shown only where they are addressed to the applicant (the
+    reason of a delay, of a withdrawal)."""
+    data = event.data or {}
+    detail = ""
+    if event.kind == EventKind.FORWARDED and data.get("to_unit"):
+        detail = _("Sent to %(unit)s.") % {"unit": data["to_unit"]}
+    elif event.kind == EventKind.APOLOGISED:
+        detail = _("New return date: %(date)s. Reason: %(reason)s") % {
+            "date": vndatetime(_parse(data.get("due_at"))),
+            "reason": event.note,
+        }
+    elif event.kind == EventKind.SUPPLEMENT_RECEIVED and data.get("due_at"):
+        detail = _("Appointment: %(date)s.") % {"date": vndatetime(_parse(data["due_at"]))}
+    elif event.kind == EventKind.WITHDRAWAL_REQUESTED:
+        detail = event.note
+    return PublicEvent(at=event.at, label=event.get_kind_display(), detail=detail)
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def items_to_supplement(dossier: Dossier, pause: Pause | None = None) -> list[SupplementItem]:
+    """What the applicant must still bring, while a supplement is requested: the list of the
+    request made during processing (``Pause.missing``), or the counter's (``Reception.missing``).
     """
     if dossier.status != Status.SUPPLEMENT_REQUESTED:
         return []
+    items = pause.missing if pause is not None else dossier.reception.missing
     return [
         SupplementItem(name=str(item.get("document", "")), reason=str(item.get("reason", "")))
-        for item in dossier.reception.missing
+        for item in items
     ]
 
 

@@ -176,8 +176,8 @@ def test_the_timeline_shows_public_events_only(client, dossier):
     assert "Ghi chú nội bộ" not in html
 
 
-def test_a_supplement_request_says_what_to_bring(client, dossier):
-    # No verb requests a supplement during processing yet: arrange the state directly.
+def test_a_supplement_request_at_the_counter_says_what_to_bring(client, dossier):
+    # The counter's own list (an incomplete reception's) is read when no pause is open.
     missing = [{"document": "Giấy chứng sinh", "reason": "Bản chụp không rõ chữ"}]
     Reception.objects.filter(pk=dossier.reception_id).update(missing=missing)
     Dossier.objects.filter(pk=dossier.pk).update(status=Status.SUPPLEMENT_REQUESTED)
