@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import uuid
 from datetime import datetime
 from pathlib import PurePath
@@ -27,9 +28,12 @@ PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
 EXTENSIONS = {PDF: "pdf", JPEG: "jpg", PNG: "png"}
 
 
+PDF_HEADER = re.compile(rb"%PDF-[12]\.[0-9]")
+
+
 def sniff(head: bytes) -> str | None:
     """The content type the bytes start with, among those accepted."""
-    if head.startswith(b"%PDF-"):
+    if PDF_HEADER.match(head):
         return PDF
     if head.startswith(b"\xff\xd8\xff"):
         return JPEG
@@ -39,17 +43,24 @@ def sniff(head: bytes) -> str | None:
 
 
 def _parses(content: bytes, content_type: str) -> bool:
-    """Whether the whole file really is what its first bytes claim."""
+    """Whether the whole file really is what its first bytes claim: a PDF has its cross-reference
+    pointer and end marker at the end; an image decodes completely, to the format it claims."""
     if content_type == PDF:
-        return b"%%EOF" in content[-2048:]
+        tail = content[-2048:]
+        return b"%%EOF" in tail and b"startxref" in tail
     from PIL import Image, UnidentifiedImageError
 
+    expected = "JPEG" if content_type == JPEG else "PNG"
     try:
         with Image.open(io.BytesIO(content)) as image:
-            image.verify()
-            return image.format == ("JPEG" if content_type == JPEG else "PNG")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            if image.format != expected:
+                return False
+            image.verify()  # checksums (PNG)
+        with Image.open(io.BytesIO(content)) as image:
+            image.load()  # every pixel decodes: truncated or garbled data fails here
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
         return False
+    return True
 
 
 def check_upload(upload) -> tuple[bytes, str]:
@@ -57,18 +68,33 @@ def check_upload(upload) -> tuple[bytes, str]:
     if upload is None:
         raise ActionRefused(_("Choose a file."), "file")
     limit = settings.ATTACHMENT_MAX_BYTES
-    if upload.size > limit:
-        raise ActionRefused(
-            _("The file is larger than %(limit)s MB.") % {"limit": limit // (1024 * 1024)},
-            "file",
-        )
-    content = upload.read()
+    too_large = ActionRefused(
+        _("The file is larger than %(limit)s.") % {"limit": size_text(limit)}, "file"
+    )
+    if upload.size is not None and upload.size > limit:
+        raise too_large
+    upload.seek(0)
+    content = upload.read(limit + 1)
+    if len(content) > limit:
+        raise too_large
+    if not content:
+        raise ActionRefused(_("The file is empty."), "file")
     content_type = sniff(content[:16])
     if content_type is None or not _parses(content, content_type):
         raise ActionRefused(
             _("Only PDF, JPEG or PNG files are accepted; this file is none of them."), "file"
         )
     return content, content_type
+
+
+def size_text(size: int) -> str:
+    """``10 MB``, ``1,5 MB``, ``512 kB``: a size as people read it (decimal comma)."""
+    if size >= 1024 * 1024:
+        value, unit = size / (1024 * 1024), "MB"
+    else:
+        value, unit = size / 1024, "kB"
+    number = f"{value:.1f}".removesuffix(".0").replace(".", ",")
+    return f"{number} {unit}"
 
 
 def store(
@@ -78,8 +104,10 @@ def store(
     if kind not in AttachmentKind.values:
         raise ActionRefused(_("Choose what the file is."), "kind")
     content, content_type = check_upload(upload)
-    original = PurePath(upload.name or "").name[:200] or "tep"
-    stem = PurePath(original).stem or "tep"
+    # Only the last part of the name the browser sent (Windows browsers may send a whole path),
+    # with the extension the content proved.
+    original = PurePath((upload.name or "").replace("\\", "/")).name
+    stem = PurePath(original).stem.strip()[:200] or "tep"
     name = f"{stem}.{EXTENSIONS[content_type]}"
     attachment = Attachment(
         dossier=dossier,

@@ -25,8 +25,14 @@ from portal.deadlines import add_working_time, classify_finish
 from portal.models import Role
 from procedures.models import Agency, BudgetUnit, Department, Procedure
 
-# A process must end at the counter that returns the result; when the catalogue's does not
-# (or a procedure has no process yet), the dossier gets these steps.
+# A process must start at the receiving counter, have a deciding step and end at the counter that
+# returns the result; when the catalogue's does not (or a procedure has no process yet), the
+# dossier gets these steps.
+FALLBACK_RECEIVE_STEP = {
+    "name": "Tiếp nhận hồ sơ",
+    "budget_value": "1",
+    "budget_unit": "working_hours",
+}
 FALLBACK_RETURN_STEP = {"name": "Trả kết quả", "budget_value": "1", "budget_unit": "working_hours"}
 FALLBACK_DECISION_STEP = {
     "name": "Xem xét, quyết định",
@@ -61,7 +67,16 @@ def _step(name, role, agency, department, value, unit, forms="") -> dict:
 
 
 def plan_for(procedure: Procedure, receiving: Agency, competent: Agency) -> list[dict]:
-    """The steps a dossier of ``procedure`` received at ``receiving`` will follow."""
+    """The steps a dossier of ``procedure`` received at ``receiving`` will follow.
+
+    Each catalogue step (``procedure.process_for(receiving)``) is resolved to the agency at its
+    level (``performing_agency``) and to that agency's department of the step's code (None when
+    the agency has no such department). The plan is then made whole, so that every dossier can
+    reach its result: a procedure without a process starts at the receiving counter; a process
+    without a deciding step (``is_deciding_step``) gets a leader of the competent agency before
+    the counter hands the result back; a process that does not end at a counter gets the
+    receiving counter's return step.
+    """
     steps = []
     departments: dict[tuple[int, str], Department | None] = {}
     for step in procedure.process_for(receiving):
@@ -86,8 +101,25 @@ def plan_for(procedure: Procedure, receiving: Agency, competent: Agency) -> list
             )
         )
     if not steps:
-        steps.append(_step("Tiếp nhận hồ sơ", Role.CLERK, receiving, None, 1, "working_hours"))
         steps.append(
+            _step(
+                FALLBACK_RECEIVE_STEP["name"],
+                Role.CLERK,
+                receiving,
+                None,
+                FALLBACK_RECEIVE_STEP["budget_value"],
+                FALLBACK_RECEIVE_STEP["budget_unit"],
+            )
+        )
+    _end_at_counter(steps, receiving)
+    if not any(is_deciding_step(steps, index) for index in range(len(steps))):
+        # Before the counter steps that end the process, but never before the first step:
+        # the dossier starts where it was received.
+        tail = len(steps)
+        while tail > 1 and steps[tail - 1]["role"] == Role.CLERK:
+            tail -= 1
+        steps.insert(
+            max(tail, 1),
             _step(
                 FALLBACK_DECISION_STEP["name"],
                 Role.LEADER,
@@ -95,8 +127,13 @@ def plan_for(procedure: Procedure, receiving: Agency, competent: Agency) -> list
                 None,
                 FALLBACK_DECISION_STEP["budget_value"],
                 FALLBACK_DECISION_STEP["budget_unit"],
-            )
+            ),
         )
+        _end_at_counter(steps, receiving)
+    return steps
+
+
+def _end_at_counter(steps: list[dict], receiving: Agency) -> None:
     if steps[-1]["role"] != Role.CLERK:
         steps.append(
             _step(
@@ -108,7 +145,6 @@ def plan_for(procedure: Procedure, receiving: Agency, competent: Agency) -> list
                 FALLBACK_RETURN_STEP["budget_unit"],
             )
         )
-    return steps
 
 
 def step_budget(step: dict, working_day: timedelta) -> timedelta:
@@ -126,10 +162,11 @@ def step_due(step: dict, start: datetime) -> datetime:
 
 def is_deciding_step(steps: list[dict], index: int) -> bool:
     """Whether the step at ``index`` is where the result is decided: a leader's or department
-    head's step after which only counter steps remain (handing the result back)."""
+    head's step followed by counter steps only, at least one (handing the result back)."""
     if steps[index]["role"] not in (Role.LEADER, Role.DEPARTMENT_HEAD):
         return False
-    return all(step["role"] == Role.CLERK for step in steps[index + 1 :])
+    rest = steps[index + 1 :]
+    return bool(rest) and all(step["role"] == Role.CLERK for step in rest)
 
 
 def enter_step(
