@@ -621,11 +621,13 @@ def test_another_units_dossier_answers_404(clerk_client, elsewhere):
     )
 
 
-def test_officers_of_the_competent_agency_may_open_the_dossier(client, elsewhere):
+def test_officers_of_the_competent_agency_see_only_their_departments_dossiers(client, elsewhere):
+    # Issue 5: officers see the dossiers at their department's steps or assigned to them
+    # (tests/intake/test_access.py); this dossier never reaches a department.
     officer = StaffProfileFactory(agency=elsewhere["agency"], user__roles=[Role.OFFICER]).user
     client.force_login(officer)
     url = reverse("intake:dossier", args=[elsewhere["reception"].dossier.code])
-    assert client.get(url).status_code == 200
+    assert client.get(url).status_code == 404
 
 
 def test_the_dossier_page_is_closed_to_catalogue_editors(client, elsewhere):

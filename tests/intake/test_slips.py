@@ -442,7 +442,9 @@ def staff_client(agency, *roles: str) -> Client:
     return client
 
 
-@pytest.mark.parametrize("role", ["officer", "department_head", "leader", "manager"])
+# Officers and department heads see only the dossiers at their department's steps (issue 5:
+# tests/intake/test_access.py); this procedure has no department step.
+@pytest.mark.parametrize("role", ["leader", "manager"])
 def test_staff_of_the_competent_agency_download_the_forms_of_its_dossiers(
     district, unit, clerk, district_procedure, role
 ):
@@ -459,7 +461,7 @@ def test_the_form_links_on_the_dossier_page_open_for_whoever_sees_the_page(
     district, unit, clerk, district_procedure
 ):
     reception = take(unit, clerk, district_procedure)
-    client = staff_client(district, "officer")
+    client = staff_client(district, "leader")
 
     page = client.get(reverse("intake:dossier", args=[reception.dossier.code]))
 
