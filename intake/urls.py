@@ -1,7 +1,9 @@
-from django.urls import path  # noqa: F401  (each views module adds its routes below)
+from django.urls import path, register_converter
 
 from intake import api
-from intake.views import book, counter, lookup, slips
+from intake.views import book, counter, inbox, lookup, processing, slips
+
+register_converter(processing.ActionConverter, "action")
 
 app_name = "intake"
 urlpatterns = []
@@ -13,17 +15,39 @@ urlpatterns += [
     path("api/v1/dossiers/<str:code>", api.dossier, name="api_dossier"),
 ]
 
-# The one-stop counter (intake/views/counter.py) and the staff page of a dossier.
+# The one-stop counter (intake/views/counter.py).
 urlpatterns += [
     path("mot-cua/", counter.counter_home, name="counter"),
     path("mot-cua/tiep-nhan/", counter.choose_procedure, name="choose_procedure"),
     path("mot-cua/tiep-nhan/<str:code>/", counter.receive_dossier, name="receive"),
     path("mot-cua/bien-nhan/<uuid:token>/", counter.reception_outcome, name="reception"),
-    path("ho-so/<str:code>/", counter.dossier_detail, name="dossier"),
+]
+
+# Processing (intake/views/inbox.py, intake/views/processing.py): the staff inbox, the page of
+# a dossier with its actions (one POST endpoint per action), and its attached files.
+urlpatterns += [
+    path("xu-ly/", inbox.inbox, name="inbox"),
+    path("ho-so/<str:code>/", processing.dossier_detail, name="dossier"),
+    path("ho-so/<str:code>/<action:action>/", processing.dossier_action, name="dossier_action"),
+    path("ho-so/<str:code>/tep/<int:number>/", processing.attachment, name="attachment"),
 ]
 
 # The counter's printed forms (intake/views/slips.py) and the tracking book (intake/views/book.py).
 urlpatterns += [
     path("mot-cua/bien-nhan/<uuid:token>/mau-<str:form>.pdf", slips.slip_pdf, name="slip_pdf"),
     path("mot-cua/so-theo-doi/", book.book, name="book"),
+]
+
+# The bell (intake/views/notifications.py): the signed-in person's notifications.
+from intake.views import notifications  # noqa: E402
+
+urlpatterns += [
+    path("thong-bao/", notifications.notifications, name="notifications"),
+    path("thong-bao/doc-het/", notifications.notifications_read_all, name="notifications_read_all"),
+    path(
+        "thong-bao/<uuid:public_id>/doc/", notifications.notification_read, name="notification_read"
+    ),
+    path(
+        "thong-bao/<uuid:public_id>/mo/", notifications.notification_open, name="notification_open"
+    ),
 ]

@@ -7,15 +7,23 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from intake.views.inbox import inbox_counts, tabs_for
 from portal.calendar import week_for
 from portal.models import CalendarDay, DayKind, Role, Weekday
 
 
 @login_required
 def staff_home(request: HttpRequest) -> HttpResponse:
+    """Who the person is, and links to their work: the inbox's tabs with their counts."""
     profile = getattr(request.user, "staff_profile", None)
     role_names = [Role(code).label for code in sorted(profile.roles)] if profile else []
-    return render(request, "portal/staff_home.html", {"profile": profile, "role_names": role_names})
+    counts = inbox_counts(request)
+    inbox = [(tab, counts.get(tab.key, 0)) for tab in tabs_for(profile)]
+    return render(
+        request,
+        "portal/staff_home.html",
+        {"profile": profile, "role_names": role_names, "inbox": inbox},
+    )
 
 
 def work_calendar(request: HttpRequest) -> HttpResponse:

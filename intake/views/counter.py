@@ -1,5 +1,5 @@
 """The one-stop counter: the clerk's day, finding a procedure, receiving a dossier, the outcome
-of a reception, and the staff page of a dossier.
+of a reception. (The staff page of a dossier is ``intake.views.processing``.)
 
 Every page is scoped to the clerk's receiving unit through ``intake.access``; the reception
 form hands what it parsed to ``intake.actions.receive`` and redirects (POST-redirect-GET).
@@ -19,12 +19,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from intake.access import dossier_for, reception_for, staff_with_role
+from intake.access import reception_for, staff_with_role
 from intake.actions import ActionRefused, receive
 from intake.forms import ProcedureSearchForm, ReceptionForm
 from intake.models import Dossier, Outcome, Reception, SlipForm, Status
 from intake.slips import render_slip
-from portal.deadlines import format_duration
 from portal.models import Role
 from procedures.models import Procedure
 from procedures.search import search
@@ -164,18 +163,3 @@ def reception_outcome(request: HttpRequest, token: UUID) -> HttpResponse:
     reception = reception_for(request.user, token)
     dossier = Dossier.objects.filter(reception=reception).first()
     return _reception_page(request, "intake/reception.html", reception, dossier)
-
-
-@login_required
-@require_GET
-def dossier_detail(request: HttpRequest, code: str) -> HttpResponse:
-    """The staff page of a dossier: applicant, documents, fees, status, due, history, slips."""
-    dossier = dossier_for(request.user, code)
-    return _reception_page(
-        request,
-        "intake/dossier.html",
-        dossier.reception,
-        dossier,
-        time_limit=format_duration(dossier.time_value, dossier.time_unit),
-        events=list(dossier.events.select_related("actor")),
-    )

@@ -67,6 +67,18 @@ def person(agency, roles, department=None, **user):
     return account
 
 
+# The people ``strangers`` makes, by the name tests parametrize with.
+STRANGER_ROLES = [
+    "clerk",
+    "district_clerk",
+    "officer",
+    "department_head",
+    "leader",
+    "commune_leader",
+    "manager",
+]
+
+
 def strangers() -> SimpleNamespace:
     """Another district with a commune and a department of the same code, and one person of
     every dossier role there: none of them may see ``two_level_world``'s dossiers."""

@@ -9,7 +9,7 @@ from intake import processing
 from intake.access import dossier_for, slip_reception_for, visible_dossiers
 from portal.models import Role
 from tests.factories import DepartmentFactory, two_level_world
-from tests.intake.processing_helpers import advance, client_for, person, strangers
+from tests.intake.processing_helpers import STRANGER_ROLES, advance, client_for, person, strangers
 
 pytestmark = pytest.mark.django_db
 
@@ -122,18 +122,7 @@ def test_an_agency_asked_without_a_department_is_seen_by_its_leaders_and_heads(w
     assert not sees(outside.people["district_clerk"], dossier)
 
 
-@pytest.mark.parametrize(
-    "role",
-    [
-        "clerk",
-        "district_clerk",
-        "officer",
-        "department_head",
-        "leader",
-        "commune_leader",
-        "manager",
-    ],
-)
+@pytest.mark.parametrize("role", STRANGER_ROLES)
 def test_every_role_of_another_district_gets_404_at_every_stage(world, role):
     outside = strangers()
     user = outside.people[role]

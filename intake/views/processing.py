@@ -1,0 +1,635 @@
+"""The staff page of a dossier (``/ho-so/<code>/``), its actions and its attached files.
+
+The page shows where the dossier is and has been: the applicant, documents and fees recorded at
+the counter, the process with every step and its visits, the timeline, the questions asked of
+other units, the pauses for supplements, the files and the forms issued; then only the actions
+``intake.processing.available_actions`` allows this person now, each a small form.
+
+Every action posts to ``/ho-so/<code>/<action>/``: the view checks the version of the dossier
+the person was shown (someone else may have acted: the page comes back with a message), that
+the action is theirs to take (403), parses the form (``intake.processing_forms``), calls the
+verb and redirects to the page with a message (POST-redirect-GET). Bad input, or a verb that
+says no, re-renders the page with the message beside the field (400) and nothing saved.
+Answering a question carries the version too but is not refused for it: the answer does not
+depend on where the dossier is.
+
+Files are downloaded from ``/ho-so/<code>/tep/<n>/`` (the n-th file of the dossier) through
+``intake.access.attachment_for``: never a public URL of the storage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from intake import processing
+from intake.access import attachment_for, dossier_for
+from intake.actions import ActionRefused
+from intake.models import (
+    CLOSED_STATUSES,
+    Decision,
+    Dossier,
+    DossierEvent,
+    ReturnMethod,
+    SlipForm,
+    Status,
+    Timeliness,
+)
+from intake.processing import DossierChanged, available_actions, may_answer
+from intake.processing_forms import (
+    ActionForm,
+    AnswerForm,
+    ApologiseForm,
+    ApproveForm,
+    AssignForm,
+    AttachForm,
+    ConsultForm,
+    ForwardForm,
+    ProposeForm,
+    RecordSupplementForm,
+    RequestSupplementForm,
+    RequestWithdrawalForm,
+    ReturnResultForm,
+    SendBackForm,
+    StopForm,
+)
+from intake.slips import TEMPLATES as PRINTABLE_FORMS
+from portal.deadlines import format_duration
+from portal.models import Role
+from portal.templatetags.vn import person_name
+
+ANSWER = "answer"
+
+# Runners: call the verb with what the form cleaned; return the success message.
+Runner = Callable[[ActionForm, Dossier, AbstractBaseUser], str]
+
+
+def _forward(form, dossier, user) -> str:
+    event = processing.forward(dossier, actor=user, **_noted(form))
+    return _("Passed on to %(unit)s.") % {"unit": event.data.get("to_unit", "")}
+
+
+def _noted(form: ActionForm) -> dict:
+    """The version and the note, which most verbs take as they are."""
+    return {"version": form.cleaned_data["version"], "note": form.cleaned_data["note"]}
+
+
+def _assign(form, dossier, user) -> str:
+    officer = form.cleaned_data["officer"]
+    processing.assign(dossier, officer=officer, actor=user, **_noted(form))
+    return _("Assigned to %(officer)s.") % {"officer": person_name(officer)}
+
+
+def _send_back(form, dossier, user) -> str:
+    event = processing.send_back(
+        dossier,
+        to_step=form.cleaned_data["to_step"],
+        reason=form.cleaned_data["reason"],
+        actor=user,
+        version=form.cleaned_data["version"],
+    )
+    return _("Sent back to %(unit)s.") % {"unit": event.data.get("to_unit", "")}
+
+
+def _consult(form, dossier, user) -> str:
+    agency, department = form.cleaned_data["unit"]
+    processing.consult(
+        dossier,
+        agency=agency,
+        department=department,
+        question=form.cleaned_data["question"],
+        working_days=form.cleaned_data["working_days"],
+        actor=user,
+        version=form.cleaned_data["version"],
+    )
+    return _("Question sent to %(unit)s.") % {"unit": department or agency}
+
+
+def _request_supplement(form, dossier, user) -> str:
+    processing.request_supplement(
+        dossier,
+        missing=form.cleaned_data["missing"],
+        contact=form.cleaned_data["contact"],
+        actor=user,
+        version=form.cleaned_data["version"],
+    )
+    return _("Supplement requested (form 02): the clock is paused until the counter records it.")
+
+
+def _record_supplement(form, dossier, user) -> str:
+    processing.record_supplement(dossier, actor=user, **_noted(form))
+    return _("Supplement recorded: processing resumes.")
+
+
+def _propose(form, dossier, user) -> str:
+    data = form.cleaned_data
+    processing.propose(
+        dossier, decision=data["decision"], reasons=data["reasons"], actor=user, **_noted(form)
+    )
+    return _("Result proposed and passed on for checking.")
+
+
+def _approve(form, dossier, user) -> str:
+    data = form.cleaned_data
+    processing.approve(
+        dossier,
+        actor=user,
+        decision=data.get("decision", ""),
+        reasons=data.get("reasons", ""),
+        **_noted(form),
+    )
+    return _("Result approved: it goes to the counter to be returned.")
+
+
+def _return_result(form, dossier, user) -> str:
+    data = form.cleaned_data
+    post = data["delivery"] == ReturnMethod.POST
+    processing.return_result(
+        dossier,
+        collection=processing.Collection(
+            delivery=data["delivery"],
+            collector_name="" if post else data["collector_name"],
+            collector_id_number="" if post else data["collector_id_number"],
+            tracking_number=data["tracking_number"] if post else "",
+            at=data["at"],
+        ),
+        actor=user,
+        version=data["version"],
+    )
+    return _("Result returned.")
+
+
+def _request_withdrawal(form, dossier, user) -> str:
+    processing.request_withdrawal(
+        dossier,
+        reason=form.cleaned_data["reason"],
+        actor=user,
+        version=form.cleaned_data["version"],
+    )
+    return _("Withdrawal recorded: the deciding agency stops processing (form 05).")
+
+
+def _stop(form, dossier, user) -> str:
+    processing.stop(dossier, actor=user, **_noted(form))
+    return _("Processing stopped (form 05).")
+
+
+def _apologise(form, dossier, user) -> str:
+    processing.apologise(
+        dossier,
+        new_date=form.cleaned_data["new_date"],
+        reason=form.cleaned_data["reason"],
+        actor=user,
+        version=form.cleaned_data["version"],
+    )
+    return _("Apology issued (form 04) with the new return date.")
+
+
+def _attach(form, dossier, user) -> str:
+    attachment = processing.attach(
+        dossier,
+        upload=form.cleaned_data["file"],
+        kind=form.cleaned_data["kind"],
+        actor=user,
+        version=form.cleaned_data["version"],
+    )
+    return _("File %(name)s attached.") % {"name": attachment.name}
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    slug: str  # in the URL
+    form: type[ActionForm]
+    run: Runner | None
+    title: str
+    button: str
+    style: str = "primary"
+
+
+# The actions in the order the page offers them: what moves the dossier on first.
+ACTIONS = [
+    Action(
+        processing.FORWARD,
+        "chuyen-tiep",
+        ForwardForm,
+        _forward,
+        gettext_lazy("Pass on to the next step"),
+        gettext_lazy("Pass on"),
+    ),
+    Action(
+        processing.PROPOSE,
+        "de-xuat",
+        ProposeForm,
+        _propose,
+        gettext_lazy("Propose the result"),
+        gettext_lazy("Propose"),
+    ),
+    Action(
+        processing.APPROVE,
+        "phe-duyet",
+        ApproveForm,
+        _approve,
+        gettext_lazy("Approve the result"),
+        gettext_lazy("Approve"),
+    ),
+    Action(
+        processing.ASSIGN,
+        "phan-cong",
+        AssignForm,
+        _assign,
+        gettext_lazy("Assign an officer"),
+        gettext_lazy("Assign"),
+    ),
+    Action(
+        processing.RETURN_RESULT,
+        "tra-ket-qua",
+        ReturnResultForm,
+        _return_result,
+        gettext_lazy("Return the result"),
+        gettext_lazy("Record the return"),
+    ),
+    Action(
+        processing.RECORD_SUPPLEMENT,
+        "nhan-bo-sung",
+        RecordSupplementForm,
+        _record_supplement,
+        gettext_lazy("Record the supplement"),
+        gettext_lazy("Record the supplement"),
+    ),
+    Action(
+        processing.REQUEST_SUPPLEMENT,
+        "yeu-cau-bo-sung",
+        RequestSupplementForm,
+        _request_supplement,
+        gettext_lazy("Ask for a supplement (form 02)"),
+        gettext_lazy("Ask for a supplement"),
+        "outline-primary",
+    ),
+    Action(
+        processing.CONSULT,
+        "xin-y-kien",
+        ConsultForm,
+        _consult,
+        gettext_lazy("Ask another unit's opinion"),
+        gettext_lazy("Send the question"),
+        "outline-primary",
+    ),
+    Action(
+        processing.SEND_BACK,
+        "tra-lai",
+        SendBackForm,
+        _send_back,
+        gettext_lazy("Send back to an earlier step"),
+        gettext_lazy("Send back"),
+        "outline-danger",
+    ),
+    Action(
+        processing.APOLOGISE,
+        "xin-loi",
+        ApologiseForm,
+        _apologise,
+        gettext_lazy("Apologise and set a new return date (form 04)"),
+        gettext_lazy("Issue form 04"),
+        "outline-danger",
+    ),
+    Action(
+        processing.REQUEST_WITHDRAWAL,
+        "rut-ho-so",
+        RequestWithdrawalForm,
+        _request_withdrawal,
+        gettext_lazy("The applicant withdraws the dossier"),
+        gettext_lazy("Record the withdrawal"),
+        "outline-danger",
+    ),
+    Action(
+        processing.STOP,
+        "dung-xu-ly",
+        StopForm,
+        _stop,
+        gettext_lazy("Stop processing (form 05)"),
+        gettext_lazy("Stop processing"),
+        "danger",
+    ),
+    Action(
+        processing.ATTACH,
+        "dinh-kem",
+        AttachForm,
+        _attach,
+        gettext_lazy("Attach a file"),
+        gettext_lazy("Attach"),
+        "outline-secondary",
+    ),
+    Action(
+        ANSWER,
+        "tra-loi-y-kien",
+        AnswerForm,
+        None,
+        gettext_lazy("Answer the question"),
+        gettext_lazy("Send the answer"),
+    ),
+]
+BY_SLUG = {action.slug: action for action in ACTIONS}
+BY_NAME = {action.name: action for action in ACTIONS}
+
+
+class ActionConverter:
+    """``<action:action>`` in a URL: one of the actions' slugs, nothing else (so that other
+    pages under ``/ho-so/<code>/`` never fall into the action view)."""
+
+    regex = "|".join(BY_SLUG)
+
+    def to_python(self, value: str) -> Action:
+        return BY_SLUG[value]
+
+    def to_url(self, value: Action | str) -> str:
+        if isinstance(value, Action):
+            return value.slug
+        return value if value in BY_SLUG else BY_NAME[value].slug
+
+
+# The page.
+
+
+def _step_rows(dossier: Dossier, visits: list) -> list[dict]:
+    roles = dict(Role.choices)
+    rows = []
+    for index, step in enumerate(dossier.steps):
+        try:
+            budget = format_duration(Decimal(step["budget_value"]), step["budget_unit"])
+        except (InvalidOperation, ValueError, KeyError):
+            budget = ""
+        rows.append(
+            {
+                "number": index + 1,
+                "name": step.get("name", ""),
+                "role": roles.get(step.get("role"), step.get("role", "")),
+                "unit": step.get("department_name") or step.get("agency_name", ""),
+                "agency": step.get("agency_name", "") if step.get("department_name") else "",
+                "budget": budget,
+                "forms": step.get("forms", ""),
+                "visits": [visit for visit in visits if visit.index == index],
+                "current": index == dossier.step_index and bool(dossier.current_role),
+            }
+        )
+    return rows
+
+
+def _instant(value) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _timeline(events: list[DossierEvent]) -> list[dict]:
+    """Each event with what its details say, ready to print: units, decision, reasons, dates."""
+    verdicts = dict(Timeliness.choices)
+    decisions = dict(Decision.choices)
+    deliveries = dict(ReturnMethod.choices)
+    entries = []
+    for event in events:
+        data = event.data or {}
+        details = []
+        if data.get("officer_name"):
+            details.append((_("Officer"), data["officer_name"]))
+        if data.get("decision"):
+            details.append((_("Result"), decisions.get(data["decision"], data["decision"])))
+        if data.get("reasons"):
+            details.append((_("Reasons"), data["reasons"]))
+        if data.get("verdict"):
+            details.append((_("Timeliness"), verdicts.get(data["verdict"], data["verdict"])))
+        if data.get("slip"):
+            details.append((_("Form number"), data["slip"]))
+        if data.get("contact"):
+            details.append((_("Whom to call"), data["contact"]))
+        if data.get("delivery"):
+            details.append((_("Handed over"), deliveries.get(data["delivery"], data["delivery"])))
+        if data.get("tracking_number"):
+            details.append((_("Tracking number"), data["tracking_number"]))
+        entries.append(
+            {
+                "event": event,
+                "from_unit": data.get("from_unit", ""),
+                "to_unit": data.get("to_unit", ""),
+                "details": details,
+                "missing": data.get("missing") or [],
+                "previous_due_at": _instant(data.get("previous_due_at")),
+                "due_at": _instant(data.get("to_step_due_at") or data.get("due_at")),
+            }
+        )
+    return entries
+
+
+def _control_slip_url(dossier: Dossier) -> str | None:
+    """Form 06, once its route exists (another module adds it)."""
+    try:
+        return reverse("intake:control_slip", args=[dossier.code])
+    except NoReverseMatch:
+        return None
+
+
+def _action_forms(
+    dossier: Dossier,
+    user: AbstractBaseUser,
+    allowed: set[str],
+    bound: tuple[str, ActionForm] | None,
+) -> list[dict]:
+    panels = []
+    for action in ACTIONS:
+        if action.name not in allowed:
+            continue
+        if bound and bound[0] == action.name:
+            form, is_open = bound[1], True
+        else:
+            form, is_open = action.form(dossier=dossier, user=user), False
+        panels.append(
+            {
+                "action": action,
+                "title": action.title,
+                "button": action.button,
+                "form": form,
+                "url": reverse("intake:dossier_action", args=[dossier.code, action.slug]),
+                "open": is_open,
+                "multipart": action.name == processing.ATTACH,
+            }
+        )
+    return panels
+
+
+def _dossier_page(
+    request: HttpRequest,
+    dossier: Dossier,
+    *,
+    bound: tuple[str, ActionForm] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    now = timezone.now()
+    visits = list(dossier.visits.select_related("agency", "department", "assignee", "finished_by"))
+    consultations = list(
+        dossier.consultations.select_related("agency", "department", "asked_by", "answered_by")
+    )
+    questions = []
+    for number, consultation in enumerate(consultations, start=1):
+        form = None
+        if bound and bound[0] == ANSWER and bound[1].number == number:
+            form = bound[1]
+        elif may_answer(consultation, user):
+            form = AnswerForm(dossier=dossier, user=user, number=number)
+        questions.append(
+            {
+                "number": number,
+                "consultation": consultation,
+                "overdue": consultation.answered_at is None and consultation.due_at < now,
+                "form": form,
+            }
+        )
+    attachments = [
+        {
+            "number": number,
+            "attachment": attachment,
+            "url": reverse("intake:attachment", args=[dossier.code, number]),
+        }
+        for number, attachment in enumerate(
+            dossier.attachments.select_related("uploaded_by"), start=1
+        )
+    ]
+    events = list(dossier.events.select_related("actor"))
+    current = None
+    if dossier.current_role and dossier.step_index is not None:
+        current = dossier.steps[dossier.step_index]
+    open_ = dossier.status not in CLOSED_STATUSES
+    context = {
+        "reception": dossier.reception,
+        "dossier": dossier,
+        "slips": list(dossier.reception.slips.all()),
+        "receipt_form": SlipForm.RECEIPT,
+        "printable_forms": list(PRINTABLE_FORMS),
+        "control_slip_url": _control_slip_url(dossier),
+        "time_limit": format_duration(dossier.time_value, dossier.time_unit),
+        "events": events,
+        "timeline": _timeline(events),
+        "steps": _step_rows(dossier, visits),
+        "current_step": current,
+        "step_overdue": open_ and bool(dossier.step_due_at and dossier.step_due_at < now),
+        "overdue": open_ and dossier.due_at < now,
+        "questions": questions,
+        "pauses": list(dossier.pauses.select_related("requested_by", "received_by", "slip")),
+        "attachments": attachments,
+        "actions": _action_forms(dossier, user, available_actions(dossier, user, now), bound),
+        "paused": dossier.status == Status.SUPPLEMENT_REQUESTED,
+    }
+    return render(request, "intake/dossier.html", context, status=status)
+
+
+@login_required
+@require_GET
+def dossier_detail(request: HttpRequest, code: str) -> HttpResponse:
+    """``/ho-so/<code>/``: the staff page of a dossier this person may open."""
+    return _dossier_page(request, dossier_for(request.user, code))
+
+
+# The actions.
+
+
+def _changed(request: HttpRequest, dossier: Dossier) -> HttpResponse:
+    messages.warning(request, DossierChanged().message)
+    return redirect(dossier)
+
+
+def _posted_version(request: HttpRequest) -> int | None:
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return None
+
+
+@login_required
+@require_POST
+def dossier_action(request: HttpRequest, code: str, action: Action) -> HttpResponse:
+    """``POST /ho-so/<code>/<action>/``: one action on the dossier, then back to its page."""
+    dossier = dossier_for(request.user, code)
+    if action.name == ANSWER:
+        return _answer(request, dossier)
+    version = _posted_version(request)
+    if version is not None and version != dossier.version:
+        return _changed(request, dossier)
+    if action.name not in available_actions(dossier, request.user):
+        raise PermissionDenied
+    form = action.form(request.POST, request.FILES, dossier=dossier, user=request.user)
+    if form.is_valid():
+        try:
+            message = action.run(form, dossier, request.user)
+        except DossierChanged:
+            return _changed(request, dossier)
+        except ActionRefused as refusal:
+            form.add_refusal(refusal)
+        else:
+            messages.success(request, message)
+            return redirect(dossier)
+    return _dossier_page(request, dossier, bound=(action.name, form), status=400)
+
+
+def _answer(request: HttpRequest, dossier: Dossier) -> HttpResponse:
+    """The answer to the n-th question asked about the dossier, by the asked unit."""
+    try:
+        number = int(request.POST.get("consultation", ""))
+    except ValueError:
+        raise Http404 from None
+    consultations = list(dossier.consultations.all())
+    if not 1 <= number <= len(consultations):
+        raise Http404
+    consultation = consultations[number - 1]
+    if consultation.answered_at is not None:
+        messages.warning(request, _("This question was already answered."))
+        return redirect(dossier)
+    if not may_answer(consultation, request.user):
+        raise PermissionDenied
+    form = AnswerForm(request.POST, dossier=dossier, user=request.user, number=number)
+    if form.is_valid():
+        try:
+            processing.answer_consultation(
+                consultation, answer=form.cleaned_data["answer"], actor=request.user
+            )
+        except ActionRefused as refusal:
+            form.add_refusal(refusal)
+        else:
+            messages.success(request, _("Answer sent."))
+            return redirect(dossier)
+    return _dossier_page(request, dossier, bound=(ANSWER, form), status=400)
+
+
+# Files.
+
+
+@login_required
+@require_GET
+def attachment(request: HttpRequest, code: str, number: int) -> FileResponse:
+    """``/ho-so/<code>/tep/<n>/``: the n-th file of a dossier this person may open, as a
+    download of the type its content was recognised as, never cached or sniffed again."""
+    attached = attachment_for(request.user, code, number)
+    try:
+        handle = attached.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(
+        handle, as_attachment=True, filename=attached.name, content_type=attached.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
