@@ -9,9 +9,11 @@ from __future__ import annotations
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from intake import notifications
+from intake import watch as deadline_watch
 from intake.actions import recompute_due
 from intake.models import Dossier, Status
-from portal.calendar import forget_calendars
+from portal.calendar import forget_calendars, seed_calendar
 
 RECOMPUTE_CHUNK = 2000
 
@@ -39,3 +41,32 @@ def recompute_due_dates(dossier_ids: list[int]) -> int:
     # from before the change. Start from the database.
     forget_calendars()
     return sum(1 for pk in dossier_ids if recompute_due(pk) is not None)
+
+
+# The deadline watch and notifications (intake/watch.py, intake/notifications.py), scheduled by
+# ``manage.py setup_schedules``.
+
+
+def watch() -> str:
+    """Every WATCH_MINUTES: plan warnings, raise flags, message applicants, queue deliveries."""
+    return str(deadline_watch.run_watch())
+
+
+def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
+    """Send these e-mails and SMS (each only if still waiting and due); counts by outcome."""
+    outcomes: dict[str, int] = {}
+    for pk in notification_ids:
+        outcome = notifications.deliver(pk)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+def send_digests() -> int:
+    """Every morning at WATCH_DIGEST_AT: the digest for department heads and leaders."""
+    return deadline_watch.send_digests()
+
+
+def seed_next_year_calendar() -> list[str]:
+    """Once a year: next year's holidays and make-up days into the work calendar (an editor
+    still corrects them when the government announces its swaps)."""
+    return seed_calendar([timezone.localdate().year + 1])

@@ -37,3 +37,17 @@ urlpatterns += [
     path("mot-cua/bien-nhan/<uuid:token>/mau-<str:form>.pdf", slips.slip_pdf, name="slip_pdf"),
     path("mot-cua/so-theo-doi/", book.book, name="book"),
 ]
+
+# The bell (intake/views/notifications.py): the signed-in person's notifications.
+from intake.views import notifications  # noqa: E402
+
+urlpatterns += [
+    path("thong-bao/", notifications.notifications, name="notifications"),
+    path("thong-bao/doc-het/", notifications.notifications_read_all, name="notifications_read_all"),
+    path(
+        "thong-bao/<uuid:public_id>/doc/", notifications.notification_read, name="notification_read"
+    ),
+    path(
+        "thong-bao/<uuid:public_id>/mo/", notifications.notification_open, name="notification_open"
+    ),
+]

@@ -5,6 +5,7 @@ the variable and says what it expects (see ``docs/configuration.md``).
 """
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -160,6 +161,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "portal.context_processors.portal",
+                "intake.context_processors.bell",
             ],
             "builtins": ["portal.templatetags.vn"],
         },
@@ -273,6 +275,42 @@ Q_CLUSTER = {
 }
 if Q_CLUSTER["timeout"] >= Q_CLUSTER["retry"]:
     raise ImproperlyConfigured("Q_TIMEOUT must be shorter than Q_RETRY.")
+
+# The deadline watch and notifications (docs/watch.md). The watch runs every WATCH_MINUTES and
+# warns WATCH_WARNING_HOURS working hours before a step's deadline (a procedure may set its
+# own); the appointment's warning comes that long before the last moment form 04 may be issued.
+# The digest goes to department heads and leaders at WATCH_DIGEST_AT (local time) on working
+# days. E-mails and SMS that fail are retried after each of NOTIFY_RETRY_MINUTES (the last one
+# repeating) until NOTIFY_MAX_ATTEMPTS, then shown as failed in the admin.
+WATCH_MINUTES = env_int("WATCH_MINUTES", 5, minimum=1)
+WATCH_WARNING_HOURS = env_int("WATCH_WARNING_HOURS", 8)
+WATCH_DIGEST_AT = os.environ.get("WATCH_DIGEST_AT", "").strip() or "07:00"
+if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", WATCH_DIGEST_AT):
+    raise ImproperlyConfigured(f"WATCH_DIGEST_AT={WATCH_DIGEST_AT!r}: expected HH:MM, e.g. 07:00.")
+# A run stops starting new batches after this many seconds (the next run goes on): well within
+# the queue's timeout.
+WATCH_BUDGET_SECONDS = env_int("WATCH_BUDGET_SECONDS", max(1, Q_CLUSTER["timeout"] // 2), minimum=1)
+if Q_CLUSTER["timeout"] <= WATCH_BUDGET_SECONDS:
+    raise ImproperlyConfigured("WATCH_BUDGET_SECONDS must be shorter than Q_TIMEOUT.")
+WATCH_EMAIL_STAFF = env_bool("WATCH_EMAIL_STAFF", True)
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5, minimum=1)
+try:
+    NOTIFY_RETRY_MINUTES = [
+        int(value) for value in env_list("NOTIFY_RETRY_MINUTES", ["5", "15", "60", "240"])
+    ]
+except ValueError:
+    raise ImproperlyConfigured(
+        "NOTIFY_RETRY_MINUTES: expected whole numbers of minutes separated by commas, "
+        "e.g. 5,15,60,240."
+    ) from None
+if not NOTIFY_RETRY_MINUTES or min(NOTIFY_RETRY_MINUTES) < 1:
+    raise ImproperlyConfigured("NOTIFY_RETRY_MINUTES: expected minutes of at least 1.")
+# Text messages: a class with send(phone, text) (intake/sms.py; docs/watch.md). The default
+# writes them to the log. Most Vietnamese gateways take unaccented text only.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "").strip() or "intake.sms.ConsoleBackend"
+SMS_UNACCENTED = env_bool("SMS_UNACCENTED", True)
+# Seconds before an SMTP server that does not answer counts as a failed attempt.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
 
 # Public catalogue pages are kept this many seconds for visitors not signed in (0: never).
 PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 60)

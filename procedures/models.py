@@ -244,6 +244,15 @@ class Procedure(models.Model):
     )
     search_text = models.TextField(_("search text"), editable=False, default="")
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    warning_hours = models.PositiveSmallIntegerField(
+        _("warn before a deadline (working hours)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "How long before a step's deadline the deadline watch warns the people doing it, "
+            "in working hours (8 = one working day). Empty: the portal's default."
+        ),
+    )
 
     objects = ProcedureQuerySet.as_manager()
 

@@ -56,3 +56,25 @@ __all__ = [
     "StepVisit",
     "Timeliness",
 ]
+
+from intake.models.watch import (  # noqa: E402  (the deadline watch's records)
+    ApologyDraft,
+    DeliveryStatus,
+    Flag,
+    FlagKind,
+    Notification,
+    NotificationChannel,
+    NotificationKind,
+    WatchCursor,
+)
+
+__all__ += [
+    "ApologyDraft",
+    "DeliveryStatus",
+    "Flag",
+    "FlagKind",
+    "Notification",
+    "NotificationChannel",
+    "NotificationKind",
+    "WatchCursor",
+]

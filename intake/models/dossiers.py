@@ -232,6 +232,37 @@ class DossierQuerySet(models.QuerySet):
         )
 
 
+def _literal_in(field: str, values: tuple[int, ...]) -> models.Func:
+    """``field IN (2, 4)`` with the numbers written into the SQL: a database uses a partial
+    index only when the query repeats its condition, and SQLite does not see through bound
+    parameters."""
+    listed = ", ".join(str(int(value)) for value in values)
+    return models.Func(
+        models.F(field),
+        template=f"%(expressions)s IN ({listed})",
+        output_field=models.BooleanField(),
+    )
+
+
+# The deadline watch (``intake/watch.py``) reads open dossiers through partial indexes with
+# exactly these conditions, so that a run touches only the dossiers whose warning or deadline
+# has come or whose deadlines moved: the queries repeat the same Q objects.
+WATCHED = Q(_literal_in("status", PROCESSING_STATUSES))
+WATCH_REPLAN = WATCHED & (
+    Q(watched_due_at__isnull=True)
+    | Q(watched_due_at__lt=models.F("due_at"))
+    | Q(watched_due_at__gt=models.F("due_at"))
+    | Q(step_due_at__isnull=False)
+    & (
+        Q(watched_step_due_at__isnull=True)
+        | Q(watched_step_due_at__lt=models.F("step_due_at"))
+        | Q(watched_step_due_at__gt=models.F("step_due_at"))
+    )
+)
+WATCH_ALARM = WATCHED & Q(alarm_at__isnull=False)
+WATCH_STEP_ALARM = WATCHED & Q(step_alarm_at__isnull=False)
+
+
 class Dossier(models.Model):
     """An accepted dossier (hồ sơ) travelling towards its result."""
 
@@ -348,6 +379,19 @@ class Dossier(models.Model):
     # Optimistic concurrency: every change adds one; a form carries the version it was shown.
     version = models.PositiveIntegerField(_("version"), default=1)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Kept by the deadline watch (intake/watch.py) alone: the appointment and step deadline it
+    # last planned warnings for, and the next instant it must act on each (the warning
+    # instant until "due soon" is raised, then the deadline until "overdue" is, then none).
+    watched_due_at = models.DateTimeField(
+        _("appointment watched"), null=True, blank=True, editable=False
+    )
+    alarm_at = models.DateTimeField(_("next deadline alarm"), null=True, blank=True, editable=False)
+    watched_step_due_at = models.DateTimeField(
+        _("step deadline watched"), null=True, blank=True, editable=False
+    )
+    step_alarm_at = models.DateTimeField(
+        _("next step deadline alarm"), null=True, blank=True, editable=False
+    )
 
     objects = DossierQuerySet.as_manager()
 
@@ -402,6 +446,13 @@ class Dossier(models.Model):
                 fields=["current_agency", "current_role", "due_at"], name="dossier_agency_inbox"
             ),
             models.Index(fields=["assignee", "due_at"], name="dossier_assignee_inbox"),
+            # The deadline watch: open dossiers whose deadlines moved since it last looked…
+            models.Index(fields=["id"], condition=WATCH_REPLAN, name="dossier_watch_replan"),
+            # …and those whose next alarm (on the appointment, on the step) has come.
+            models.Index(fields=["alarm_at"], condition=WATCH_ALARM, name="dossier_watch_alarm"),
+            models.Index(
+                fields=["step_alarm_at"], condition=WATCH_STEP_ALARM, name="dossier_watch_step"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -453,6 +504,11 @@ class EventKind(models.TextChoices):
     STOPPED = "stopped", _("Processing stopped")
     APOLOGISED = "apologised", _("Apology and new return date")
     ATTACHED = "attached", _("File attached")
+    # Raised by the deadline watch (intake/watch.py), never shown to the applicant.
+    DUE_SOON = "due_soon", _("Appointment near: warning raised")
+    OVERDUE = "overdue", _("Appointment passed")
+    STEP_DUE_SOON = "step_due_soon", _("Step deadline near: warning raised")
+    STEP_OVERDUE = "step_overdue", _("Step deadline passed")
 
 
 class DossierEventQuerySet(models.QuerySet):
