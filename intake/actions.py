@@ -272,13 +272,15 @@ def _open_dossier(reception: Reception, clerk: AbstractBaseUser, now: datetime) 
 def recompute_due(dossier_id: int) -> DossierEvent | None:
     """Recompute a dossier's appointment on the current work calendar (after an editor changed
     it). Nothing happens when the date does not move, when the dossier no longer counts time,
-    when its appointment has already passed, or when an apology already gave a new date (that
-    date was promised to the applicant)."""
+    when its appointment has already passed, when an apology already gave a new date (that
+    date was promised to the applicant), or when a supplement paused or restarted the clock."""
     dossier = Dossier.objects.select_for_update().get(pk=dossier_id)
     if dossier.status not in (Status.ACCEPTED, Status.IN_PROGRESS):
         return None
     if dossier.due_at != dossier.original_due_at:
         return None
+    if dossier.pauses.exists():
+        return None  # moved by its pauses for supplements: counting from acceptance loses them
     if dossier.due_at <= timezone.now():
         return None  # already due: statistics judge it against the appointment it had
     duration = None if dossier.time_unit == TimeUnit.SAME_DAY else dossier.time_value

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import threading
 import uuid
 from datetime import datetime
 from pathlib import PurePath
@@ -42,24 +43,52 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+def _complete(content: bytes, content_type: str) -> bool:
+    """Whether the image's end marker is there: a JPEG's EOI after its last scan, a PNG's IEND
+    chunk. (Cut-off uploads fail here whatever Pillow is told elsewhere in the process.)"""
+    if content_type == JPEG:
+        last_scan = content.rfind(b"\xff\xda")
+        return last_scan > 0 and content.find(b"\xff\xd9", last_scan) > 0
+    return content.rfind(b"IEND\xaeB`\x82") > 0
+
+
+# WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES when imported; uploads are decoded
+# strictly, with the flag off for the moment of the check.
+_strict_decoding = threading.Lock()
+
+
 def _parses(content: bytes, content_type: str) -> bool:
     """Whether the whole file really is what its first bytes claim: a PDF has its cross-reference
-    pointer and end marker at the end; an image decodes completely, to the format it claims."""
+    pointer and end marker at the end; an image is complete and decodes, to the format it
+    claims."""
     if content_type == PDF:
         tail = content[-2048:]
         return b"%%EOF" in tail and b"startxref" in tail
-    from PIL import Image, UnidentifiedImageError
+    if not _complete(content, content_type):
+        return False
+    from PIL import Image, ImageFile, UnidentifiedImageError
 
     expected = "JPEG" if content_type == JPEG else "PNG"
-    try:
-        with Image.open(io.BytesIO(content)) as image:
-            if image.format != expected:
-                return False
-            image.verify()  # checksums (PNG)
-        with Image.open(io.BytesIO(content)) as image:
-            image.load()  # every pixel decodes: truncated or garbled data fails here
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
-        return False
+    with _strict_decoding:
+        lenient = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            with Image.open(io.BytesIO(content)) as image:
+                if image.format != expected:
+                    return False
+                image.verify()  # checksums (PNG)
+            with Image.open(io.BytesIO(content)) as image:
+                image.load()  # every pixel decodes: cut or garbled data fails here
+        except (
+            UnidentifiedImageError,
+            Image.DecompressionBombError,
+            OSError,
+            SyntaxError,
+            ValueError,
+        ):
+            return False
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = lenient
     return True
 
 
@@ -107,7 +136,7 @@ def store(
     # Only the last part of the name the browser sent (Windows browsers may send a whole path),
     # with the extension the content proved.
     original = PurePath((upload.name or "").replace("\\", "/")).name
-    stem = PurePath(original).stem.strip()[:200] or "tep"
+    stem = original.rsplit(".", 1)[0].strip()[:200] or "tep"
     name = f"{stem}.{EXTENSIONS[content_type]}"
     attachment = Attachment(
         dossier=dossier,

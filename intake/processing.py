@@ -293,16 +293,21 @@ def _hand_over_data(dossier: Dossier, left, entered) -> dict:
         data |= {
             "from_step": left.index,
             "from_unit": _unit_name(dossier.steps[left.index]),
-            "step_due_at": left.due_at.isoformat(),
+            "step_due_at": _iso(left.due_at),
             "verdict": left.verdict,
         }
     if entered is not None:
         data |= {
             "to_step": entered.index,
             "to_unit": _unit_name(dossier.steps[entered.index]),
-            "to_step_due_at": entered.due_at.isoformat(),
+            "to_step_due_at": _iso(entered.due_at),
         }
     return data
+
+
+def _iso(instant: datetime) -> str:
+    """An instant for an event's data: ISO 8601 in local time, as the counter's events write it."""
+    return timezone.localtime(instant).isoformat()
 
 
 def _unit_name(step: dict) -> str:
@@ -539,7 +544,7 @@ def approve(
         "decision": dossier.result,
         "reasons": dossier.result_reasons,
         "verdict": dossier.verdict,
-        "original_due_at": dossier.original_due_at.isoformat(),
+        "original_due_at": _iso(dossier.original_due_at),
         "explanation": verdict.explanation,
     }
     return _record(
@@ -617,7 +622,7 @@ def consult(
             "consultation": consultation.pk,
             "to_unit": str(department or agency),
             "working_days": working_days,
-            "due_at": due.isoformat(),
+            "due_at": _iso(due),
         },
     )
     return consultation
@@ -673,7 +678,7 @@ def answer_consultation(
         data={
             "consultation": consultation.pk,
             "from_unit": str(consultation.department or consultation.agency),
-            "due_at": consultation.due_at.isoformat(),
+            "due_at": _iso(consultation.due_at),
             "verdict": verdict,
         },
     )
@@ -846,12 +851,12 @@ def record_supplement(
         fields=fields,
         note=note.strip(),
         data={
-            "previous_due_at": previous_due.isoformat(),
-            "due_at": dossier.due_at.isoformat(),
-            "original_due_at": dossier.original_due_at.isoformat(),
-            "step_due_at": dossier.step_due_at.isoformat() if dossier.step_due_at else None,
+            "previous_due_at": _iso(previous_due),
+            "due_at": _iso(dossier.due_at),
+            "original_due_at": _iso(dossier.original_due_at),
+            "step_due_at": _iso(dossier.step_due_at) if dossier.step_due_at else None,
             "policy": pause.policy,
-            "paused_from": pause.started_at.isoformat(),
+            "paused_from": _iso(pause.started_at),
         },
         public=True,
     )
@@ -963,7 +968,7 @@ def return_result(
         data=_hand_over_data(dossier, left, None)
         | {
             "delivery": collection.delivery,
-            "collected_at": at.isoformat(),
+            "collected_at": _iso(at),
             "collector_name": name,
             "tracking_number": tracking,
         },
@@ -1094,9 +1099,9 @@ def apologise(
         fields=["due_at", "apologised_at"],
         note=reason.strip(),
         data={
-            "previous_due_at": previous.isoformat(),
-            "due_at": new_due.isoformat(),
-            "original_due_at": dossier.original_due_at.isoformat(),
+            "previous_due_at": _iso(previous),
+            "due_at": _iso(new_due),
+            "original_due_at": _iso(dossier.original_due_at),
             "slip": slip.number,
         },
         public=True,
