@@ -6,7 +6,7 @@ fetched over the network: relative URLs resolve against ``static/`` on disk and 
 it is refused. The same template and context give byte-identical PDFs in every run and process
 and on every machine with the same WeasyPrint, Pango and HarfBuzz (see ``docs/slips.md``).
 
-Render outside database transactions: a page takes a tenth of a second or more.
+Render outside database transactions: a slip takes tens of milliseconds, more on a busy machine.
 """
 
 import base64
@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 from weasyprint import CSS, HTML, default_url_fetcher
+from weasyprint.document import Document, Page
 from weasyprint.text.fonts import FontConfiguration
 
 PDF_VERSION = "1.7"
@@ -87,6 +88,7 @@ def render_pdf(template_name: str, context: dict) -> bytes:
         url_fetcher=_fetch_static,
         media_type="print",
     ).render(stylesheets=[sheet], font_config=fonts)
+    document = _print_copies(document)
     issued = _w3c_date(context.get("issued_on"))
     document.metadata.created = issued
     document.metadata.modified = issued
@@ -96,6 +98,52 @@ def render_pdf(template_name: str, context: dict) -> bytes:
         pdf_variant=None,
         uncompressed_pdf=False,
     )
+
+
+def _print_copies(document: Document) -> Document:
+    """The pages once per copy when the template marks copies, else ``document`` as it is.
+
+    A form printed in several copies that differ by one line (form 01's "Liên 1: …", "Liên 2:
+    …") prints every copy's line at the same place on the page, each element marked
+    ``data-copy="1"``, ``"2"``… (``slips.css`` stacks them). WeasyPrint lays the page out once;
+    copy N is those pages without the boxes of the other copies' lines, which leaves every
+    other box where it was. Laying out one copy instead of two halves the print time of form
+    01 (``docs/benchmarks.md``).
+    """
+    numbers = set()
+    for page in document.pages:
+        for box in page._page_box.descendants(placeholders=True):
+            element = getattr(box, "element", None)
+            if element is not None and element.get("data-copy"):
+                numbers.add(element.get("data-copy"))
+    if not numbers:
+        return document
+    return document.copy(
+        [
+            Page(_without_other_copies(page._page_box, number))
+            for number in sorted(numbers, key=int)
+            for page in document.pages
+        ]
+    )
+
+
+def _without_other_copies(box, number: str):
+    """``box``, or a shallow copy of it without the descendants marked for another copy than
+    ``number``; the boxes it keeps are shared, not copied."""
+    children = getattr(box, "children", None)
+    if not children:
+        return box
+    kept = []
+    for child in children:
+        element = getattr(child, "element", None)
+        mark = element.get("data-copy") if element is not None else None
+        if mark is None or mark == number:
+            kept.append(_without_other_copies(child, number))
+    if kept == children:  # the same boxes: list equality compares boxes by identity
+        return box
+    box = box.copy()
+    box.children = kept
+    return box
 
 
 QR_SCALE = 4  # pixels per module: sharp at the printed 28 mm, small in the file

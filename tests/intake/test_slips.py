@@ -19,7 +19,14 @@ from django.urls import reverse
 
 from intake.actions import receive
 from intake.models import Outcome, Slip
-from intake.slips import issuer_of, place_name, render_slip, slip_context, slip_filename
+from intake.slips import (
+    RECEIPT_COPIES,
+    issuer_of,
+    place_name,
+    render_slip,
+    slip_context,
+    slip_filename,
+)
 from portal.deadlines import TIME_ZONE
 from portal.pdf import qr_image
 from tests.factories import (
@@ -213,6 +220,19 @@ def test_the_receipt_carries_every_field_of_the_legal_model(unit, clerk, procedu
         assert expected in text, expected
     assert slip.sha256 == hashlib.sha256(data).hexdigest()
     assert slip.pdf.name.startswith("slips/2026/11/")
+
+
+def test_the_two_copies_of_the_receipt_differ_only_by_their_line(unit, clerk, procedure):
+    slip = render_slip(take(unit, clerk, procedure).slips.get())
+
+    first, second = (flat(text) for text in page_texts(stored_pdf(slip)))
+    assert f"({RECEIPT_COPIES[0]})" in first
+    assert RECEIPT_COPIES[1] not in first
+    assert f"({RECEIPT_COPIES[1]})" in second
+    assert RECEIPT_COPIES[0] not in second
+    assert first.replace(f"({RECEIPT_COPIES[0]})", "") == second.replace(
+        f"({RECEIPT_COPIES[1]})", ""
+    )
 
 
 def test_the_receipt_shows_the_document_counts_in_a_table(unit, clerk, procedure):
