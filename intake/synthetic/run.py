@@ -1,0 +1,281 @@
+"""Running the generator: the days planned, the jobs carried out in this process or in worker
+processes (PostgreSQL), numbered in job order, written, counted and shown on a progress bar.
+
+With workers, this process hands out the numbers (``Numbers``) and keeps the bar; each worker
+takes the next job, draws its journeys, asks for its numbers (served strictly in job order, so
+codes and book entries follow the days), then builds and writes its rows on its own database
+connection while the other worker draws the next job.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import queue
+import random
+import time
+import traceback
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db import connection, connections
+
+from intake.models import Status
+from intake.synthetic.journeys import Chunk, Generator
+from intake.synthetic.rows import (
+    CopyWriter,
+    Numbers,
+    OrmWriter,
+    may_trust_keys,
+    sequence_values,
+    starting_numbers,
+    table_rows,
+    tables,
+)
+from intake.synthetic.world import arrival_days, jobs, load_world
+
+OPEN_STATUSES = (Status.ACCEPTED, Status.IN_PROGRESS, Status.SUPPLEMENT_REQUESTED)
+# From this many dossiers on, PostgreSQL loads skip the foreign-key triggers when allowed;
+# smaller runs (tests, the demo) have every key checked.
+TRUST_KEYS_FROM = 10_000
+
+
+@dataclass
+class Report:
+    """What was generated, counted as the chunks are written."""
+
+    dossiers: int = 0
+    statuses: Counter = field(default_factory=Counter)
+    verdicts: Counter = field(default_factory=Counter)
+    outcomes: Counter = field(default_factory=Counter)
+    rows: Counter = field(default_factory=Counter)
+    overdue_open: int = 0
+    apologies: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+    def add(self, stats: dict) -> None:
+        self.dossiers += stats["dossiers"]
+        self.statuses.update(stats["statuses"])
+        self.verdicts.update(stats["verdicts"])
+        self.outcomes.update(stats["outcomes"])
+        self.rows.update(stats["rows"])
+        self.overdue_open += stats["overdue_open"]
+        self.apologies += stats["apologies"]
+
+    def lines(self) -> list[str]:
+        def share(part: int, whole: int) -> str:
+            return f"{part:,} ({100 * part / whole:.1f}%)" if whole else "0"
+
+        finished = sum(self.verdicts.values())
+        statuses = ", ".join(
+            f"{status} {Status(status).label}: {share(n, self.dossiers)}"
+            for status, n in sorted(self.statuses.items())
+        )
+        verdicts = ", ".join(
+            f"{verdict}: {share(self.verdicts[verdict], finished)}"
+            for verdict in ("early", "on_time", "late")
+        )
+        outcomes = ", ".join(f"{k}: {v:,}" for k, v in sorted(self.outcomes.items()))
+        rows = ", ".join(f"{k}: {v:,}" for k, v in self.rows.items())
+        return [
+            f"statuses: {statuses}",
+            f"finished: {verdicts}; apologies (form 04): {self.apologies:,}",
+            f"open and overdue now: {self.overdue_open:,}",
+            f"receptions: {outcomes}",
+            f"rows: {rows}",
+        ]
+
+
+def _stats(chunk: Chunk, now: datetime, rows: dict[str, list]) -> dict:
+    dossiers = chunk.dossiers
+    return {
+        "dossiers": len(dossiers),
+        "statuses": Counter(int(d.status) for d in dossiers),
+        "verdicts": Counter(d.verdict for d in dossiers if d.verdict),
+        "outcomes": Counter(str(r.outcome) for r in chunk.receptions),
+        "rows": Counter({name: len(table) for name, table in rows.items()}),
+        "overdue_open": sum(1 for d in dossiers if d.status in OPEN_STATUSES and d.due_at < now),
+        "apologies": sum(1 for d in dossiers if d.apologised_at is not None),
+    }
+
+
+class Progress:
+    """``[#####     ] 512,000/1,000,000  18,230/s  ETA 0:27`` on one line of ``stream``."""
+
+    width = 30
+
+    def __init__(self, total: int, stream, every: float = 0.25):
+        self.total = total
+        self.done = 0
+        self.stream = stream
+        self.every = every
+        self.started = time.monotonic()
+        self.shown = 0.0
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        now = time.monotonic()
+        if now - self.shown >= self.every or self.done >= self.total:
+            self.shown = now
+            self.stream.write(self.line(now), ending="")
+            self.stream.flush()
+
+    def line(self, now: float) -> str:
+        elapsed = max(now - self.started, 1e-9)
+        rate = self.done / elapsed
+        filled = int(self.width * self.done / self.total) if self.total else self.width
+        left = (self.total - self.done) / rate if rate else 0
+        minutes, seconds = divmod(int(left), 60)
+        hours, minutes = divmod(minutes, 60)
+        eta = f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+        bar = "#" * filled + " " * (self.width - filled)
+        return f"\r[{bar}] {self.done:,}/{self.total:,}  {rate:,.0f}/s  ETA {eta} "
+
+    def close(self) -> None:
+        self.stream.write("", ending="\n")
+        self.stream.flush()
+
+
+def generate(
+    *,
+    count: int,
+    first_day: date,
+    now: datetime,
+    seed: int,
+    workers: int,
+    chunk: int,
+    progress: Progress,
+) -> Report:
+    world = load_world(now, first_day)
+    table_map = tables()
+    start = starting_numbers(table_map)
+    days = arrival_days(count, first_day, now, world.calendar(None), random.Random(f"{seed}"))
+    # The run's own seed for people and tokens: a second run with the same --seed makes new
+    # applicants and form tokens, never colliding with the first run's.
+    work = jobs(days, chunk, f"{seed}:{start['pk:reception']}")
+    report = Report(skipped=world.skipped)
+    postgres = connection.vendor == "postgresql"
+    trust_keys = postgres and count >= TRUST_KEYS_FROM and may_trust_keys()
+    numbers = Numbers(start)
+    if workers <= 1 or len(work) == 1:
+        generator = Generator(world, now)
+        writer = CopyWriter(table_map, trust_keys=trust_keys) if postgres else OrmWriter(table_map)
+        with _collecting_by_hand():
+            for job in work:
+                stats = _run_job(generator, writer, job, now, table_map, numbers.reserve)
+                report.add(stats)
+                progress.advance(job.dossiers)
+    else:
+        _in_workers(world, now, work, numbers, table_map, workers, trust_keys, report, progress)
+    if postgres:
+        with connection.cursor() as cursor:
+            for table in table_map.values():
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(table.db_table)}")
+    return report
+
+
+@contextmanager
+def _collecting_by_hand():
+    """The journeys make millions of short-lived objects without reference cycles (the few
+    they make are broken when the chunk is numbered): the cyclic garbage collector would only
+    rescan them. It runs once per job instead, over what that job left."""
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
+def _run_job(generator, writer, job, now, table_map, reserve) -> dict:
+    chunk_ = generator.run(job)
+    needs = chunk_.needs()
+    bases = reserve(job.index, needs)
+    rows = table_rows(chunk_, bases, table_map, writer.json_text)
+    writer.write(rows, sequence_values(needs, bases))
+    stats = _stats(chunk_, now, rows)
+    del chunk_, rows
+    gc.collect()
+    return stats
+
+
+# Worker processes (PostgreSQL).
+
+
+def _worker(world, now, table_map, trust_keys, jobs_queue, requests, answers) -> None:
+    try:
+        generator = Generator(world, now)
+        writer = CopyWriter(table_map, trust_keys=trust_keys)
+
+        def reserve(index, needs):
+            requests.put(("numbers", index, os.getpid(), needs))
+            return answers.get()
+
+        with _collecting_by_hand():
+            while True:
+                job = jobs_queue.get()
+                if job is None:
+                    break
+                stats = _run_job(generator, writer, job, now, table_map, reserve)
+                requests.put(("done", job.index, job.dossiers, stats))
+    except BaseException:  # noqa: BLE001 — reported to the parent, which stops the run
+        requests.put(("error", traceback.format_exc()))
+    finally:
+        connections.close_all()
+
+
+def _in_workers(world, now, work, numbers, table_map, count, trust_keys, report, progress):
+    context = multiprocessing.get_context("fork")
+    connections.close_all()  # every process opens its own connection
+    jobs_queue = context.Queue()
+    requests = context.Queue()
+    for job in work:
+        jobs_queue.put(job)
+    answers, processes = {}, []
+    for _ in range(count):
+        answer = context.Queue()
+        process = context.Process(
+            target=_worker,
+            args=(world, now, table_map, trust_keys, jobs_queue, requests, answer),
+            daemon=True,
+        )
+        process.start()
+        processes.append(process)
+        answers[process.pid] = answer
+        jobs_queue.put(None)
+    # Requests for numbers wait here until every earlier job has had its numbers: a worker
+    # asks only for the job it holds, and jobs are taken in order, so this never deadlocks.
+    owner: dict[int, tuple] = {}
+    next_index, finished = 0, 0
+    try:
+        while finished < len(work):
+            try:
+                message = requests.get(timeout=1.0)
+            except queue.Empty:
+                dead = [p for p in processes if p.exitcode not in (None, 0)]
+                if dead:
+                    raise RuntimeError("A generator worker died.") from None
+                continue
+            kind = message[0]
+            if kind == "error":
+                raise RuntimeError("A generator worker failed:\n" + message[1])
+            if kind == "numbers":
+                owner[message[1]] = message[2:]
+            elif kind == "done":
+                finished += 1
+                report.add(message[3])
+                progress.advance(message[2])
+            while next_index in owner:
+                pid, needs = owner.pop(next_index)
+                answers[pid].put(numbers.reserve(next_index, needs))
+                next_index += 1
+    finally:
+        for process in processes:
+            if process.is_alive() and finished < len(work):
+                process.terminate()
+            process.join()

@@ -1,0 +1,551 @@
+"""``manage.py generate_dossiers``: synthetic dossiers over the demo catalogue whose histories
+are those the real verbs write — checked by replaying generated journeys through the verbs."""
+
+import io
+import re
+import uuid
+from collections import Counter
+from datetime import datetime
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.utils import timezone
+
+from intake import processing
+from intake.actions import ReceptionData, receive
+from intake.models import (
+    Consultation,
+    Dossier,
+    DossierEvent,
+    EventKind,
+    Outcome,
+    Pause,
+    Reception,
+    Sequence,
+    Slip,
+    SlipForm,
+    Status,
+    StepVisit,
+)
+from intake.synthetic.run import Progress
+
+pytestmark = pytest.mark.django_db
+
+OPEN_VISIT_STATUSES = {Status.ACCEPTED, Status.IN_PROGRESS, Status.SUPPLEMENT_REQUESTED}
+OPEN_VISIT_STATUSES |= {Status.WITHDRAWAL_REQUESTED, Status.RESULT_READY}
+CODE = re.compile(r"^(?P<unit>[0-9A-Z.]+)-(?P<day>\d{6})-(?P<number>\d{4,})$")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def load_demo():
+    call_command("load_demo", stdout=io.StringIO())
+
+
+def generate(*args) -> str:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("generate_dossiers", *args, stdout=out, stderr=err)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="class")
+def generated(django_db_setup, django_db_blocker):
+    """The demo and 300 generated dossiers, made once for the class's tests (each test rolls
+    its own changes back; the whole is rolled back after the class)."""
+    with django_db_blocker.unblock():
+        from django.db import transaction
+
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            from django.conf import settings
+
+            hashers = settings.PASSWORD_HASHERS
+            settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+            try:
+                load_demo()
+            finally:
+                settings.PASSWORD_HASHERS = hashers
+            output = generate("--count", "300", "--seed", "7")
+            yield output
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+# The command's refusals.
+
+
+def test_it_refuses_without_the_demo_catalogue():
+    with pytest.raises(CommandError) as refused:
+        generate("--count", "10")
+
+    assert "load_demo" in str(refused.value)
+    assert not Reception.objects.exists()
+
+
+def test_a_count_of_zero_does_nothing():
+    generate("--count", "0")
+
+    assert not Reception.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--count", "-1"], "--count"),
+        (["--count", "5", "--years", "0"], "--years"),
+        (["--count", "5", "--years", "many"], "--years"),
+    ],
+)
+def test_it_refuses_bad_arguments_with_a_message(args, message):
+    with pytest.raises(CommandError) as refused:
+        generate(*args)
+
+    assert message in str(refused.value)
+
+
+# Replaying generated journeys through the real verbs.
+
+
+def _reception_data(reception) -> ReceptionData:
+    return ReceptionData(
+        token=uuid.uuid4(),
+        procedure=reception.procedure,
+        channel=reception.channel,
+        applicant_kind=reception.applicant_kind,
+        applicant_name=reception.applicant_name,
+        applicant_id_number=reception.applicant_id_number,
+        applicant_phone=reception.applicant_phone,
+        applicant_email=reception.applicant_email,
+        applicant_address=reception.applicant_address,
+        proxy_name=reception.proxy_name,
+        proxy_id_number=reception.proxy_id_number,
+        proxy_phone=reception.proxy_phone,
+        return_method=reception.return_method,
+        return_address=reception.return_address,
+        documents=reception.documents,
+    )
+
+
+def _instant(value):
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if parsed.tzinfo is not None:
+            return parsed.timestamp()
+    return value
+
+
+def _comparable(data: dict) -> dict:
+    """Event data with instants compared as instants; form numbers and keys left out (the
+    replay takes the next ones)."""
+    return {
+        key: _instant(value) for key, value in data.items() if key not in ("slip", "consultation")
+    }
+
+
+def replay(dossier: Dossier) -> Dossier:
+    """The generated journey of ``dossier`` once more, through ``receive`` and the verbs of
+    ``intake.processing``, at the same instants and by the same people."""
+    events = list(dossier.events.select_related("actor").order_by("at", "pk"))
+    accepted = events[0]
+    reception = receive(
+        _reception_data(dossier.reception),
+        clerk=accepted.actor,
+        agency=dossier.receiving_agency,
+        outcome=Outcome.ACCEPTED,
+        now=accepted.at,
+    )
+    copy = reception.dossier
+    for event in events[1:]:
+        data, actor, now, note = event.data, event.actor, event.at, event.note
+        kind = event.kind
+        if kind == EventKind.FORWARDED:
+            processing.forward(copy, actor=actor, now=now)
+        elif kind == EventKind.ASSIGNED:
+            officer = User.objects.get(pk=data["officer"])
+            processing.assign(copy, officer=officer, actor=actor, now=now)
+        elif kind == EventKind.SENT_BACK:
+            processing.send_back(copy, to_step=data["to_step"], reason=note, actor=actor, now=now)
+        elif kind == EventKind.RESULT_PROPOSED:
+            processing.propose(
+                copy, decision=data["decision"], reasons=data["reasons"], actor=actor, now=now
+            )
+        elif kind == EventKind.APPROVED:
+            processing.approve(copy, actor=actor, now=now)
+        elif kind == EventKind.CONSULTED:
+            asked = Consultation.objects.get(pk=data["consultation"])
+            processing.consult(
+                copy,
+                agency=asked.agency,
+                department=asked.department,
+                question=note,
+                working_days=data["working_days"],
+                actor=actor,
+                now=now,
+            )
+        elif kind == EventKind.CONSULTATION_ANSWERED:
+            question = copy.consultations.get(answered_at=None)
+            processing.answer_consultation(question, answer=note, actor=actor, now=now)
+        elif kind == EventKind.SUPPLEMENT_REQUESTED:
+            processing.request_supplement(
+                copy, missing=data["missing"], contact=data["contact"], actor=actor, now=now
+            )
+        elif kind == EventKind.SUPPLEMENT_RECEIVED:
+            processing.record_supplement(copy, actor=actor, now=now)
+        elif kind == EventKind.APOLOGISED:
+            new_date = timezone.localdate(datetime.fromisoformat(data["due_at"]))
+            processing.apologise(copy, new_date=new_date, reason=note, actor=actor, now=now)
+        elif kind == EventKind.WITHDRAWAL_REQUESTED:
+            processing.request_withdrawal(copy, reason=note, actor=actor, now=now)
+        elif kind == EventKind.STOPPED:
+            processing.stop(copy, actor=actor, now=now)
+        elif kind == EventKind.RESULT_RETURNED:
+            collection = processing.Collection(
+                delivery=data["delivery"],
+                collector_name=dossier.collector_name,
+                collector_id_number=dossier.collector_id_number,
+                tracking_number=dossier.tracking_number,
+                at=now,
+            )
+            processing.return_result(copy, collection=collection, actor=actor, now=now)
+        else:  # pragma: no cover
+            raise AssertionError(f"no verb for {kind}")
+    copy.refresh_from_db()
+    return copy
+
+
+DOSSIER_FIELDS = [
+    "status",
+    "channel",
+    "competent_agency_id",
+    "time_value",
+    "time_unit",
+    "received_at",
+    "accepted_at",
+    "counted_from",
+    "due_at",
+    "original_due_at",
+    "due_explanation",
+    "finished_at",
+    "returned_at",
+    "steps",
+    "step_index",
+    "current_agency_id",
+    "current_department_id",
+    "current_role",
+    "assignee_id",
+    "step_due_at",
+    "result",
+    "result_reasons",
+    "verdict",
+    "apologised_at",
+    "returned_by_id",
+    "collector_name",
+    "collector_id_number",
+    "delivery",
+    "tracking_number",
+    "version",
+]
+VISIT_FIELDS = [
+    "index",
+    "name",
+    "role",
+    "agency_id",
+    "department_id",
+    "assignee_id",
+    "started_at",
+    "due_at",
+    "finished_at",
+    "finished_by_id",
+    "verdict",
+]
+
+
+def _sample_covering_every_kind() -> list[Dossier]:
+    """A few dossiers of each status, plus one with each kind of event and each policy."""
+    chosen: dict[int, Dossier] = {}
+    for status in Status.values:
+        for dossier in Dossier.objects.filter(status=status).order_by("-received_at")[:2]:
+            chosen[dossier.pk] = dossier
+    for kind in EventKind.values:
+        event = DossierEvent.objects.filter(kind=kind).order_by("-at").first()
+        if event is not None:
+            chosen[event.dossier_id] = event.dossier
+    for policy in ("pause", "restart"):
+        pause = Pause.objects.filter(policy=policy).order_by("-started_at").first()
+        if pause is not None:
+            chosen[pause.dossier_id] = pause.dossier
+    return list(chosen.values())
+
+
+# What one run makes.
+
+
+class TestAYearOfDossiers:
+    """One run of 300 dossiers over a year after ``load_demo``, read by every test here."""
+
+    def test_every_status_is_present_and_receptions_are_refused_or_incomplete_too(self, generated):
+        statuses = Counter(Dossier.objects.values_list("status", flat=True))
+
+        assert Dossier.objects.count() == 300
+        assert set(statuses) >= {2, 4, 5, 7, 8, 9, 10}
+        assert statuses[Status.RETURNED] > 250  # a year of dossiers: nearly all long returned
+        outcomes = Counter(Reception.objects.values_list("outcome", flat=True))
+        assert outcomes[Outcome.ACCEPTED] == 300
+        assert 0.03 < (outcomes[Outcome.INCOMPLETE] + outcomes[Outcome.REFUSED]) / 300 < 0.2
+        assert outcomes[Outcome.REFUSED] > 0
+        for reception in Reception.objects.exclude(outcome=Outcome.ACCEPTED):
+            form = SlipForm.REFUSAL if reception.outcome == Outcome.REFUSED else SlipForm.SUPPLEMENT
+            assert [slip.form for slip in reception.slips.all()] == [form]
+            assert not hasattr(reception, "dossier") or reception.dossier is None
+        assert "statuses:" in generated and "finished:" in generated
+
+    def test_receptions_happen_in_office_hours_on_working_days(self, generated):
+        from portal.calendar import get_calendar
+
+        for reception in Reception.objects.select_related("agency"):
+            calendar = get_calendar(reception.agency_id)
+            local = reception.received_at.astimezone(calendar.tz)
+            sessions = calendar.sessions_on(local.date())
+            assert any(start <= local <= end for start, end in sessions), reception.received_at
+        assert Reception.objects.filter(received_at__gt=timezone.now()).count() == 0
+
+    def test_histories_chain_their_statuses_and_end_where_the_dossier_is(self, generated):
+        events = DossierEvent.objects.order_by("dossier_id", "at", "pk")
+        by_dossier: dict[int, list] = {}
+        for event in events:
+            by_dossier.setdefault(event.dossier_id, []).append(event)
+        for dossier in Dossier.objects.all():
+            history = by_dossier[dossier.pk]
+            assert history[0].kind == EventKind.ACCEPTED
+            assert (history[0].from_status, history[0].to_status) == (None, Status.ACCEPTED)
+            for before, after in zip(history, history[1:], strict=False):
+                assert after.from_status == before.to_status, (dossier.code, after.kind)
+                assert after.at >= before.at
+            assert history[-1].to_status == dossier.status, dossier.code
+            assert dossier.version == len(history), dossier.code
+            assert dossier.updated_at == history[-1].at
+
+    def test_each_open_dossier_has_one_open_visit_and_finished_ones_none(self, generated):
+        open_visits = Counter(
+            StepVisit.objects.filter(finished_at__isnull=True).values_list("dossier_id", flat=True)
+        )
+        for dossier in Dossier.objects.all():
+            expected = 1 if dossier.status in OPEN_VISIT_STATUSES else 0
+            assert open_visits[dossier.pk] == expected, (dossier.code, dossier.status)
+            if expected:
+                visit = dossier.visits.get(finished_at__isnull=True)
+                assert visit.index == dossier.step_index
+                assert dossier.step_due_at == visit.due_at
+                assert dossier.assignee_id == visit.assignee_id
+        closed = StepVisit.objects.filter(finished_at__isnull=False)
+        assert not closed.filter(verdict="").exists()
+        assert not closed.filter(finished_by=None).exists()
+        assert not StepVisit.objects.filter(finished_at__isnull=True).exclude(verdict="").exists()
+
+    def test_finished_dossiers_have_verdicts_and_the_mix_is_plausible(self, generated):
+        finished = Dossier.objects.filter(status__in=[Status.RESULT_READY, Status.RETURNED])
+        assert not finished.filter(verdict="").exists()
+        assert not finished.filter(finished_at=None).exists()
+        assert not Dossier.objects.exclude(status__in=[9, 10]).exclude(verdict="").exists()
+        verdicts = Counter(finished.values_list("verdict", flat=True))
+        total = sum(verdicts.values())
+        assert (verdicts["early"] + verdicts["on_time"]) / total > 0.88
+        assert 0 < verdicts["late"] / total < 0.1
+        assert verdicts["early"] > 0 and verdicts["on_time"] > 0
+        for dossier in finished.filter(verdict="late"):
+            assert dossier.finished_at > dossier.original_due_at
+        for event in DossierEvent.objects.filter(kind=EventKind.APPROVED).select_related("dossier"):
+            assert event.data["verdict"] == event.dossier.verdict
+
+    def test_forms_pauses_apologies_withdrawals_and_returns_look_as_the_verbs_leave_them(
+        self, generated
+    ):
+        for pause in Pause.objects.select_related("dossier", "slip"):
+            assert pause.slip.form == SlipForm.SUPPLEMENT
+            assert (pause.ended_at is None) == (pause.received_by_id is None) or (
+                pause.dossier.status == Status.STOPPED
+            )
+        assert Pause.objects.filter(
+            ended_at=None, dossier__status=Status.SUPPLEMENT_REQUESTED
+        ).exists()
+        for dossier in Dossier.objects.filter(status=Status.STOPPED):
+            assert dossier.reception.slips.filter(form=SlipForm.STOP).count() == 1
+            assert dossier.finished_at is not None and dossier.verdict == ""
+            kinds = list(dossier.events.values_list("kind", flat=True))
+            assert kinds[-2:] == [EventKind.WITHDRAWAL_REQUESTED, EventKind.STOPPED]
+        for dossier in Dossier.objects.exclude(apologised_at=None):
+            assert dossier.reception.slips.filter(form=SlipForm.APOLOGY).count() == 1
+            assert dossier.due_at > dossier.original_due_at
+        for dossier in Dossier.objects.filter(status=Status.RETURNED):
+            assert dossier.returned_by_id is not None and dossier.returned_at is not None
+            if dossier.delivery == "post":
+                assert dossier.tracking_number
+            else:
+                assert dossier.collector_name and len(dossier.collector_id_number) == 12
+        receipts = Slip.objects.filter(form=SlipForm.RECEIPT)
+        assert receipts.count() == 300
+        assert set(receipts.values_list("number", flat=True)) == set(
+            Dossier.objects.values_list("code", flat=True)
+        )
+
+    def test_applicants_look_vietnamese_with_twelve_digit_ids_and_phones(self, generated):
+        for reception in Reception.objects.filter(applicant_kind="individual")[:100]:
+            assert len(reception.applicant_name.split()) >= 3
+            assert re.fullmatch(r"0\d{11}", reception.applicant_id_number)
+            assert reception.applicant_phone == "" or re.fullmatch(
+                r"0\d{9}", reception.applicant_phone
+            )
+            assert "Bù Đốp" in reception.applicant_address
+
+    def test_codes_are_unique_and_numbered_per_unit_and_day_in_order(self, generated):
+        rows = list(
+            Dossier.objects.select_related("receiving_agency").order_by("received_at", "pk")
+        )
+        seen: dict[tuple, int] = {}
+        for dossier in rows:
+            match = CODE.match(dossier.code)
+            assert match, dossier.code
+            day = timezone.localdate(dossier.received_at)
+            assert match["unit"] == dossier.receiving_agency.electronic_id
+            assert match["day"] == f"{day:%y%m%d}"
+            key = (match["unit"], match["day"])
+            number = int(match["number"])
+            assert number == seen.get(key, 0) + 1, dossier.code
+            seen[key] = number
+            sequence = Sequence.objects.get(name=f"dossier:{match['unit']}:{match['day']}")
+            assert sequence.value >= number
+        assert len({dossier.code for dossier in rows}) == len(rows)
+
+    def test_the_counter_continues_the_numbering(self, generated):
+        """A real reception at a counter after the run gets the next code and book entry."""
+        latest = Dossier.objects.order_by("-received_at").select_related("procedure").first()
+        agency, procedure = latest.receiving_agency, latest.procedure
+        clerk = User.objects.filter(staff_profile__agency=agency, groups__name="clerk").first()
+        now = timezone.now()
+        day = timezone.localdate(now)
+        key = f"dossier:{agency.electronic_id}:{day:%y%m%d}"
+        before = Sequence.objects.filter(name=key).values_list("value", flat=True).first() or 0
+        book = Sequence.objects.get(name=f"book:{agency.pk}:{procedure.field_id}:{day.year}").value
+        data = _reception_data(latest.reception)
+
+        reception = receive(data, clerk=clerk, agency=agency, outcome=Outcome.ACCEPTED, now=now)
+
+        assert reception.dossier.code == f"{agency.electronic_id}-{day:%y%m%d}-{before + 1:04d}"
+        assert reception.dossier.book_number == book + 1
+
+    def test_generated_journeys_are_what_the_real_verbs_write(self, generated):
+        sample = _sample_covering_every_kind()
+        kinds = {
+            kind for dossier in sample for kind in dossier.events.values_list("kind", flat=True)
+        }
+        assert kinds >= {
+            EventKind.ACCEPTED,
+            EventKind.FORWARDED,
+            EventKind.ASSIGNED,
+            EventKind.RESULT_PROPOSED,
+            EventKind.APPROVED,
+            EventKind.RESULT_RETURNED,
+            EventKind.SUPPLEMENT_REQUESTED,
+            EventKind.SUPPLEMENT_RECEIVED,
+            EventKind.WITHDRAWAL_REQUESTED,
+            EventKind.STOPPED,
+        }
+        for dossier in sample:
+            copy = replay(dossier)
+
+            for name in DOSSIER_FIELDS:
+                assert getattr(copy, name) == getattr(dossier, name), (dossier.code, name)
+            made = list(dossier.events.order_by("at", "pk"))
+            again = list(copy.events.order_by("at", "pk"))
+            assert len(again) == len(made)
+            for mine, theirs in zip(made, again, strict=True):
+                where = (dossier.code, mine.kind)
+                assert theirs.kind == mine.kind, where
+                assert (theirs.actor_id, theirs.at) == (mine.actor_id, mine.at), where
+                assert (theirs.from_status, theirs.to_status) == (mine.from_status, mine.to_status)
+                assert (theirs.is_public, theirs.note) == (mine.is_public, mine.note), where
+                assert _comparable(theirs.data) == _comparable(mine.data), where
+            visits = [list(v) for v in dossier.visits.order_by("pk").values_list(*VISIT_FIELDS)]
+            replayed = [list(v) for v in copy.visits.order_by("pk").values_list(*VISIT_FIELDS)]
+            assert replayed == visits, dossier.code
+            pause_fields = ["policy", "started_at", "ended_at", "missing", "contact"]
+            pause_fields += ["requested_by_id", "received_by_id"]
+            assert list(copy.pauses.order_by("pk").values_list(*pause_fields)) == list(
+                dossier.pauses.order_by("pk").values_list(*pause_fields)
+            )
+            forms = Counter(copy.reception.slips.values_list("form", flat=True))
+            assert forms == Counter(dossier.reception.slips.values_list("form", flat=True))
+
+
+# Running again.
+
+
+def test_running_twice_adds_more_dossiers_without_collisions():
+    load_demo()
+    generate("--count", "120", "--seed", "1", "--years", "0.2")
+    first = set(Dossier.objects.values_list("code", flat=True))
+
+    generate("--count", "80", "--seed", "1", "--years", "0.2")
+
+    codes = list(Dossier.objects.values_list("code", flat=True))
+    assert len(codes) == 200 and len(set(codes)) == 200
+    assert first < set(codes)
+    books = Dossier.objects.values_list("receiving_agency", "field", "book_year", "book_number")
+    assert len(set(books)) == 200
+    tokens = Reception.objects.values_list("token", flat=True)
+    assert len(set(tokens)) == Reception.objects.count()
+
+
+def test_if_empty_leaves_a_database_with_dossiers_alone():
+    load_demo()
+    generate("--count", "30", "--if-empty", "--years", "0.1")
+    assert Dossier.objects.count() == 30
+
+    output = generate("--count", "30", "--if-empty")
+
+    assert Dossier.objects.count() == 30
+    assert "nothing generated" in output
+
+
+def test_the_progress_bar_counts_up_on_one_line():
+    class Stream(io.StringIO):
+        def write(self, text, ending=""):
+            return super().write(text + ending)
+
+    stream = Stream()
+    progress = Progress(1_000_000, stream, every=0)
+    progress.advance(512_000)
+    progress.close()
+
+    line = stream.getvalue().strip("\r\n")
+    assert line.startswith("[###############               ] 512,000/1,000,000  ")
+    assert "/s  ETA " in line
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="worker processes need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_write_the_same_kind_of_data_in_job_order():
+    load_demo()
+
+    generate("--count", "400", "--workers", "2", "--chunk", "40", "--seed", "5")
+
+    assert Dossier.objects.count() == 400
+    codes = list(Dossier.objects.order_by("received_at", "pk").values_list("code", flat=True))
+    assert len(set(codes)) == 400
+    per_day: dict[str, list[int]] = {}
+    for code in codes:
+        unit_day, _, number = code.rpartition("-")
+        per_day.setdefault(unit_day, []).append(int(number))
+    for numbers in per_day.values():
+        assert numbers == list(range(1, len(numbers) + 1))
+    assert set(Dossier.objects.values_list("status", flat=True)) >= {2, 4, 9, 10}
