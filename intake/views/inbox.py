@@ -286,14 +286,13 @@ class InboxFilterForm(forms.Form):
         self.fields["paused"].widget.attrs["class"] = "form-check-input"
 
     def apply(self, rows: QuerySet[Dossier], tab: Tab, now: datetime) -> QuerySet[Dossier]:
-        if not self.is_valid():
-            return rows
+        self.is_valid()  # a value out of the choices is dropped, the others still apply
         data = self.cleaned_data
-        if data["status"] is not None:
+        if data.get("status") is not None:
             rows = rows.filter(status=data["status"])
-        if data["procedure"]:
+        if data.get("procedure"):
             rows = rows.filter(procedure__code=data["procedure"])
-        if data["step"]:
+        if data.get("step"):
             rows = rows.filter(
                 Exists(
                     StepVisit.objects.filter(
@@ -301,21 +300,31 @@ class InboxFilterForm(forms.Form):
                     )
                 )
             )
-        if data["due"] == "overdue":
+        if data.get("due") == "overdue":
             rows = rows.filter(Q(**{f"{tab.due}__lt": now}) | Q(step_due_at__lt=now))
-        elif data["due"] == "soon":
+        elif data.get("due") == "soon":
             soon = now + DUE_SOON
             rows = rows.filter(
                 Q(**{f"{tab.due}__gte": now, f"{tab.due}__lt": soon})
                 | Q(step_due_at__gte=now, step_due_at__lt=soon)
             )
-        if data["paused"]:
+        if data.get("paused"):
             rows = rows.filter(status=Status.SUPPLEMENT_REQUESTED)
         return rows
 
+    def filtered(self) -> bool:
+        """Whether any filter narrows the tab (values out of the choices are ignored)."""
+        self.is_valid()
+        return any(
+            value not in (None, "", False)
+            for name, value in self.cleaned_data.items()
+            if name != "tab"
+        )
+
     def querystring(self, tab: Tab) -> str:
         """The filters as the pagination links carry them."""
-        data = self.cleaned_data if self.is_valid() else {}
+        self.is_valid()
+        data = self.cleaned_data
         pairs = {"tab": tab.key}
         for name in ("status", "procedure", "step", "due"):
             if data.get(name) not in (None, ""):
@@ -323,6 +332,15 @@ class InboxFilterForm(forms.Form):
         if data.get("paused"):
             pairs["paused"] = "1"
         return urlencode(pairs)
+
+
+class CountedPaginator(Paginator):
+    """A paginator told its count when it is already known (one ``COUNT`` fewer)."""
+
+    def __init__(self, object_list, per_page, known: int | None = None):
+        super().__init__(object_list, per_page)
+        if known is not None:
+            self.__dict__["count"] = known
 
 
 @dataclass
@@ -377,10 +395,19 @@ def inbox(request: HttpRequest) -> HttpResponse:
         .distinct()
     )
     form = InboxFilterForm(request.GET, procedures=procedures, steps=steps)
-    rows = tab.ordered(form.apply(rows, tab, now)).select_related(
+    # Sort and cut the page on the dossier table alone (its index), then read the page's 25
+    # rows with what they show: joining first would join every row of a large tab.
+    ordered = tab.ordered(form.apply(rows, tab, now)).values_list("pk", tab.due)
+    # Unfiltered, the tab's size is the count already made for the tabs: not counted twice.
+    known = None if form.filtered() else counts.get(tab.key)
+    page = CountedPaginator(ordered, PAGE_SIZE, known).get_page(request.GET.get("page"))
+    shown = Dossier.objects.select_related(
         "procedure", "reception", "current_agency", "current_department", "assignee"
-    )
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    ).in_bulk([pk for pk, _ in page])
+    dossiers = []
+    for pk, due in page:
+        setattr(shown[pk], tab.due, due)
+        dossiers.append(shown[pk])
     return render(
         request,
         "intake/inbox.html",
@@ -389,7 +416,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "tab": tab,
             "form": form,
             "page": page,
-            "rows": [_row(dossier, tab, now) for dossier in page],
+            "rows": [_row(dossier, tab, now) for dossier in dossiers],
             "querystring": form.querystring(tab),
             "now": now,
         },

@@ -173,6 +173,8 @@ def test_filters_status_procedure_step_due_soon_overdue_and_paused(world):
     response = client_for(officer).get(INBOX, {"tab": "cua-toi", "procedure": "0.000000"})
     assert response.status_code == 200 and len(response.context["rows"]) == 4
     assert response.context["form"].errors
+    # The other filters still apply.
+    assert tab_rows(officer, "cua-toi", procedure="0.000000", paused="1") == [paused.code]
 
 
 def test_pages_keep_the_tab_and_filters(world, monkeypatch):
