@@ -456,7 +456,9 @@ def _action_forms(
         if bound and bound[0] == action.name:
             form, is_open = bound[1], True
         else:
-            form, is_open = action.form(dossier=dossier, user=user), False
+            form = action.form(dossier=dossier, user=user)
+            # The first way forward stands open: the day's most common action in one click.
+            is_open = bound is None and not panels and action.style == "primary"
         panels.append(
             {
                 "action": action,
