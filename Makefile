@@ -47,6 +47,7 @@ run: venv
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py createcachetable
 	DEBUG=1 $(PY) manage.py seed_calendar
+	DEBUG=1 $(PY) manage.py setup_schedules
 	DEBUG=1 $(PY) manage.py load_demo
 	@$(MAKE) --no-print-directory serve
 
@@ -73,6 +74,7 @@ bench: venv
 	DEBUG=1 $(PY) tests/perf/bench_catalogue.py
 	DEBUG=1 $(PY) tests/perf/bench_deadlines.py
 	DEBUG=1 $(PY) tests/perf/bench_counter.py
+	DEBUG=1 $(PY) tests/perf/bench_watch.py
 
 # Extract msgids (needs gettext's xgettext), then compile the .mo with polib (no msgfmt needed).
 messages: venv

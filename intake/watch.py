@@ -44,7 +44,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Max, Q
+from django.db.models import Case, F, Max, Q, QuerySet, When
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -83,6 +83,9 @@ BATCH = 500
 # on the next run; their messages, already made, are not made twice).
 EVENT_SETTLE = timedelta(minutes=1)
 CURSOR = "applicant_events"
+# Older news is not sent (a backlog after a long stop, history loaded in bulk): the applicant
+# would be told of an acceptance or a result days late.
+APPLICANT_NEWS_AGE = timedelta(days=1)
 DIGEST_LIMIT = 40
 
 EVENT_FOR = {
@@ -174,8 +177,10 @@ def _open_visits(dossier_ids) -> dict[int, StepVisit]:
     return {visit.dossier_id: visit for visit in visits}
 
 
-def _plan(now: datetime, staff: Staff, report: Report) -> int:
-    dossiers = list(
+def to_replan() -> QuerySet[Dossier]:
+    """Open dossiers whose deadlines moved since the watch planned (index
+    ``dossier_watch_replan``)."""
+    return (
         Dossier.objects.filter(WATCH_REPLAN)
         .select_related("procedure")
         .only(
@@ -190,8 +195,12 @@ def _plan(now: datetime, staff: Staff, report: Report) -> int:
             "step_alarm_at",
             "procedure__warning_hours",
         )
-        .order_by("pk")[:BATCH]
+        .order_by("pk")
     )
+
+
+def _plan(now: datetime, staff: Staff, report: Report) -> int:
+    dossiers = list(to_replan()[:BATCH])
     if not dossiers:
         return 0
     visits = _open_visits([d.pk for d in dossiers if d.step_due_at is not None])
@@ -207,11 +216,29 @@ def _plan(now: datetime, staff: Staff, report: Report) -> int:
                 visit = visits.get(dossier.pk)
                 started = visit.started_at if visit is not None else dossier.counted_from
                 dossier.step_alarm_at = step_warning(dossier, started, lead)
-    Dossier.objects.bulk_update(
-        dossiers, ["watched_due_at", "alarm_at", "watched_step_due_at", "step_alarm_at"]
-    )
+    _save_plans(dossiers)
     report.planned += len(dossiers)
     return len(dossiers)
+
+
+PLANNED = ["watched_due_at", "alarm_at", "watched_step_due_at", "step_alarm_at"]
+
+
+def _save_plans(dossiers: list[Dossier]) -> None:
+    """One UPDATE per dossier, sent as one batch (``bulk_update``'s CASE over hundreds of rows
+    costs more to build than to run). Only the watch's own columns: no version, no
+    ``updated_at``; a deadline that moved meanwhile differs from ``watched_*`` and is planned
+    again by the next run."""
+    ops, quote = connection.ops, connection.ops.quote_name
+    table = quote(Dossier._meta.db_table)
+    assignments = ", ".join(f"{quote(column)} = %s" for column in PLANNED)
+    rows = [
+        [ops.adapt_datetimefield_value(getattr(dossier, column)) for column in PLANNED]
+        + [dossier.pk]
+        for dossier in dossiers
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)  # noqa: S608
 
 
 # 2. Raising flags.
@@ -238,12 +265,30 @@ def _insert_flags(rows: list[tuple], now: datetime) -> dict[tuple[int, int | Non
         return {(dossier_id, visit_id): pk for pk, dossier_id, visit_id in cursor.fetchall()}
 
 
-def _locked_due(condition: Q, alarm: str, watched: str, deadline: str, now: datetime):
-    """Open dossiers whose ``alarm`` has come and whose ``deadline`` is the one planned for,
-    locked; those another transaction holds (a person acting on them, another run) are
-    skipped this time and taken by the next run."""
-    return list(
-        Dossier.objects.filter(condition, **{f"{alarm}__lte": now, watched: F(deadline)})
+@dataclass(frozen=True)
+class Deadline:
+    """One of the two deadlines the watch keeps: its column, the column holding what was
+    planned for, the alarm's column and the condition of the alarm's partial index."""
+
+    column: str
+    watched: str
+    alarm: str
+    condition: Q
+
+
+APPOINTMENT = Deadline("due_at", "watched_due_at", "alarm_at", WATCH_ALARM)
+STEP = Deadline("step_due_at", "watched_step_due_at", "step_alarm_at", WATCH_STEP_ALARM)
+
+
+def alarms_come(deadline: Deadline, now: datetime) -> QuerySet[Dossier]:
+    """Open dossiers whose alarm on ``deadline`` has come, planned for the deadline they have
+    now (a range scan over the alarm's partial index), locked: those another transaction
+    holds (a person acting on them, another run) are skipped, for the next run."""
+    return (
+        Dossier.objects.filter(
+            deadline.condition,
+            **{f"{deadline.alarm}__lte": now, deadline.watched: F(deadline.column)},
+        )
         .select_for_update(skip_locked=True, of=("self",))
         .select_related("procedure")
         .only(
@@ -264,8 +309,22 @@ def _locked_due(condition: Q, alarm: str, watched: str, deadline: str, now: date
             "step_alarm_at",
             "procedure__name",
         )
-        .order_by(alarm, "pk")[:BATCH]
+        .order_by(deadline.alarm, "pk")
     )
+
+
+def _advance(deadline: Deadline, ids: list[int], now: datetime) -> None:
+    """The next alarm of dossiers just flagged: the deadline itself after "due soon", none
+    after "overdue" (one statement for the batch)."""
+    if ids:
+        Dossier.objects.filter(pk__in=ids).update(
+            **{
+                deadline.alarm: Case(
+                    When(**{f"{deadline.column}__gt": now}, then=F(deadline.column)),
+                    default=None,
+                )
+            }
+        )
 
 
 def _step(dossier: Dossier) -> dict:
@@ -300,7 +359,7 @@ def _holders(dossier: Dossier, staff: Staff, assignees: dict[int, Person], assig
 
 @transaction.atomic
 def _raise_appointments(now: datetime, staff: Staff, report: Report) -> int:
-    dossiers = _locked_due(WATCH_ALARM, "alarm_at", "watched_due_at", "due_at", now)
+    dossiers = list(alarms_come(APPOINTMENT, now)[:BATCH])
     if not dossiers:
         return 0
     kinds = {d.pk: FlagKind.OVERDUE if now >= d.due_at else FlagKind.DUE_SOON for d in dossiers}
@@ -313,7 +372,6 @@ def _raise_appointments(now: datetime, staff: Staff, report: Report) -> int:
     with translation.override(settings.LANGUAGE_CODE):
         for dossier in dossiers:
             kind = kinds[dossier.pk]
-            dossier.alarm_at = dossier.due_at if kind == FlagKind.DUE_SOON else None
             flag_id = inserted.get((dossier.pk, None))
             if flag_id is None:
                 continue  # raised before: by another run, or for this same appointment earlier
@@ -333,7 +391,7 @@ def _raise_appointments(now: datetime, staff: Staff, report: Report) -> int:
                 people = staff.leaders(dossier.competent_agency_id)
                 alerts.append(_draft_alert(dossier, draft, flag_id, people))
             events.append(_event(dossier, EVENT_FOR[False, kind], dossier.due_at, now, data))
-    Dossier.objects.bulk_update(dossiers, ["alarm_at"])
+    _advance(APPOINTMENT, [d.pk for d in dossiers], now)
     DossierEvent.objects.bulk_create(events)
     ApologyDraft.objects.bulk_create(drafts, ignore_conflicts=True)
     rows = notifications.staff_notifications(alerts, now)
@@ -345,22 +403,19 @@ def _raise_appointments(now: datetime, staff: Staff, report: Report) -> int:
 
 @transaction.atomic
 def _raise_steps(now: datetime, staff: Staff, report: Report) -> int:
-    dossiers = _locked_due(
-        WATCH_STEP_ALARM, "step_alarm_at", "watched_step_due_at", "step_due_at", now
-    )
+    dossiers = list(alarms_come(STEP, now)[:BATCH])
     if not dossiers:
         return 0
     visits = _open_visits([d.pk for d in dossiers])
-    rows, kinds = [], {}
+    rows, kinds, broken = [], {}, []
     for dossier in dossiers:
         visit = visits.get(dossier.pk)
         if visit is None or visit.due_at != dossier.step_due_at:
             logger.warning("Dossier %s: its open step does not match step_due_at", dossier.code)
-            dossier.step_alarm_at = None
+            broken.append(dossier.pk)
             continue
         kind = FlagKind.OVERDUE if now >= dossier.step_due_at else FlagKind.DUE_SOON
         kinds[dossier.pk] = kind
-        dossier.step_alarm_at = dossier.step_due_at if kind == FlagKind.DUE_SOON else None
         rows.append((dossier.pk, visit.pk, kind, dossier.step_due_at))
     inserted = _insert_flags(rows, now)
     assignees = staff.users(
@@ -390,7 +445,9 @@ def _raise_steps(now: datetime, staff: Staff, report: Report) -> int:
                 "unit": _unit(step),
             }
             events.append(_event(dossier, EVENT_FOR[True, kind], dossier.step_due_at, now, data))
-    Dossier.objects.bulk_update(dossiers, ["step_alarm_at"])
+    _advance(STEP, list(kinds), now)
+    if broken:  # nothing to flag until the step moves on (and the watch plans it again)
+        Dossier.objects.filter(pk__in=broken).update(step_alarm_at=None)
     DossierEvent.objects.bulk_create(events)
     rows = notifications.staff_notifications(alerts, now)
     notifications.save(rows)
@@ -544,7 +601,10 @@ def _notify_applicants(now: datetime, report: Report, stop_at: float) -> None:
         if not events:
             break
         rows = [
-            row for event in events for row in notifications.applicant_notifications(event, now)
+            row
+            for event in events
+            if event.at > now - APPLICANT_NEWS_AGE
+            for row in notifications.applicant_notifications(event, now)
         ]
         notifications.save(rows)
         report.applicant_messages += len(rows)

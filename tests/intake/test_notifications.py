@@ -333,3 +333,12 @@ def test_the_scheduled_jobs_run(settings):
     with clock(at(2026, 11, 30, 7)):
         assert jobs.send_digests() > 0
     assert User.objects.filter(notifications__kind="digest").exists()
+
+
+def test_news_older_than_a_day_is_not_sent():
+    w = world(days=5)
+    with clock(at(2026, 11, 25, 7)):
+        w.receive(now=at(2026, 11, 25, 7), **APPLICANT)
+    report = watch_at(at(2026, 11, 26, 7, 5))  # the watch was stopped for a day
+    assert report.applicant_messages == 0 and sms.outbox == []
+    assert WatchCursor.objects.get().last_event_id > 0
