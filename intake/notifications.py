@@ -421,10 +421,15 @@ def mark_read(user, notifications=None, now: datetime | None = None) -> int:
 
 
 def retry_now(notifications) -> int:
-    """Administrators: try these failed or waiting messages again at the next delivery."""
-    return notifications.exclude(channel=NotificationChannel.BELL).update(
-        status=DeliveryStatus.PENDING,
-        next_attempt_at=timezone.now(),
-        attempts=0,
-        last_error="",
+    """Administrators: try these failed or waiting messages again at the next delivery (a
+    message already sent is left alone)."""
+    return (
+        notifications.exclude(channel=NotificationChannel.BELL)
+        .exclude(status=DeliveryStatus.SENT)
+        .update(
+            status=DeliveryStatus.PENDING,
+            next_attempt_at=timezone.now(),
+            attempts=0,
+            last_error="",
+        )
     )

@@ -342,3 +342,28 @@ def test_news_older_than_a_day_is_not_sent():
     report = watch_at(at(2026, 11, 26, 7, 5))  # the watch was stopped for a day
     assert report.applicant_messages == 0 and sms.outbox == []
     assert WatchCursor.objects.get().last_event_id > 0
+
+
+def test_the_watchs_pages_in_the_admin_are_read_only(admin_client):
+    w = world(days=5)
+    dossier = at_officer(w, at(2026, 11, 25, 7), at(2026, 11, 25, 9))
+    watch_at(at(2026, 11, 30, 7))
+    for model in ("flag", "apologydraft", "notification", "watchcursor"):
+        page = admin_client.get(f"/quan-tri/intake/{model}/")
+        assert page.status_code == 200, model
+        assert f"/quan-tri/intake/{model}/add/" not in page.text
+    assert dossier.code in admin_client.get("/quan-tri/intake/apologydraft/").text
+
+
+def test_trying_again_leaves_a_message_already_sent_alone(admin_client):
+    w = world(days=5)
+    at_officer(w, at(2026, 11, 25, 7), at(2026, 11, 25, 9))
+    watch_at(at(2026, 11, 28, 10))
+    email = Notification.objects.get(channel="email", recipient=w.officer)
+    assert email.status == DeliveryStatus.SENT
+    admin_client.post(
+        "/quan-tri/intake/notification/",
+        {"action": "try_again", "_selected_action": [email.pk]},
+    )
+    email.refresh_from_db()
+    assert email.status == DeliveryStatus.SENT and email.attempts == 1
