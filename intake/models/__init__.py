@@ -78,3 +78,13 @@ __all__ += [
     "NotificationKind",
     "WatchCursor",
 ]
+
+from intake.models.satisfaction import (  # noqa: E402  (satisfaction ratings)
+    FollowUp,
+    Level,
+    Rating,
+    RatingChannel,
+    Score,
+)
+
+__all__ += ["FollowUp", "Level", "Rating", "RatingChannel", "Score"]

@@ -509,6 +509,10 @@ class EventKind(models.TextChoices):
     OVERDUE = "overdue", _("Appointment passed")
     STEP_DUE_SOON = "step_due_soon", _("Step deadline near: warning raised")
     STEP_OVERDUE = "step_overdue", _("Step deadline passed")
+    # Satisfaction (intake/satisfaction.py): the applicant's rating, and the follow-up of an
+    # unhappy one closed by the department head.
+    RATED = "rated", _("Service rated by the applicant")
+    FOLLOW_UP_CLOSED = "follow_up_closed", _("Follow-up of an unhappy rating closed")
 
 
 class DossierEventQuerySet(models.QuerySet):
