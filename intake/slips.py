@@ -1,10 +1,13 @@
 """The counter's printed forms (Circular 03/2025/TT-VPCP, Annex I) and the tracking book.
 
 ``render_slip(slip)`` prints a ``Slip`` row — the receipt and appointment slip (form 01, two
-copies), the request to complete a dossier (02) or the refusal (03) — to PDF from
-``templates/slips/`` and stores it (``MEDIA_ROOT``, never served as a static file) with its
-sha256. It reads the database and writes one row, holds no lock, and must be called outside the
-transaction of ``intake.actions.receive`` (the views call it afterwards, or on download).
+copies), the request to complete a dossier (02, at the counter or from a step of processing),
+the refusal (03), the apology with a new date (04) or the notice that processing stopped (05) —
+to PDF from ``templates/slips/`` and stores it (``MEDIA_ROOT``, never served as a static file)
+with its sha256. It reads the database and writes one row, holds no lock, and must be called
+outside the transaction of the verb that issued the slip (the views call it afterwards, or on
+download). The content of the forms of processing (02 from a step, 04, 05) and the control slip
+(06, printed from the history, never stored) is read by ``intake.notices``.
 
 The tracking book (form 07) is a unit's accepted dossiers of one field over a period, in the
 order of their entry numbers: ``book_entries`` selects them, ``render_book_pdf`` prints them on
@@ -28,7 +31,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from intake.models import ApplicantKind, Dossier, ReturnMethod, Slip, SlipForm
+from intake.models import ApplicantKind, Dossier, Pause, ReturnMethod, Slip, SlipForm
 from portal.deadlines import Unit, format_duration
 from portal.pdf import qr_image, render_pdf
 from portal.templatetags.vn import person_name
@@ -39,12 +42,18 @@ TEMPLATES = {
     SlipForm.RECEIPT: "slips/01_receipt.html",
     SlipForm.SUPPLEMENT: "slips/02_supplement.html",
     SlipForm.REFUSAL: "slips/03_refusal.html",
+    SlipForm.APOLOGY: "slips/04_apology.html",
+    SlipForm.STOP: "slips/05_stop.html",
+    SlipForm.CONTROL: "slips/06_control.html",
     SlipForm.BOOK: "slips/07_book.html",
 }
 TITLES = {
     SlipForm.RECEIPT: "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
     SlipForm.SUPPLEMENT: "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ",
     SlipForm.REFUSAL: "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ",
+    SlipForm.APOLOGY: "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ",
+    SlipForm.STOP: "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ",
+    SlipForm.CONTROL: "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ",
     SlipForm.BOOK: "SỔ THEO DÕI HỒ SƠ",
 }
 # Form 01 is printed twice: one copy stays with the processing control slip, one goes home.
@@ -100,7 +109,11 @@ def issuer_of(agency: Agency) -> Issuer:
 
 
 def _header(form: str, agency: Agency, issued_on: date | datetime, number: str) -> dict:
-    issuer = issuer_of(agency)
+    return header(form, issuer_of(agency), issued_on, number)
+
+
+def header(form: str, issuer: Issuer, issued_on: date | datetime, number: str) -> dict:
+    """What ``slips/_base.html`` prints at the top of a form issued by ``issuer``."""
     return {
         "parent_body": issuer.parent_body,
         "unit_name": issuer.unit_name,
@@ -128,6 +141,7 @@ def slip_context(slip: Slip) -> dict:
     """Everything the slip's template prints, read from its reception (and dossier)."""
     reception = slip.reception
     agency = reception.agency
+    pause = _pause_of(slip)  # a form 02 sent during processing
     context = {
         **_header(slip.form, agency, slip.issued_at, slip.number),
         "slip": slip,
@@ -153,6 +167,11 @@ def slip_context(slip: Slip) -> dict:
             "lookup_page": lookup_page,
             "qr": qr_image(settings.SITE_URL + dossier.lookup_url()),
         }
+    elif slip.form in (SlipForm.APOLOGY, SlipForm.STOP) or pause is not None:
+        # The forms of processing (intake/notices.py builds on this module's header).
+        from intake.notices import notice_context
+
+        return notice_context(slip, context, pause)
     elif slip.form == SlipForm.SUPPLEMENT:
         context["missing"] = [
             {"document": item.get("document") or item.get("name", ""), "reason": item["reason"]}
@@ -161,6 +180,15 @@ def slip_context(slip: Slip) -> dict:
     elif slip.form == SlipForm.REFUSAL:
         context["reasons"] = _lines(reception.reasons)
     return context
+
+
+def _pause_of(slip: Slip) -> Pause | None:
+    """The pause a form 02 asked for during processing (None for the counter's own 02)."""
+    return (
+        Pause.objects.select_related("requested_by").filter(slip=slip).first()
+        if slip.form == SlipForm.SUPPLEMENT
+        else None
+    )
 
 
 def _stored(slip: Slip) -> bool:
@@ -177,20 +205,28 @@ def render_slip(slip: Slip) -> Slip:
     if _stored(slip):
         return slip
     slip = Slip.objects.select_related(
-        "reception__agency__parent", "reception__procedure", "reception__clerk"
+        "reception__agency__parent", "reception__procedure", "reception__clerk", "issued_by"
     ).get(pk=slip.pk)
     if _stored(slip):
         return slip
     pdf = render_pdf(TEMPLATES[slip.form], slip_context(slip))
     digest = hashlib.sha256(pdf).hexdigest()
     issued = timezone.localtime(slip.issued_at)
-    name = f"slips/{issued:%Y/%m}/mau-{slip.form}-{slip.reception.token}.pdf"
+    name = f"slips/{issued:%Y/%m}/mau-{slip.form}-{slip.reception.token}{_repeat(slip)}.pdf"
     if not (default_storage.exists(name) and _sha256_of(name) == digest):
         name = default_storage.save(name, ContentFile(pdf))
     slip.pdf.name = name
     slip.sha256 = digest
     slip.save(update_fields=["pdf", "sha256"])
     return slip
+
+
+def _repeat(slip: Slip) -> str:
+    """Form 02 may be issued several times for one reception (once at the counter, again from
+    a step): its file name carries its number, ``-3-2026``. Other forms are once per reception."""
+    if slip.form != SlipForm.SUPPLEMENT:
+        return ""
+    return "-" + re.sub(r"[^0-9A-Za-z.-]+", "-", slip.number).strip("-")
 
 
 def _sha256_of(name: str) -> str:
