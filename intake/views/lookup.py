@@ -284,10 +284,13 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _page(request: HttpRequest, dossier: Dossier) -> HttpResponse:
-    return _private(
-        render(request, "intake/lookup_result.html", {"record": PublicDossier.of(dossier)})
-    )
+def _page(request: HttpRequest, dossier: Dossier, rating_form=None) -> HttpResponse:
+    # The satisfaction rating of a returned dossier (intake/views/satisfaction.py imports this
+    # module: imported here to keep the two apart at import time).
+    from intake.views.satisfaction import rating_context
+
+    context = {"record": PublicDossier.of(dossier), **rating_context(dossier, rating_form)}
+    return _private(render(request, "intake/lookup_result.html", context))
 
 
 def _not_found(request: HttpRequest, address: str, code: str) -> HttpResponse:

@@ -1,0 +1,219 @@
+"""The public transparency figures: per deciding agency and per procedure, over the last twelve
+months, the volume (received, resolved), the on-time rate and the median processing time
+against the legal time. Aggregates only: nothing about any applicant or officer.
+
+Every figure is computed in the database in a handful of ``GROUP BY`` queries (two for the
+counts, one per median), never by looping over dossiers in Python. The median is
+PostgreSQL's ``percentile_cont(0.5)``; on SQLite the middle row (or the mean of the two middle
+rows) of each group, found with ``ROW_NUMBER()`` and ``COUNT(*)`` windows.
+
+THE DEFINITIONS MUST AGREE WITH ``docs/statistics.md`` (the manager's dashboard, Decision 766):
+
+- a dossier belongs to its deciding (competent) agency;
+- received: dossiers accepted (``accepted_at``) within the period;
+- resolved: dossiers whose processing ended (``finished_at``) within the period *and* that were
+  judged (``verdict`` early / on time / late, set at approval against the original
+  appointment); a stopped (withdrawn) dossier has no verdict and is not resolved;
+- on-time rate = (early + on time) / resolved;
+- processing time: from acceptance (``accepted_at``) to the end of processing
+  (``finished_at``), in calendar days, pauses for supplements included, over resolved dossiers;
+- share of the allowed time used: processing time / (original appointment − acceptance);
+  100 % means finished at the appointment.
+When ``intake/statistics.py`` (the dashboard's definitions) changes, this module must follow:
+``tests/intake/test_transparency.py`` pins the numbers on hand-built dossiers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection
+from django.db.models import Count, F, Q
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from intake.models import Dossier, Timeliness
+from procedures.models import Agency, Procedure
+
+SECONDS_PER_DAY = 86400
+TENTH = Decimal("0.1")
+
+
+@dataclass(frozen=True)
+class Period:
+    """``start`` ≤ instant < ``end``; ``first_day`` and ``last_day`` are the local days shown."""
+
+    start: datetime
+    end: datetime
+    first_day: date
+    last_day: date
+
+
+def last_twelve_months(now: datetime | None = None) -> Period:
+    """The twelve months up to now: from the day after this date a year ago (00:00, local time)
+    until now. On 26/11/2026: 27/11/2025 00:00 → now."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    try:
+        year_ago = today.replace(year=today.year - 1)
+    except ValueError:  # 29 February
+        year_ago = today.replace(year=today.year - 1, day=28)
+    first_day = year_ago + timedelta(days=1)
+    start = timezone.make_aware(datetime.combine(first_day, time.min))
+    return Period(start=start, end=now, first_day=first_day, last_day=today)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The figures of one agency or procedure over a period."""
+
+    received: int = 0
+    resolved: int = 0
+    early: int = 0
+    on_time: int = 0
+    late: int = 0
+    # Median processing time in calendar days, and median share of the allowed time used (%).
+    median_days: Decimal | None = None
+    median_share: Decimal | None = None
+
+    @property
+    def on_time_rate(self) -> Decimal | None:
+        """(early + on time) / resolved, in per cent; None when nothing was resolved."""
+        if not self.resolved:
+            return None
+        return (Decimal(100) * (self.early + self.on_time) / self.resolved).quantize(
+            TENTH, ROUND_HALF_UP
+        )
+
+
+@dataclass(frozen=True)
+class AgencyRow:
+    agency: Agency
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class ProcedureRow:
+    procedure: Procedure
+    figures: Figures
+    legal_time: list[str] = field(default_factory=list)
+
+
+# The measures, as SQL over the dossier table, in seconds (PostgreSQL, SQLite).
+
+
+def _seconds(later: str, earlier: str) -> str:
+    table = connection.ops.quote_name(Dossier._meta.db_table)
+    a, b = (f"{table}.{connection.ops.quote_name(column)}" for column in (later, earlier))
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM ({a} - {b}))"
+    return f"((julianday({a}) - julianday({b})) * {SECONDS_PER_DAY}.0)"
+
+
+def _processing_seconds() -> str:
+    return _seconds("finished_at", "accepted_at")
+
+
+def _share_of_allowed() -> str:
+    allowed = _seconds("original_due_at", "accepted_at")
+    return f"({_processing_seconds()} / NULLIF({allowed}, 0))"
+
+
+def _median_by(resolved, group: str, measure: str) -> dict[int, float]:
+    """The median of ``measure`` (SQL) over the ``resolved`` dossiers, per ``group`` column."""
+    inner = resolved.order_by().values(g=F(group), x=RawSQL(measure, []))
+    sql, params = inner.query.sql_with_params()
+    if connection.vendor == "postgresql":
+        query = (
+            "SELECT d.g, percentile_cont(0.5) WITHIN GROUP (ORDER BY d.x) "  # noqa: S608
+            f"FROM ({sql}) AS d WHERE d.x IS NOT NULL GROUP BY d.g"
+        )
+    else:
+        query = (
+            "WITH r AS (SELECT d.g AS g, d.x AS x, "  # noqa: S608
+            "ROW_NUMBER() OVER (PARTITION BY d.g ORDER BY d.x) AS n, "
+            "COUNT(*) OVER (PARTITION BY d.g) AS c "
+            f"FROM ({sql}) AS d WHERE d.x IS NOT NULL) "
+            "SELECT g, AVG(x) FROM r WHERE n IN ((c + 1) / 2, (c + 2) / 2) GROUP BY g"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return {key: float(value) for key, value in cursor.fetchall() if value is not None}
+
+
+def figures_by(group: str, period: Period, **scope) -> dict[int, Figures]:
+    """The figures per value of ``group`` ("competent_agency" or "procedure") over ``period``,
+    among the dossiers matching ``scope`` (keyword filters on ``Dossier``)."""
+    column = Dossier._meta.get_field(group).attname
+    dossiers = Dossier.objects.filter(**scope).order_by()
+    received = dict(
+        dossiers.filter(accepted_at__gte=period.start, accepted_at__lt=period.end)
+        .values(column)
+        .annotate(n=Count("pk"))
+        .values_list(column, "n")
+    )
+    resolved = dossiers.filter(finished_at__gte=period.start, finished_at__lt=period.end).exclude(
+        verdict=""
+    )
+    judged = {
+        row[column]: row
+        for row in resolved.values(column).annotate(
+            resolved=Count("pk"),
+            early=Count("pk", filter=Q(verdict=Timeliness.EARLY)),
+            on_time=Count("pk", filter=Q(verdict=Timeliness.ON_TIME)),
+            late=Count("pk", filter=Q(verdict=Timeliness.LATE)),
+        )
+    }
+    days = _median_by(resolved, column, _processing_seconds())
+    shares = _median_by(resolved, column, _share_of_allowed())
+    figures = {}
+    for key in received.keys() | judged.keys():
+        row = judged.get(key, {})
+        figures[key] = Figures(
+            received=received.get(key, 0),
+            resolved=row.get("resolved", 0),
+            early=row.get("early", 0),
+            on_time=row.get("on_time", 0),
+            late=row.get("late", 0),
+            median_days=_decimal(days.get(key), SECONDS_PER_DAY),
+            median_share=_decimal(shares.get(key), Decimal("0.01")),
+        )
+    return figures
+
+
+def _decimal(value: float | None, divisor) -> Decimal | None:
+    if value is None:
+        return None
+    return (Decimal(str(value)) / Decimal(divisor)).quantize(TENTH, ROUND_HALF_UP)
+
+
+def agency_rows(period: Period) -> list[AgencyRow]:
+    """Every agency that decided dossiers received or resolved in ``period``, in the
+    catalogue's order (level, then name)."""
+    figures = figures_by("competent_agency", period)
+    agencies = Agency.objects.filter(pk__in=figures).select_related("level")
+    return [AgencyRow(agency, figures[agency.pk]) for agency in agencies]
+
+
+def agency_total(period: Period, agency: Agency) -> Figures:
+    """The agency's own figures (its procedures together)."""
+    return figures_by("competent_agency", period, competent_agency=agency).get(agency.pk, Figures())
+
+
+def procedure_rows(period: Period, agency: Agency) -> list[ProcedureRow]:
+    """The procedures ``agency`` decided dossiers of in ``period``, by code, each with the time
+    limits the catalogue publishes for it."""
+    figures = figures_by("procedure", period, competent_agency=agency)
+    procedures = (
+        Procedure.objects.filter(pk__in=figures).prefetch_related("channels").order_by("code")
+    )
+    rows = []
+    for procedure in procedures:
+        limits = []
+        for channel in procedure.channels.all():
+            if channel.time_limit_text not in limits:
+                limits.append(channel.time_limit_text)
+        rows.append(ProcedureRow(procedure, figures[procedure.pk], limits))
+    return rows
