@@ -59,3 +59,21 @@ urlpatterns += [
         "thong-bao/<uuid:public_id>/mo/", notifications.notification_open, name="notification_open"
     ),
 ]
+
+# Public transparency (intake/views/transparency.py) and satisfaction ratings
+# (intake/views/satisfaction.py): the counter's tablet, the lookup link's form, the page of
+# managers and department heads with the follow-ups of unhappy ratings.
+from intake.views import satisfaction, transparency  # noqa: E402
+
+urlpatterns += [
+    path("minh-bach/", transparency.transparency, name="transparency"),
+    path("minh-bach/<slug:slug>/", transparency.transparency_agency, name="transparency_agency"),
+    path("mot-cua/danh-gia/<str:code>/", satisfaction.counter_rating, name="counter_rating"),
+    path(
+        "tra-cuu/<str:code>/<str:token>/danh-gia/",
+        satisfaction.lookup_rating,
+        name="lookup_rating",
+    ),
+    path("danh-gia/", satisfaction.satisfaction, name="satisfaction"),
+    path("danh-gia/<str:code>/dong/", satisfaction.follow_up_close, name="follow_up_close"),
+]
