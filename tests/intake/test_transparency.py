@@ -206,3 +206,8 @@ def test_visitors_get_a_cached_page_and_staff_a_fresh_one(world):
 
 def test_the_pages_answer_get_only():
     assert Client().post("/minh-bach/").status_code == 405
+
+
+def test_every_public_page_links_to_the_transparency_page():
+    assert 'href="/minh-bach/"' in Client().get("/").content.decode()
+    assert 'href="/minh-bach/"' in Client().get("/tra-cuu/").content.decode()
