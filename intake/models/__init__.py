@@ -88,3 +88,10 @@ from intake.models.satisfaction import (  # noqa: E402  (satisfaction ratings)
 )
 
 __all__ += ["FollowUp", "Level", "Rating", "RatingChannel", "Score"]
+
+from intake.models.statistics import (  # noqa: E402  (frozen statistics of closed months)
+    FrozenMonth,
+    MonthlySummary,
+)
+
+__all__ += ["FrozenMonth", "MonthlySummary"]
