@@ -296,7 +296,7 @@ def test_deliver_sends_a_message_once_even_when_asked_twice():
 # The schedules.
 
 
-def test_setup_schedules_creates_the_three_schedules_once(settings):
+def test_setup_schedules_creates_the_schedules_once(settings):
     settings.WATCH_MINUTES = 5
     with clock(at(2026, 11, 25, 10)):
         call_command("setup_schedules", stdout=mock.Mock())
@@ -306,10 +306,12 @@ def test_setup_schedules_creates_the_three_schedules_once(settings):
         "intake.jobs.watch",
         "intake.jobs.send_digests",
         "intake.jobs.seed_next_year_calendar",
+        "intake.statistics.freeze_closed_months",
     }
     assert schedules["intake.jobs.watch"].minutes == 5
     assert schedules["intake.jobs.send_digests"].next_run == at(2026, 11, 26, 7)
     assert schedules["intake.jobs.seed_next_year_calendar"].next_run == at(2026, 12, 1, 2)
+    assert schedules["intake.statistics.freeze_closed_months"].next_run == at(2026, 12, 1, 1)
 
 
 def test_setup_schedules_follows_a_changed_setting(settings):
@@ -320,7 +322,7 @@ def test_setup_schedules_follows_a_changed_setting(settings):
         call_command("setup_schedules", stdout=mock.Mock())
     assert Schedule.objects.get(func="intake.jobs.watch").minutes == 2
     assert Schedule.objects.get(func="intake.jobs.send_digests").next_run == at(2026, 11, 26, 6, 30)
-    assert Schedule.objects.count() == 3
+    assert Schedule.objects.count() == 4
 
 
 def test_the_scheduled_jobs_run(settings):

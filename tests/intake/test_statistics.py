@@ -438,3 +438,23 @@ def test_freeze_closed_months_freezes_each_closed_month_once(cases, time_machine
         date(2026, 8, 1),
     ]
     assert MonthlySummary.objects.filter(month__month=date(2026, 8, 1)).exists()
+
+
+def test_the_command_freezes_closed_months_and_rebuilds_on_request(cases, time_machine):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    time_machine.move_to(AFTER_AUGUST, tick=False)
+    out = StringIO()
+    call_command("freeze_statistics", "--month", "2026-08", stdout=out)
+    assert "08/2026: frozen" in out.getvalue()
+    call_command("freeze_statistics", stdout=out)
+    assert "07/2026: frozen" in out.getvalue() and "08/2026: already frozen" in out.getvalue()
+    first = FrozenMonth.objects.get(month=date(2026, 8, 1)).pk
+    call_command("freeze_statistics", "--month", "2026-08", "--rebuild", stdout=out)
+    assert FrozenMonth.objects.get(month=date(2026, 8, 1)).pk != first
+    with pytest.raises(CommandError, match="YYYY-MM"):
+        call_command("freeze_statistics", "--month", "08/2026")
+    with pytest.raises(CommandError, match="not over"):
+        call_command("freeze_statistics", "--month", "2026-09")

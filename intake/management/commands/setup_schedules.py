@@ -30,6 +30,13 @@ def next_yearly(month: int, day: int, at: time, now: datetime) -> datetime:
     return candidate if candidate > local else candidate.replace(year=local.year + 1)
 
 
+def next_month_start(at: time, now: datetime) -> datetime:
+    """``at`` o'clock on the first day of next month, local time."""
+    local = timezone.localtime(now)
+    first = (local.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return first.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
+
+
 def wanted(now: datetime) -> list[dict]:
     """The schedules as the settings want them; ``next_run`` is used only when one is made or
     its timing changed."""
@@ -58,14 +65,23 @@ def wanted(now: datetime) -> list[dict]:
             "minutes": None,
             "next_run": next_yearly(12, 1, time(2, 0), now),
         },
+        {
+            # Just after a month ends: freeze its statistics (intake/statistics.py); a month
+            # missed is frozen by the next run.
+            "name": "Chốt số liệu thống kê tháng",
+            "func": "intake.statistics.freeze_closed_months",
+            "schedule_type": Schedule.MONTHLY,
+            "minutes": None,
+            "next_run": next_month_start(time(1, 0), now),
+        },
     ]
 
 
 class Command(BaseCommand):
     help = (
         "Create or update the queue's scheduled tasks: the deadline watch every WATCH_MINUTES, "
-        "the morning digest at WATCH_DIGEST_AT, next year's work calendar every December. "
-        "Idempotent."
+        "the morning digest at WATCH_DIGEST_AT, next year's work calendar every December, the "
+        "statistics of each month just after it ends. Idempotent."
     )
 
     @transaction.atomic
