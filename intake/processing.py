@@ -64,6 +64,7 @@ from portal.deadlines import (
     working_time_between,
 )
 from portal.models import Role, StaffProfile
+from portal.templatetags.vn import person_name
 from procedures.models import Agency, Department, SupplementPolicy, TimeUnit
 
 
@@ -315,7 +316,8 @@ def _unit_name(step: dict) -> str:
 
 
 def _person_name(user: AbstractBaseUser) -> str:
-    return user.get_full_name() or user.get_username()
+    """Vietnamese order, family name first, as the portal writes names everywhere."""
+    return person_name(user)
 
 
 def _move(dossier: Dossier, to_index: int, now: datetime, actor, assignee=None):

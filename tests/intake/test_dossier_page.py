@@ -1,11 +1,6 @@
 """The staff page of a dossier (``/ho-so/<code>/``) and its file downloads: what it shows along
 the journey, only the actions the person may take, scope for every role, methods, query
 count, and files served only through the access check.
-
-Known bug in a verb (intake/processing.py, not worked around here): ``assign`` stores the
-officer's name in the event as ``get_full_name()`` ("Văn A Nguyễn", given name first) where the
-portal writes Vietnamese names family name first (``person_name``: "Nguyễn Văn A"); the
-timeline prints what the event holds. See the xfail test below.
 """
 
 import io
@@ -82,10 +77,6 @@ def test_the_page_shows_the_applicant_the_process_the_current_step_and_the_histo
     assert f'name="version" value="{dossier.version}"' in body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="intake.processing.assign stores officer_name as get_full_name() (given name first)",
-)
 def test_the_timeline_names_the_assigned_officer_family_name_first(world):
     dossier = advance(world, "assigned")
     response = client_for(world.head).get(page_url(dossier))

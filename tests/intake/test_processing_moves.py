@@ -197,7 +197,7 @@ def test_the_head_assigns_an_officer_of_the_department(w):
     assert event.note == "Gấp"
     assert event.data == {
         "officer": w.officer.pk,
-        "officer_name": w.officer.get_full_name(),
+        "officer_name": f"{w.officer.last_name} {w.officer.first_name}",
         "previous": None,
     }
     # Assigning is not a hand-over: the visit and its deadline stay.
