@@ -85,6 +85,13 @@ CRITERIA = [
     ),
 ]
 CRITERION_FIELDS = [name for name, _question, _answers in CRITERIA]
+# Their names in the headers of tables.
+CRITERION_HEADINGS = {
+    "timeliness": gettext_lazy("Time"),
+    "attitude": gettext_lazy("Attitude"),
+    "visits": gettext_lazy("Visits"),
+    "information": gettext_lazy("Information"),
+}
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from intake.models import Dossier, FollowUp, Level, Rating, RatingChannel
 from intake.satisfaction import (
     COMMENT_MAX,
     CRITERIA,
+    CRITERION_HEADINGS,
     NOTE_MAX,
     RATING_DAYS,
     SATISFACTION_ROLES,
@@ -313,7 +314,7 @@ def _page(
             "by_department": aggregate_ratings(ratings, "department"),
             "by_procedure": by_procedure,
             "by_officer": aggregate_ratings(ratings, "officer"),
-            "criteria": [(name, str(question)) for name, question, _a in CRITERIA],
+            "criteria": [(CRITERION_HEADINGS[name], question) for name, question, _a in CRITERIA],
             "follow_ups": _follow_up_items(profile, failed),
         },
         status=status,
