@@ -6,8 +6,9 @@ Every figure is a count of dossiers that match one condition (``cell_condition``
 count them with conditional aggregation (``COUNT(…) FILTER (WHERE …)``) over the dossiers alive
 in the period, and the list behind a number (``dossiers_behind``) filters by the very same
 condition, so the two cannot disagree. Closed months are read from their frozen rows
-(``MonthlySummary``, written once by ``freeze_month``), the rest is counted live; a period that
-spans both chains the two (``Counts.then``).
+(``MonthlySummary``, written once by ``intake.statistics_freeze``), the rest is counted live;
+a period that spans both chains the two (``Counts.then``). What is counted (periods, scopes, the
+conditions of the cells, ``Counts``) is in ``intake.statistics_cells``.
 
 The API other pages use::
 
@@ -21,14 +22,13 @@ The API other pages use::
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
-from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
-from django.db import models, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db import models
+from django.db.models import Count, F, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -38,513 +38,27 @@ from intake.models import (
     FrozenMonth,
     MonthlySummary,
     Outcome,
-    Pause,
     Reception,
-    Status,
     StepVisit,
-    Timeliness,
 )
-from portal.deadlines import TIME_ZONE, format_duration
+from intake.statistics_cells import (
+    CELLS,
+    COUNT_FIELDS,
+    ZERO,
+    Counts,
+    LeadDepartment,
+    Period,
+    Scope,
+    Window,
+    alive_in,
+    cell_condition,
+    first_of_month,
+    local_midnight,
+    next_month,
+)
+from intake.statistics_definitions import DEFINITIONS, DEFINITIONS_VERSION, Definition
+from portal.deadlines import format_duration
 from procedures.models import Agency, Channel, Department, Field, Procedure
-
-# Changed whenever a definition below changes meaning; printed on every report and kept on every
-# frozen month, so that two reports made under different definitions can be told apart.
-DEFINITIONS_VERSION = "TK-2026.1"
-
-
-@dataclass(frozen=True)
-class Definition:
-    key: str
-    term: str
-    text: str
-
-
-DEFINITIONS = (
-    Definition(
-        "period",
-        _("Period"),
-        _(
-            "From 00:00 on the first day to 24:00 on the last day, Vietnam time. A dossier "
-            "belongs to the competent agency (the one that decides it); a refusal to the "
-            "counter that refused it. The lead department is the first department in the "
-            "dossier's process, fixed when it was accepted."
-        ),
-    ),
-    Definition(
-        "carried_over",
-        _("Carried over"),
-        _("Accepted before the period and not finished when it began."),
-    ),
-    Definition(
-        "received",
-        _("Received"),
-        _("Accepted in the period, by the channel it came through: in person, online, postal."),
-    ),
-    Definition(
-        "resolved",
-        _("Resolved"),
-        _(
-            "Result approved in the period (result ready or returned), judged against the "
-            "original appointment, moved by supplement pauses but not by an apology: early = "
-            "finished on a date before the due date; on time = on the due date at or before "
-            "the due time; late = after the due time."
-        ),
-    ),
-    Definition(
-        "in_progress",
-        _("In progress"),
-        _(
-            "Accepted and not finished at the end of the period (now, for a period not yet "
-            "over), not paused: within the deadline when the original appointment has not "
-            "passed, overdue when it has."
-        ),
-    ),
-    Definition(
-        "paused",
-        _("Paused for supplements"),
-        _("In progress at the end of the period and waiting for the applicant's supplement."),
-    ),
-    Definition(
-        "stopped",
-        _("Withdrawn or stopped"),
-        _("Processing stopped in the period (the applicant withdrew): never judged on time."),
-    ),
-    Definition(
-        "refused",
-        _("Refused"),
-        _("Refused at the counter in the period (form 03): never a dossier, counted apart."),
-    ),
-    Definition(
-        "balance",
-        _("Balance"),
-        _("Carried over + received = resolved + withdrawn or stopped + in progress + paused."),
-    ),
-    Definition(
-        "on_time_rate",
-        _("On-time rate"),
-        _("(Early + on time) / resolved."),
-    ),
-    Definition(
-        "766_2_1",
-        _("Decision 766, indicator 2.1"),
-        _(
-            "The on-time rate with supplement time subtracted (the original appointment already "
-            "moved by the pauses) and every dossier asked for a supplement a second time "
-            "counted late."
-        ),
-    ),
-    Definition(
-        "766_2_2",
-        _("Decision 766, indicator 2.2"),
-        _(
-            "Per procedure, the average time from acceptance to the result of the resolved "
-            "dossiers, beside the average time they were allowed (acceptance to the original "
-            "appointment) and the legal time limit; both averages in calendar days."
-        ),
-    ),
-    Definition(
-        "766_3_3",
-        _("Decision 766, indicator 3.3"),
-        _("Dossiers received online / all dossiers received."),
-    ),
-    Definition(
-        "frozen",
-        _("Frozen months"),
-        _(
-            "A closed month is counted once, just after it ends, and kept: its figures never "
-            "change afterwards. The month not yet over is counted live."
-        ),
-    ),
-)
-
-
-# Periods.
-
-
-def _first_of_month(day: date) -> date:
-    return day.replace(day=1)
-
-
-def _next_month(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
-def local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=TIME_ZONE)
-
-
-@dataclass(frozen=True)
-class Period:
-    """Whole local days from ``start`` to ``end``, both included."""
-
-    start: date
-    end: date
-    kind: str = "custom"
-
-    def __post_init__(self) -> None:
-        if self.end < self.start:
-            raise ValueError("A period must start before it ends.")
-
-    @classmethod
-    def month(cls, year: int, month: int) -> Period:
-        last = calendar.monthrange(year, month)[1]
-        return cls(date(year, month, 1), date(year, month, last), "month")
-
-    @classmethod
-    def quarter(cls, year: int, quarter: int) -> Period:
-        first = 3 * (quarter - 1) + 1
-        last = calendar.monthrange(year, first + 2)[1]
-        return cls(date(year, first, 1), date(year, first + 2, last), "quarter")
-
-    @classmethod
-    def year(cls, year: int) -> Period:
-        return cls(date(year, 1, 1), date(year, 12, 31), "year")
-
-    @property
-    def bounds(self) -> tuple[datetime, datetime]:
-        """``[start 00:00, the day after end 00:00)`` in Vietnam time."""
-        return local_midnight(self.start), local_midnight(self.end + timedelta(days=1))
-
-    @property
-    def months(self) -> list[date]:
-        """The first days of the months the period touches."""
-        months, month = [], _first_of_month(self.start)
-        while month <= self.end:
-            months.append(month)
-            month = _next_month(month)
-        return months
-
-    @property
-    def label(self) -> str:
-        if self.kind == "month":
-            return f"{self.start:%m/%Y}"
-        if self.kind == "quarter":
-            roman = ("I", "II", "III", "IV")[(self.start.month - 1) // 3]
-            return _("Quarter %(quarter)s/%(year)s") % {"quarter": roman, "year": self.start.year}
-        if self.kind == "year":
-            return _("Year %(year)s") % {"year": self.start.year}
-        return f"{self.start:%d/%m/%Y} – {self.end:%d/%m/%Y}"
-
-
-# What is counted: the scope and the cells.
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Which dossiers count: the competent agencies (None: all), and optional filters."""
-
-    agency_ids: frozenset[int] | None = None
-    department_id: int | None = None
-    field_id: int | None = None
-    procedure_id: int | None = None
-    channel: str = ""
-
-    @classmethod
-    def under(cls, agency: Agency, **filters) -> Scope:
-        """``agency`` and every agency beneath it."""
-        ids = Agency.objects.descendants_of(agency).values_list("pk", flat=True)
-        return cls(agency_ids=frozenset(ids), **filters)
-
-    def dossier_q(self) -> Q:
-        q = Q()
-        if self.agency_ids is not None:
-            q &= Q(competent_agency__in=sorted(self.agency_ids))
-        if self.department_id is not None:
-            q &= Q(lead_department=self.department_id)
-        if self.field_id is not None:
-            q &= Q(field=self.field_id)
-        if self.procedure_id is not None:
-            q &= Q(procedure=self.procedure_id)
-        if self.channel:
-            q &= Q(channel=self.channel)
-        return q
-
-    def reception_q(self) -> Q:
-        """Refusals have no department: a department filter leaves none."""
-        if self.department_id is not None:
-            return Q(pk__in=[])
-        q = Q()
-        if self.agency_ids is not None:
-            q &= Q(agency__in=sorted(self.agency_ids))
-        if self.field_id is not None:
-            q &= Q(procedure__field=self.field_id)
-        if self.procedure_id is not None:
-            q &= Q(procedure=self.procedure_id)
-        if self.channel:
-            q &= Q(channel=self.channel)
-        return q
-
-    def summary_q(self) -> Q:
-        q = Q()
-        if self.agency_ids is not None:
-            q &= Q(agency__in=sorted(self.agency_ids))
-        for name in ("department", "field", "procedure"):
-            value = getattr(self, f"{name}_id")
-            if value is not None:
-                q &= Q(**{name: value})
-        if self.channel:
-            q &= Q(channel=self.channel)
-        return q
-
-
-class LeadDepartment(models.Func):
-    """The dossier's lead department: the first step of its process copy (``Dossier.steps``)
-    that names a department, fixed when it was accepted; NULL when no step does."""
-
-    output_field = models.IntegerField()
-    arity = 1
-    template = (
-        "(SELECT (step.value ->> 'department')::bigint "
-        "FROM jsonb_array_elements(%(expressions)s) WITH ORDINALITY AS step(value, position) "
-        "WHERE jsonb_typeof(step.value -> 'department') = 'number' "
-        "ORDER BY step.position LIMIT 1)"
-    )
-
-    def __init__(self, **extra) -> None:
-        super().__init__(F("steps"), **extra)
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        return self.as_sql(
-            compiler,
-            connection,
-            template=(
-                "(SELECT json_extract(step.value, '$.department') "
-                "FROM json_each(%(expressions)s) AS step "
-                "WHERE json_type(step.value, '$.department') = 'integer' "
-                "ORDER BY step.key LIMIT 1)"
-            ),
-            **extra_context,
-        )
-
-
-def _dossiers(scope: Scope) -> models.QuerySet[Dossier]:
-    queryset = Dossier.objects.all()
-    if scope.department_id is not None:
-        queryset = queryset.annotate(lead_department=LeadDepartment())
-    return queryset.filter(scope.dossier_q())
-
-
-# The cells of the period table, as conditions on a dossier (refusals apart).
-RESOLVED_STATUSES = (Status.RESULT_READY, Status.RETURNED)
-IN_TIME = (Timeliness.EARLY, Timeliness.ON_TIME)
-
-
-@dataclass(frozen=True)
-class Window:
-    """``[start, end)`` and the instant the stocks are taken at: the end, or now if sooner."""
-
-    start: datetime
-    end: datetime
-    stock_at: datetime
-
-    @classmethod
-    def of(cls, start: datetime, end: datetime, now: datetime) -> Window:
-        return cls(start, end, min(max(now, start), end))
-
-
-def _second_supplement() -> Exists:
-    """The dossier was asked for a supplement twice or more (the second request's event says
-    ``"repeated": true``; every request opens one ``Pause``)."""
-    earlier = Pause.objects.filter(dossier=OuterRef("dossier"), pk__lt=OuterRef("pk"))
-    return Exists(Pause.objects.filter(Exists(earlier), dossier=OuterRef("pk")))
-
-
-def cell_condition(cell: str, window: Window) -> Q:
-    """The condition a dossier meets to count in ``cell`` over ``window``."""
-    start, end, stock = window.start, window.end, window.stock_at
-    alive_at_stock = Q(accepted_at__lt=stock) & (
-        Q(finished_at__isnull=True) | Q(finished_at__gte=stock)
-    )
-    paused = Exists(
-        Pause.objects.filter(dossier=OuterRef("pk"), started_at__lt=stock).filter(
-            Q(ended_at__isnull=True) | Q(ended_at__gte=stock)
-        )
-    )
-    ended = Q(finished_at__gte=start, finished_at__lt=end)
-    resolved = ended & Q(status__in=RESOLVED_STATUSES)
-    received = Q(accepted_at__gte=start, accepted_at__lt=end)
-    conditions = {
-        "carried_over": Q(accepted_at__lt=start)
-        & (Q(finished_at__isnull=True) | Q(finished_at__gte=start)),
-        "received": received,
-        "resolved": resolved,
-        "resolved_early": resolved & Q(verdict=Timeliness.EARLY),
-        "resolved_on_time": resolved & Q(verdict=Timeliness.ON_TIME),
-        "resolved_in_time": resolved & Q(verdict__in=IN_TIME),
-        "resolved_late": resolved & Q(verdict=Timeliness.LATE),
-        "in_progress": alive_at_stock & ~Q(paused),
-        "in_progress_within": alive_at_stock & ~Q(paused) & Q(original_due_at__gte=stock),
-        "in_progress_overdue": alive_at_stock & ~Q(paused) & Q(original_due_at__lt=stock),
-        "paused": alive_at_stock & Q(paused),
-        "open_at_end": alive_at_stock,
-        "stopped": ended & Q(status=Status.STOPPED),
-        "repeated_in_time": resolved & Q(verdict__in=IN_TIME) & Q(_second_supplement()),
-        "late_766": resolved & (Q(verdict=Timeliness.LATE) | Q(_second_supplement())),
-        "late_any": (resolved & Q(verdict=Timeliness.LATE))
-        | (alive_at_stock & ~Q(paused) & Q(original_due_at__lt=stock)),
-    }
-    for channel in Channel.values:
-        conditions[f"received_{channel}"] = received & Q(channel=channel)
-    if cell not in conditions:
-        raise KeyError(cell)
-    return conditions[cell]
-
-
-def alive_in(window: Window) -> Q:
-    """Every dossier any cell can count: accepted before the end, not finished before the start
-    (the index ``dossier_stats_alive`` serves it)."""
-    return Q(accepted_at__lt=window.end) & (
-        Q(finished_at__isnull=True) | Q(finished_at__gte=window.start)
-    )
-
-
-# The cells a drill-down may ask for, in the order of the table.
-CELLS = (
-    "carried_over",
-    "received",
-    *(f"received_{channel}" for channel in Channel.values),
-    "resolved",
-    "resolved_early",
-    "resolved_on_time",
-    "resolved_late",
-    "in_progress_within",
-    "in_progress_overdue",
-    "paused",
-    "stopped",
-    "refused",
-    "late_766",
-    "late_any",
-)
-
-
-# Counts and how they combine.
-
-
-@dataclass(frozen=True)
-class Counts:
-    """The figures of one row of the period table."""
-
-    carried_over: int = 0
-    received_in_person: int = 0
-    received_online: int = 0
-    received_postal: int = 0
-    resolved_early: int = 0
-    resolved_on_time: int = 0
-    resolved_late: int = 0
-    in_progress_within: int = 0
-    in_progress_overdue: int = 0
-    paused: int = 0
-    stopped: int = 0
-    refused: int = 0
-    repeated_in_time: int = 0
-    processing_seconds: int = 0
-    allowed_seconds: int = 0
-
-    # The stock at the start and those at the end; every other figure is a flow.
-    START = ("carried_over",)
-    END = ("in_progress_within", "in_progress_overdue", "paused")
-
-    def __add__(self, other: Counts) -> Counts:
-        """Side by side (two agencies): every figure adds up."""
-        return Counts(
-            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
-        )
-
-    def then(self, later: Counts) -> Counts:
-        """One period followed by the next: the stock at the start is this one's, the stocks at
-        the end are the later one's, and the flows add up."""
-        values = {}
-        for f in fields(self):
-            if f.name in self.START:
-                values[f.name] = getattr(self, f.name)
-            elif f.name in self.END:
-                values[f.name] = getattr(later, f.name)
-            else:
-                values[f.name] = getattr(self, f.name) + getattr(later, f.name)
-        return Counts(**values)
-
-    @property
-    def received(self) -> int:
-        return self.received_in_person + self.received_online + self.received_postal
-
-    @property
-    def resolved(self) -> int:
-        return self.resolved_early + self.resolved_on_time + self.resolved_late
-
-    @property
-    def resolved_in_time(self) -> int:
-        return self.resolved_early + self.resolved_on_time
-
-    @property
-    def in_progress(self) -> int:
-        return self.in_progress_within + self.in_progress_overdue
-
-    @property
-    def open_at_end(self) -> int:
-        return self.in_progress + self.paused
-
-    @property
-    def late_any(self) -> int:
-        return self.resolved_late + self.in_progress_overdue
-
-    @property
-    def late_766(self) -> int:
-        return self.resolved_late + self.repeated_in_time
-
-    @property
-    def balanced(self) -> bool:
-        return self.carried_over + self.received == self.resolved + self.stopped + self.open_at_end
-
-    @property
-    def on_time_rate(self) -> Decimal | None:
-        return percent(self.resolved_in_time, self.resolved)
-
-    @property
-    def indicator_2_1(self) -> Decimal | None:
-        return percent(self.resolved_in_time - self.repeated_in_time, self.resolved)
-
-    @property
-    def online_share(self) -> Decimal | None:
-        return percent(self.received_online, self.received)
-
-    @property
-    def average_processing_days(self) -> Decimal | None:
-        return _days(self.processing_seconds, self.resolved)
-
-    @property
-    def average_allowed_days(self) -> Decimal | None:
-        return _days(self.allowed_seconds, self.resolved)
-
-    @property
-    def time_used(self) -> Decimal | None:
-        """The share of the allowed time the resolved dossiers used, on average."""
-        return percent(self.processing_seconds, self.allowed_seconds)
-
-
-ZERO = Counts()
-COUNT_FIELDS = tuple(f.name for f in fields(Counts))
-
-
-def percent(part: int, whole: int) -> Decimal | None:
-    """``part / whole`` in percent with one decimal, None when there is nothing to divide."""
-    if not whole:
-        return None
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
-
-
-def _days(seconds: int, count: int) -> Decimal | None:
-    if not count:
-        return None
-    return (Decimal(seconds) / count / 86400).quantize(Decimal("0.01"), ROUND_HALF_UP)
-
-
-def _seconds(value: timedelta | int | None) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, timedelta):
-        return int(value.total_seconds())
-    return int(value)
-
 
 # Counting live.
 
@@ -567,6 +81,14 @@ _ON_RECEPTION = {
 }
 
 Key = tuple  # (agency, department, procedure, field, channel), each an id, a code or None
+
+
+def _seconds(value: timedelta | int | None) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, timedelta):
+        return int(value.total_seconds())
+    return int(value)
 
 
 def _duration(end: str, start: str) -> models.ExpressionWrapper:
@@ -600,7 +122,7 @@ def live_cube(
 ) -> dict[Key, Counts]:
     """The figures of ``window`` counted now, per combination of ``dimensions`` (a key holds
     ``None`` for a dimension not asked for): two queries, dossiers then refusals."""
-    queryset = _dossiers(scope)
+    queryset = scope.dossiers()
     if "department" in dimensions and scope.department_id is None:
         queryset = queryset.annotate(lead_department=LeadDepartment())
     names = [_ON_DOSSIER[name] for name in dimensions]
@@ -699,7 +221,7 @@ def plan(period: Period, now: datetime, frozen: Iterable[date] | None = None) ->
     start, end = period.bounds
     segments: list[Segment] = []
     for month in period.months:
-        month_start, month_end = local_midnight(month), local_midnight(_next_month(month))
+        month_start, month_end = local_midnight(month), local_midnight(next_month(month))
         piece_start, piece_end = max(start, month_start), min(end, month_end)
         whole = (piece_start, piece_end) == (month_start, month_end)
         last = segments[-1] if segments else None
@@ -887,25 +409,39 @@ def indicators_766(
 
 
 def monthly_trend(
-    scope: Scope, last_month: date, *, months: int = 12, now: datetime | None = None
+    scope: Scope,
+    last_month: date,
+    *,
+    months: int = 12,
+    now: datetime | None = None,
+    report: Report | None = None,
 ) -> list[tuple[date, Counts]]:
     """The figures of each of the ``months`` months ending with ``last_month``: frozen months
-    in one query, the others counted live one by one (normally only the month not yet over)."""
-    now = now or timezone.now()
-    wanted = [_first_of_month(last_month)]
+    in one query, the others counted live one by one (normally only the month not yet over,
+    taken from ``report`` when it counted that very span already)."""
+    now = report.now if report is not None else (now or timezone.now())
+    counted = {}
+    if report is not None and report.scope == scope:
+        counted = {
+            segment.window: cube
+            for segment, cube in zip(report.segments, report.cubes, strict=True)
+            if not segment.is_frozen
+        }
+    wanted = [first_of_month(last_month)]
     while len(wanted) < months:
-        wanted.insert(0, _first_of_month(wanted[0] - timedelta(days=1)))
+        wanted.insert(0, first_of_month(wanted[0] - timedelta(days=1)))
     frozen = set(FrozenMonth.objects.filter(month__in=wanted).values_list("month", flat=True))
     found = {
         month: cube.get((None,) * len(DIMENSIONS), ZERO)
         for month, cube in _frozen_by_month(scope, sorted(frozen)).items()
     }
-    this_month = _first_of_month(timezone.localtime(now).date())
+    this_month = first_of_month(timezone.localtime(now).date())
     for month in wanted:
         if month in frozen or month > this_month:
             continue
-        window = Window.of(local_midnight(month), local_midnight(_next_month(month)), now)
-        found[month] = sum(live_cube(scope, window, ()).values(), ZERO)
+        window = Window.of(local_midnight(month), local_midnight(next_month(month)), now)
+        cube = counted[window] if window in counted else live_cube(scope, window, ())
+        found[month] = sum(cube.values(), ZERO)
     return [(month, found.get(month, ZERO)) for month in wanted]
 
 
@@ -973,7 +509,7 @@ def dossiers_behind(
                 return queryset if key is None else queryset.none()
             queryset = queryset.filter(**{name: key})
         return queryset.select_related("agency", "procedure").order_by("-received_at", "-pk")
-    queryset = _dossiers(scope)
+    queryset = scope.dossiers()
     if group_by == "department" and scope.department_id is None:
         queryset = queryset.annotate(lead_department=LeadDepartment())
     if group_by:
@@ -1002,99 +538,6 @@ def delay(dossier: Dossier, now: datetime) -> timedelta:
     return (dossier.finished_at or now) - dossier.original_due_at
 
 
-# Freezing closed months.
-
-
-def month_window(month: date) -> Window:
-    start, end = local_midnight(month), local_midnight(_next_month(month))
-    return Window(start, end, end)
-
-
-def closed_months(now: datetime) -> list[date]:
-    """Every month from the first dossier's or refusal's to the last one that has ended."""
-    first = min(
-        filter(
-            None,
-            [
-                Dossier.objects.order_by("accepted_at")
-                .values_list("accepted_at", flat=True)
-                .first(),
-                Reception.objects.order_by("received_at")
-                .values_list("received_at", flat=True)
-                .first(),
-            ],
-        ),
-        default=None,
-    )
-    if first is None:
-        return []
-    month = _first_of_month(timezone.localtime(first).date())
-    this_month = _first_of_month(timezone.localtime(now).date())
-    months = []
-    while month < this_month:
-        months.append(month)
-        month = _next_month(month)
-    return months
-
-
-@transaction.atomic
-def freeze_month(
-    month: date, *, rebuild: bool = False, now: datetime | None = None
-) -> FrozenMonth | None:
-    """Count the closed ``month`` once, for every agency, into ``MonthlySummary`` rows. A month
-    already frozen is left as it is (None) unless ``rebuild``; the month not yet over is
-    refused."""
-    now = now or timezone.now()
-    month = _first_of_month(month)
-    window = month_window(month)
-    if window.end > now:
-        raise ValueError(f"{month:%m/%Y} is not over yet.")
-    existing = FrozenMonth.objects.select_for_update().filter(month=month).first()
-    if existing is not None and not rebuild:
-        return None
-    if existing is not None:
-        existing.delete()
-    cube = live_cube(Scope(), window)
-    frozen = FrozenMonth.objects.create(
-        month=month, definitions=DEFINITIONS_VERSION, frozen_at=now, rows=0
-    )
-    rows = []
-    for (agency, department, procedure, field_id, channel), counts in cube.items():
-        if counts == ZERO:
-            continue
-        rows.append(
-            MonthlySummary(
-                month=frozen,
-                agency_id=agency,
-                department_id=department,
-                procedure_id=procedure,
-                field_id=field_id,
-                channel=channel,
-                received=counts.received,
-                **{
-                    name: getattr(counts, name)
-                    for name in COUNT_FIELDS
-                    if not name.startswith("received_")
-                },
-            )
-        )
-    MonthlySummary.objects.bulk_create(rows, batch_size=1000)
-    frozen.rows = len(rows)
-    frozen.save(update_fields=["rows"])
-    return frozen
-
-
-def freeze_closed_months(rebuild: bool = False) -> list[str]:
-    """The queue's monthly job (and ``manage.py freeze_statistics``): freeze every closed month
-    not frozen yet, oldest first. Idempotent: a second run freezes nothing."""
-    now = timezone.now()
-    done = []
-    for month in closed_months(now):
-        if freeze_month(month, rebuild=rebuild, now=now) is not None:
-            done.append(f"{month:%m/%Y}")
-    return done
-
-
 __all__ = [
     "CELLS",
     "DEFINITIONS",
@@ -1109,8 +552,6 @@ __all__ = [
     "Table",
     "cell_condition",
     "dossiers_behind",
-    "freeze_closed_months",
-    "freeze_month",
     "indicators_766",
     "monthly_trend",
     "period_table",

@@ -306,12 +306,12 @@ def test_setup_schedules_creates_the_schedules_once(settings):
         "intake.jobs.watch",
         "intake.jobs.send_digests",
         "intake.jobs.seed_next_year_calendar",
-        "intake.statistics.freeze_closed_months",
+        "intake.statistics_freeze.freeze_closed_months",
     }
     assert schedules["intake.jobs.watch"].minutes == 5
     assert schedules["intake.jobs.send_digests"].next_run == at(2026, 11, 26, 7)
     assert schedules["intake.jobs.seed_next_year_calendar"].next_run == at(2026, 12, 1, 2)
-    assert schedules["intake.statistics.freeze_closed_months"].next_run == at(2026, 12, 1, 1)
+    assert schedules["intake.statistics_freeze.freeze_closed_months"].next_run == at(2026, 12, 1, 1)
 
 
 def test_setup_schedules_follows_a_changed_setting(settings):

@@ -25,12 +25,11 @@ from intake.statistics import (
     Report,
     Scope,
     dossiers_behind,
-    freeze_closed_months,
-    freeze_month,
     indicators_766,
     monthly_trend,
     period_table,
 )
+from intake.statistics_freeze import freeze_closed_months, freeze_month
 from procedures.models import ProcedureChannel
 from tests.factories import ReceptionDataFactory, two_level_world
 from tests.intake.journeys import at

@@ -66,10 +66,10 @@ def wanted(now: datetime) -> list[dict]:
             "next_run": next_yearly(12, 1, time(2, 0), now),
         },
         {
-            # Just after a month ends: freeze its statistics (intake/statistics.py); a month
+            # Just after a month ends: freeze its statistics (intake/statistics_freeze.py); a month
             # missed is frozen by the next run.
             "name": "Chốt số liệu thống kê tháng",
-            "func": "intake.statistics.freeze_closed_months",
+            "func": "intake.statistics_freeze.freeze_closed_months",
             "schedule_type": Schedule.MONTHLY,
             "minutes": None,
             "next_run": next_month_start(time(1, 0), now),

@@ -1,0 +1,405 @@
+"""What the statistics count: periods of whole local days, the scope (agencies and filters), the
+condition a dossier meets to count in each cell of the period table (``cell_condition``), and
+``Counts``, the figures of one row and how rows and periods combine.
+
+The definitions in words are ``intake.statistics_definitions``; counting them is
+``intake.statistics``.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, fields
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import models
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+
+from intake.models import Dossier, Pause, Status, Timeliness
+from portal.deadlines import TIME_ZONE
+from procedures.models import Agency, Channel
+
+# Periods.
+
+
+def first_of_month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=TIME_ZONE)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole local days from ``start`` to ``end``, both included."""
+
+    start: date
+    end: date
+    kind: str = "custom"
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError("A period must start before it ends.")
+
+    @classmethod
+    def month(cls, year: int, month: int) -> Period:
+        last = calendar.monthrange(year, month)[1]
+        return cls(date(year, month, 1), date(year, month, last), "month")
+
+    @classmethod
+    def quarter(cls, year: int, quarter: int) -> Period:
+        first = 3 * (quarter - 1) + 1
+        last = calendar.monthrange(year, first + 2)[1]
+        return cls(date(year, first, 1), date(year, first + 2, last), "quarter")
+
+    @classmethod
+    def year(cls, year: int) -> Period:
+        return cls(date(year, 1, 1), date(year, 12, 31), "year")
+
+    @property
+    def bounds(self) -> tuple[datetime, datetime]:
+        """``[start 00:00, the day after end 00:00)`` in Vietnam time."""
+        return local_midnight(self.start), local_midnight(self.end + timedelta(days=1))
+
+    @property
+    def months(self) -> list[date]:
+        """The first days of the months the period touches."""
+        months, month = [], first_of_month(self.start)
+        while month <= self.end:
+            months.append(month)
+            month = next_month(month)
+        return months
+
+    @property
+    def label(self) -> str:
+        if self.kind == "month":
+            return f"{self.start:%m/%Y}"
+        if self.kind == "quarter":
+            roman = ("I", "II", "III", "IV")[(self.start.month - 1) // 3]
+            return _("Quarter %(quarter)s/%(year)s") % {"quarter": roman, "year": self.start.year}
+        if self.kind == "year":
+            return _("Year %(year)s") % {"year": self.start.year}
+        return f"{self.start:%d/%m/%Y} – {self.end:%d/%m/%Y}"
+
+
+# What is counted: the scope and the cells.
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which dossiers count: the competent agencies (None: all), and optional filters."""
+
+    agency_ids: frozenset[int] | None = None
+    department_id: int | None = None
+    field_id: int | None = None
+    procedure_id: int | None = None
+    channel: str = ""
+
+    @classmethod
+    def under(cls, agency: Agency, **filters) -> Scope:
+        """``agency`` and every agency beneath it."""
+        ids = Agency.objects.descendants_of(agency).values_list("pk", flat=True)
+        return cls(agency_ids=frozenset(ids), **filters)
+
+    def dossiers(self) -> models.QuerySet[Dossier]:
+        """The dossiers of this scope (annotated with their lead department when filtered by
+        one)."""
+        queryset = Dossier.objects.all()
+        if self.department_id is not None:
+            queryset = queryset.annotate(lead_department=LeadDepartment())
+        return queryset.filter(self.dossier_q())
+
+    def dossier_q(self) -> Q:
+        q = Q()
+        if self.agency_ids is not None:
+            q &= Q(competent_agency__in=sorted(self.agency_ids))
+        if self.department_id is not None:
+            q &= Q(lead_department=self.department_id)
+        if self.field_id is not None:
+            q &= Q(field=self.field_id)
+        if self.procedure_id is not None:
+            q &= Q(procedure=self.procedure_id)
+        if self.channel:
+            q &= Q(channel=self.channel)
+        return q
+
+    def reception_q(self) -> Q:
+        """Refusals have no department: a department filter leaves none."""
+        if self.department_id is not None:
+            return Q(pk__in=[])
+        q = Q()
+        if self.agency_ids is not None:
+            q &= Q(agency__in=sorted(self.agency_ids))
+        if self.field_id is not None:
+            q &= Q(procedure__field=self.field_id)
+        if self.procedure_id is not None:
+            q &= Q(procedure=self.procedure_id)
+        if self.channel:
+            q &= Q(channel=self.channel)
+        return q
+
+    def summary_q(self) -> Q:
+        q = Q()
+        if self.agency_ids is not None:
+            q &= Q(agency__in=sorted(self.agency_ids))
+        for name in ("department", "field", "procedure"):
+            value = getattr(self, f"{name}_id")
+            if value is not None:
+                q &= Q(**{name: value})
+        if self.channel:
+            q &= Q(channel=self.channel)
+        return q
+
+
+class LeadDepartment(models.Func):
+    """The dossier's lead department: the first step of its process copy (``Dossier.steps``)
+    that names a department, fixed when it was accepted; NULL when no step does."""
+
+    output_field = models.IntegerField()
+    arity = 1
+    template = (
+        "(SELECT (step.value ->> 'department')::bigint "
+        "FROM jsonb_array_elements(%(expressions)s) WITH ORDINALITY AS step(value, position) "
+        "WHERE jsonb_typeof(step.value -> 'department') = 'number' "
+        "ORDER BY step.position LIMIT 1)"
+    )
+
+    def __init__(self, **extra) -> None:
+        super().__init__(F("steps"), **extra)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template=(
+                "(SELECT json_extract(step.value, '$.department') "
+                "FROM json_each(%(expressions)s) AS step "
+                "WHERE json_type(step.value, '$.department') = 'integer' "
+                "ORDER BY step.key LIMIT 1)"
+            ),
+            **extra_context,
+        )
+
+
+# The cells of the period table, as conditions on a dossier (refusals apart).
+RESOLVED_STATUSES = (Status.RESULT_READY, Status.RETURNED)
+IN_TIME = (Timeliness.EARLY, Timeliness.ON_TIME)
+
+
+@dataclass(frozen=True)
+class Window:
+    """``[start, end)`` and the instant the stocks are taken at (its end)."""
+
+    start: datetime
+    end: datetime
+    stock_at: datetime
+
+    @classmethod
+    def of(cls, start: datetime, end: datetime, now: datetime) -> Window:
+        """Up to ``end``, or up to now when the period is not over: nothing has happened
+        after now, and the stocks of a period not over are those of now."""
+        end = min(end, max(now, start))
+        return cls(start, end, end)
+
+
+def _second_supplement() -> Exists:
+    """The dossier was asked for a supplement twice or more (the second request's event says
+    ``"repeated": true``; every request opens one ``Pause``)."""
+    earlier = Pause.objects.filter(dossier=OuterRef("dossier"), pk__lt=OuterRef("pk"))
+    return Exists(Pause.objects.filter(Exists(earlier), dossier=OuterRef("pk")))
+
+
+def cell_condition(cell: str, window: Window) -> Q:
+    """The condition a dossier meets to count in ``cell`` over ``window``."""
+    start, end, stock = window.start, window.end, window.stock_at
+    alive_at_stock = Q(accepted_at__lt=stock) & (
+        Q(finished_at__isnull=True) | Q(finished_at__gte=stock)
+    )
+    paused = Exists(
+        Pause.objects.filter(dossier=OuterRef("pk"), started_at__lt=stock).filter(
+            Q(ended_at__isnull=True) | Q(ended_at__gte=stock)
+        )
+    )
+    ended = Q(finished_at__gte=start, finished_at__lt=end)
+    resolved = ended & Q(status__in=RESOLVED_STATUSES)
+    received = Q(accepted_at__gte=start, accepted_at__lt=end)
+    conditions = {
+        "carried_over": Q(accepted_at__lt=start)
+        & (Q(finished_at__isnull=True) | Q(finished_at__gte=start)),
+        "received": received,
+        "resolved": resolved,
+        "resolved_early": resolved & Q(verdict=Timeliness.EARLY),
+        "resolved_on_time": resolved & Q(verdict=Timeliness.ON_TIME),
+        "resolved_in_time": resolved & Q(verdict__in=IN_TIME),
+        "resolved_late": resolved & Q(verdict=Timeliness.LATE),
+        "in_progress": alive_at_stock & ~Q(paused),
+        "in_progress_within": alive_at_stock & ~Q(paused) & Q(original_due_at__gte=stock),
+        "in_progress_overdue": alive_at_stock & ~Q(paused) & Q(original_due_at__lt=stock),
+        "paused": alive_at_stock & Q(paused),
+        "open_at_end": alive_at_stock,
+        "stopped": ended & Q(status=Status.STOPPED),
+        "repeated_in_time": resolved & Q(verdict__in=IN_TIME) & Q(_second_supplement()),
+        "late_766": resolved & (Q(verdict=Timeliness.LATE) | Q(_second_supplement())),
+        "late_any": (resolved & Q(verdict=Timeliness.LATE))
+        | (alive_at_stock & ~Q(paused) & Q(original_due_at__lt=stock)),
+    }
+    for channel in Channel.values:
+        conditions[f"received_{channel}"] = received & Q(channel=channel)
+    if cell not in conditions:
+        raise KeyError(cell)
+    return conditions[cell]
+
+
+def alive_in(window: Window) -> Q:
+    """Every dossier any cell can count: accepted before the end, not finished before the start
+    (the index ``dossier_stats_alive`` serves it)."""
+    return Q(accepted_at__lt=window.end) & (
+        Q(finished_at__isnull=True) | Q(finished_at__gte=window.start)
+    )
+
+
+# The cells a drill-down may ask for, in the order of the table.
+CELLS = (
+    "carried_over",
+    "received",
+    *(f"received_{channel}" for channel in Channel.values),
+    "resolved",
+    "resolved_early",
+    "resolved_on_time",
+    "resolved_late",
+    "in_progress_within",
+    "in_progress_overdue",
+    "paused",
+    "stopped",
+    "refused",
+    "late_766",
+    "late_any",
+)
+
+
+# Counts and how they combine.
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The figures of one row of the period table."""
+
+    carried_over: int = 0
+    received_in_person: int = 0
+    received_online: int = 0
+    received_postal: int = 0
+    resolved_early: int = 0
+    resolved_on_time: int = 0
+    resolved_late: int = 0
+    in_progress_within: int = 0
+    in_progress_overdue: int = 0
+    paused: int = 0
+    stopped: int = 0
+    refused: int = 0
+    repeated_in_time: int = 0
+    processing_seconds: int = 0
+    allowed_seconds: int = 0
+
+    # The stock at the start and those at the end; every other figure is a flow.
+    START = ("carried_over",)
+    END = ("in_progress_within", "in_progress_overdue", "paused")
+
+    def __add__(self, other: Counts) -> Counts:
+        """Side by side (two agencies): every figure adds up."""
+        return Counts(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )
+
+    def then(self, later: Counts) -> Counts:
+        """One period followed by the next: the stock at the start is this one's, the stocks at
+        the end are the later one's, and the flows add up."""
+        values = {}
+        for f in fields(self):
+            if f.name in self.START:
+                values[f.name] = getattr(self, f.name)
+            elif f.name in self.END:
+                values[f.name] = getattr(later, f.name)
+            else:
+                values[f.name] = getattr(self, f.name) + getattr(later, f.name)
+        return Counts(**values)
+
+    @property
+    def received(self) -> int:
+        return self.received_in_person + self.received_online + self.received_postal
+
+    @property
+    def resolved(self) -> int:
+        return self.resolved_early + self.resolved_on_time + self.resolved_late
+
+    @property
+    def resolved_in_time(self) -> int:
+        return self.resolved_early + self.resolved_on_time
+
+    @property
+    def in_progress(self) -> int:
+        return self.in_progress_within + self.in_progress_overdue
+
+    @property
+    def open_at_end(self) -> int:
+        return self.in_progress + self.paused
+
+    @property
+    def late_any(self) -> int:
+        return self.resolved_late + self.in_progress_overdue
+
+    @property
+    def late_766(self) -> int:
+        return self.resolved_late + self.repeated_in_time
+
+    @property
+    def balanced(self) -> bool:
+        return self.carried_over + self.received == self.resolved + self.stopped + self.open_at_end
+
+    @property
+    def on_time_rate(self) -> Decimal | None:
+        return percent(self.resolved_in_time, self.resolved)
+
+    @property
+    def indicator_2_1(self) -> Decimal | None:
+        return percent(self.resolved_in_time - self.repeated_in_time, self.resolved)
+
+    @property
+    def online_share(self) -> Decimal | None:
+        return percent(self.received_online, self.received)
+
+    @property
+    def average_processing_days(self) -> Decimal | None:
+        return _days(self.processing_seconds, self.resolved)
+
+    @property
+    def average_allowed_days(self) -> Decimal | None:
+        return _days(self.allowed_seconds, self.resolved)
+
+    @property
+    def time_used(self) -> Decimal | None:
+        """The share of the allowed time the resolved dossiers used, on average."""
+        return percent(self.processing_seconds, self.allowed_seconds)
+
+
+ZERO = Counts()
+COUNT_FIELDS = tuple(f.name for f in fields(Counts))
+
+
+def percent(part: int, whole: int) -> Decimal | None:
+    """``part / whole`` in percent with one decimal, None when there is nothing to divide."""
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def _days(seconds: int, count: int) -> Decimal | None:
+    if not count:
+        return None
+    return (Decimal(seconds) / count / 86400).quantize(Decimal("0.01"), ROUND_HALF_UP)
