@@ -2,25 +2,21 @@
 months, the volume (received, resolved), the on-time rate and the median processing time
 against the legal time. Aggregates only: nothing about any applicant or officer.
 
-Every figure is computed in the database in a handful of ``GROUP BY`` queries (two for the
-counts, one per median), never by looping over dossiers in Python. The median is
-PostgreSQL's ``percentile_cont(0.5)``; on SQLite the middle row (or the mean of the two middle
-rows) of each group, found with ``ROW_NUMBER()`` and ``COUNT(*)`` windows.
+The counts are the manager's statistics (``intake.statistics``, ``docs/statistics.md``): the
+same ``period_table`` (frozen closed months chained with the live open period), so the public page
+and the dashboard cannot disagree — a dossier belongs to its deciding (competent) agency;
+received = accepted in the period; resolved = processing ended in the period with a result
+(status 9 or 10), judged early / on time / late against the original appointment; on-time
+rate = (early + on time) / resolved.
 
-THE DEFINITIONS MUST AGREE WITH ``docs/statistics.md`` (the manager's dashboard, Decision 766):
-
-- a dossier belongs to its deciding (competent) agency;
-- received: dossiers accepted (``accepted_at``) within the period;
-- resolved: dossiers whose processing ended (``finished_at``) within the period *and* that were
-  judged (``verdict`` early / on time / late, set at approval against the original
-  appointment); a stopped (withdrawn) dossier has no verdict and is not resolved;
-- on-time rate = (early + on time) / resolved;
-- processing time: from acceptance (``accepted_at``) to the end of processing
-  (``finished_at``), in calendar days, pauses for supplements included, over resolved dossiers;
-- share of the allowed time used: processing time / (original appointment − acceptance);
-  100 % means finished at the appointment.
-When ``intake/statistics.py`` (the dashboard's definitions) changes, this module must follow:
-``tests/intake/test_transparency.py`` pins the numbers on hand-built dossiers.
+What the dashboard does not have is added here, over exactly the dossiers its "resolved" cell
+counts (``dossiers_behind(…, "resolved")``): the **median** processing time (acceptance to the
+end of processing, in calendar days, pauses included) and the median share of the allowed time
+used (processing time / (original appointment − acceptance); 100 % = finished at the
+appointment). One ``GROUP BY`` per median, never a loop over dossiers in Python: PostgreSQL's
+``percentile_cont(0.5)``; on SQLite the middle row (or the mean of the two middle rows) of each
+group, found with ``ROW_NUMBER()`` and ``COUNT(*)`` windows. ``tests/intake/test_transparency.py``
+pins the numbers on hand-built dossiers.
 """
 
 from __future__ import annotations
@@ -30,11 +26,13 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import Count, F, Q
+from django.db.models import F
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from intake.models import Dossier, Timeliness
+from intake.models import Dossier
+from intake.statistics import Period as StatisticsPeriod
+from intake.statistics import Scope, dossiers_behind, period_table
 from procedures.models import Agency, Procedure
 
 SECONDS_PER_DAY = 86400
@@ -83,9 +81,8 @@ class Figures:
         """(early + on time) / resolved, in per cent; None when nothing was resolved."""
         if not self.resolved:
             return None
-        return (Decimal(100) * (self.early + self.on_time) / self.resolved).quantize(
-            TENTH, ROUND_HALF_UP
-        )
+        in_time = Decimal(100) * (self.early + self.on_time) / self.resolved
+        return in_time.quantize(TENTH, ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -143,44 +140,33 @@ def _median_by(resolved, group: str, measure: str) -> dict[int, float]:
         return {key: float(value) for key, value in cursor.fetchall() if value is not None}
 
 
-def figures_by(group: str, period: Period, **scope) -> dict[int, Figures]:
-    """The figures per value of ``group`` ("competent_agency" or "procedure") over ``period``,
-    among the dossiers matching ``scope`` (keyword filters on ``Dossier``)."""
-    column = Dossier._meta.get_field(group).attname
-    dossiers = Dossier.objects.filter(**scope).order_by()
-    received = dict(
-        dossiers.filter(accepted_at__gte=period.start, accepted_at__lt=period.end)
-        .values(column)
-        .annotate(n=Count("pk"))
-        .values_list(column, "n")
-    )
-    resolved = dossiers.filter(finished_at__gte=period.start, finished_at__lt=period.end).exclude(
-        verdict=""
-    )
-    judged = {
-        row[column]: row
-        for row in resolved.values(column).annotate(
-            resolved=Count("pk"),
-            early=Count("pk", filter=Q(verdict=Timeliness.EARLY)),
-            on_time=Count("pk", filter=Q(verdict=Timeliness.ON_TIME)),
-            late=Count("pk", filter=Q(verdict=Timeliness.LATE)),
-        )
-    }
-    days = _median_by(resolved, column, _processing_seconds())
+# The groups of the statistics' cube, and the dossier column each stands for.
+GROUP_COLUMNS = {"agency": "competent_agency_id", "procedure": "procedure_id"}
+
+
+def figures_by(group: str, period: Period, agency: Agency | None = None) -> dict[int, Figures]:
+    """The figures per ``group`` ("agency" or "procedure") over ``period``, of every deciding
+    agency or of ``agency`` alone; only the groups that received or resolved something."""
+    scope = Scope() if agency is None else Scope(agency_ids=frozenset({agency.pk}))
+    days = StatisticsPeriod(period.first_day, period.last_day)
+    table = period_table(scope, days, group_by=group, now=period.end)
+    resolved = dossiers_behind(scope, days, "resolved", now=period.end)
+    column = GROUP_COLUMNS[group]
+    medians = _median_by(resolved, column, _processing_seconds())
     shares = _median_by(resolved, column, _share_of_allowed())
-    figures = {}
-    for key in received.keys() | judged.keys():
-        row = judged.get(key, {})
-        figures[key] = Figures(
-            received=received.get(key, 0),
-            resolved=row.get("resolved", 0),
-            early=row.get("early", 0),
-            on_time=row.get("on_time", 0),
-            late=row.get("late", 0),
-            median_days=_decimal(days.get(key), SECONDS_PER_DAY),
-            median_share=_decimal(shares.get(key), Decimal("0.01")),
+    return {
+        row.key: Figures(
+            received=row.counts.received,
+            resolved=row.counts.resolved,
+            early=row.counts.resolved_early,
+            on_time=row.counts.resolved_on_time,
+            late=row.counts.resolved_late,
+            median_days=_decimal(medians.get(row.key), SECONDS_PER_DAY),
+            median_share=_decimal(shares.get(row.key), Decimal("0.01")),
         )
-    return figures
+        for row in table.rows
+        if row.key is not None and (row.counts.received or row.counts.resolved)
+    }
 
 
 def _decimal(value: float | None, divisor) -> Decimal | None:
@@ -192,20 +178,20 @@ def _decimal(value: float | None, divisor) -> Decimal | None:
 def agency_rows(period: Period) -> list[AgencyRow]:
     """Every agency that decided dossiers received or resolved in ``period``, in the
     catalogue's order (level, then name)."""
-    figures = figures_by("competent_agency", period)
+    figures = figures_by("agency", period)
     agencies = Agency.objects.filter(pk__in=figures).select_related("level")
     return [AgencyRow(agency, figures[agency.pk]) for agency in agencies]
 
 
 def agency_total(period: Period, agency: Agency) -> Figures:
     """The agency's own figures (its procedures together)."""
-    return figures_by("competent_agency", period, competent_agency=agency).get(agency.pk, Figures())
+    return figures_by("agency", period, agency).get(agency.pk, Figures())
 
 
 def procedure_rows(period: Period, agency: Agency) -> list[ProcedureRow]:
     """The procedures ``agency`` decided dossiers of in ``period``, by code, each with the time
     limits the catalogue publishes for it."""
-    figures = figures_by("procedure", period, competent_agency=agency)
+    figures = figures_by("procedure", period, agency)
     procedures = (
         Procedure.objects.filter(pk__in=figures).prefetch_related("channels").order_by("code")
     )

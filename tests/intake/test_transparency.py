@@ -165,7 +165,7 @@ def test_agencies_count_their_own_dossiers(world):
 
 
 def test_the_public_page_lists_agencies_with_their_figures(world, django_assert_max_num_queries):
-    with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(6):
+    with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(7):
         response = Client().get("/minh-bach/")
     assert response.status_code == 200
     page = response.content.decode()
