@@ -399,6 +399,17 @@ def test_slips_are_stored_under_media_not_static(unit, clerk, procedure):
     assert "static" not in slip.pdf.name
 
 
+def test_a_supplement_request_is_stored_under_its_number(unit, clerk, procedure):
+    """Form 02 may be issued again for one reception (from a step of processing): each file is
+    named by the slip's number, never overwriting another."""
+    missing = [{"document": "Giấy ủy quyền", "reason": "Chưa chứng thực"}]
+    reception = take(unit, clerk, procedure, Outcome.INCOMPLETE, missing=missing)
+
+    slip = render_slip(reception.slips.get())
+
+    assert slip.pdf.name == f"slips/2026/11/mau-02-{reception.token}-1-2026.pdf"
+
+
 # The download view.
 
 
@@ -436,6 +447,9 @@ def test_a_form_not_issued_for_the_reception_is_not_found(unit, clerk, procedure
 
     assert client.get(url(reception, "02")).status_code == 404
     assert client.get(url(reception, "xx")).status_code == 404
+    # Form 01 is issued once: there is no second one.
+    assert client.get(f"/mot-cua/bien-nhan/{reception.token}/mau-01-2.pdf").status_code == 404
+    assert client.get(f"/mot-cua/bien-nhan/{reception.token}/mau-01-1.pdf").status_code == 200
 
 
 def test_another_units_reception_is_not_found(unit, clerk, procedure):
