@@ -49,6 +49,7 @@ run: venv
 	DEBUG=1 $(PY) manage.py seed_calendar
 	DEBUG=1 $(PY) manage.py setup_schedules
 	DEBUG=1 $(PY) manage.py load_demo
+	DEBUG=1 $(PY) manage.py generate_dossiers --count 400 --years 0.25 --if-empty
 	@$(MAKE) --no-print-directory serve
 
 # Web server and queue worker together; Ctrl-C stops both.
@@ -74,6 +75,7 @@ bench: venv
 	DEBUG=1 $(PY) tests/perf/bench_catalogue.py
 	DEBUG=1 $(PY) tests/perf/bench_deadlines.py
 	DEBUG=1 $(PY) tests/perf/bench_counter.py
+	DEBUG=1 $(PY) tests/perf/bench_processing.py
 	DEBUG=1 $(PY) tests/perf/bench_watch.py
 
 # Extract msgids (needs gettext's xgettext), then compile the .mo with polib (no msgfmt needed).

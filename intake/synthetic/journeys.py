@@ -76,10 +76,10 @@ SUPPLEMENT_SHARE = 0.06  # asked at the first officer's step
 SECOND_SUPPLEMENT_SHARE = 0.08  # of those: asked again (Decision 766 counts it late)
 UNANSWERED_SUPPLEMENT_SHARE = 0.1  # of requests: never answered, the applicant withdraws
 CONSULT_SHARE = 0.03  # an officer asks another department's opinion
-SEND_BACK_SHARE = 0.025  # a head or leader sends the dossier back to the officer, once
+SEND_BACK_SHARE = 0.02  # a head or leader sends the dossier back to the officer, once
 WITHDRAWAL_SHARE = 0.006  # the applicant withdraws during processing
 REFUSED_RESULT_SHARE = 0.03  # the result is a refusal with reasons
-OVERRUN_SHARE = 0.02  # one step takes longer than its budget
+OVERRUN_SHARE = 0.025  # one step takes longer than its budget
 STUCK_SHARE = 0.0015  # one step takes many times its budget (overdue open dossiers)
 APOLOGY_SHARE = 0.5  # of dossiers finishing late: form 04 issued in time
 NEVER_COLLECTED_SHARE = 0.012  # the result waits at the counter for good
@@ -310,6 +310,7 @@ class Generator:
         self.world = world
         self.now = now
         self.picker = OfferingPicker(world.offerings)
+        self._openings: dict[tuple, tuple] = {}
 
     # Receptions.
 
@@ -344,7 +345,11 @@ class Generator:
 
     def _arrival(self, offering: Offering, day: date, elapsed: float, rng) -> datetime:
         calendar = self.world.calendar(offering.receiving)
-        found = opening(calendar, day) or opening(self.world.calendar(None), day)
+        key = (offering.receiving, day)
+        found = self._openings.get(key)
+        if found is None:
+            found = opening(calendar, day) or opening(self.world.calendar(None), day)
+            self._openings[key] = found
         start, office = found
         offset = office * (elapsed * rng.betavariate(1.3, 1.7))
         received = add_working_time(start, offset, calendar).replace(microsecond=0)
@@ -610,7 +615,11 @@ class _Journey:
                 officer = assigned[i]
                 remaining = work(i, rng.uniform(0.1, 0.4) * scale) if redo else work(i)
                 if not redo and o.consultable[i] and rng.random() < CONSULT_SHARE:
-                    t, remaining = self._consult(plan, t, i, officer, remaining)
+                    # Only where the time limit leaves room for an opinion (not same-day).
+                    room = working_time_between(t, clock["due"], calendar_r).value
+                    days = min(rng.choice((2, 3, 3, 5)), int(room / calendar_r.working_day / 3))
+                    if days >= 1:
+                        t, remaining = self._consult(plan, t, i, officer, remaining, days)
                 if not redo and not supplemented and rng.random() < SUPPLEMENT_SHARE:
                     supplemented = True
                     t, remaining, ended = self._supplements(
@@ -647,12 +656,11 @@ class _Journey:
             self._apology(plan, last_record, clock["due"], finish)
         return plan
 
-    def _consult(self, plan, t, i, officer, remaining):
+    def _consult(self, plan, t, i, officer, remaining, days):
         rng, world = self.rng, self.world
         agency, department, name, answerers = rng.choice(self.o.consultable[i])
         calendar = world.calendar(agency)
         asked = add_working_time(t, remaining * rng.uniform(0.1, 0.4), self.o.calendars[i])
-        days = rng.choice((2, 3, 3, 5))
         due = add_working_time(asked, calendar.working_day * days, calendar)
         answered = add_working_time(
             asked, calendar.working_day * days * rng.triangular(0.2, 1.3, 0.7), calendar

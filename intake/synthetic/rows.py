@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.db import connection, models, transaction
+from psycopg.types.json import set_json_dumps
 
 from intake.models import (
     Consultation,
@@ -424,8 +425,14 @@ def _upsert_sequences(cursor, values: dict[str, int]) -> None:
     )
 
 
+def _passed_through(value) -> str:
+    """JSON columns arrive as text already (``table_rows(json_text=True)``)."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
 class CopyWriter:
-    """PostgreSQL: every table by COPY, the sequences moved past the keys used."""
+    """PostgreSQL: every table by binary COPY (the client formats nothing as text but JSON),
+    the sequences moved past the keys used."""
 
     json_text = True
 
@@ -435,18 +442,35 @@ class CopyWriter:
         # row of the same chunk or at the catalogue and staff read at the start.
         self.trust_keys = trust_keys
         self.statements = {
-            name: "COPY {} ({}) FROM STDIN".format(
+            name: "COPY {} ({}) FROM STDIN (FORMAT BINARY)".format(
                 connection.ops.quote_name(table.db_table),
                 ", ".join(connection.ops.quote_name(column) for column in table.columns),
             )
             for name, table in table_map.items()
         }
+        self.types: dict[str, list[int]] = {}
+
+    def _column_types(self, cursor) -> dict[str, list[int]]:
+        """The type of each column, as binary COPY needs them (read once per connection)."""
+        types = {}
+        for name, table in self.tables.items():
+            cursor.execute(
+                "SELECT attname, atttypid::int FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                [connection.ops.quote_name(table.db_table)],
+            )
+            oids = dict(cursor.fetchall())
+            types[name] = [oids[column] for column in table.columns]
+        return types
 
     def write(self, rows: dict[str, list[tuple]], sequences: dict[str, int]) -> None:
         with transaction.atomic():
             connection.ensure_connection()
             raw = connection.connection
             with raw.cursor() as cursor:
+                if not self.types:
+                    self.types = self._column_types(cursor)
+                set_json_dumps(_passed_through, context=cursor)
                 cursor.execute("SET LOCAL synchronous_commit = off")
                 if self.trust_keys:
                     cursor.execute("SET LOCAL session_replication_role = replica")
@@ -454,6 +478,7 @@ class CopyWriter:
                     if not rows[name]:
                         continue
                     with cursor.copy(self.statements[name]) as copy:
+                        copy.set_types(self.types[name])
                         write_row = copy.write_row
                         for row in rows[name]:
                             write_row(row)

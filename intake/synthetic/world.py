@@ -37,6 +37,7 @@ from portal.calendar import (
 )
 from portal.deadlines import WorkCalendar
 from portal.models import CalendarDay, DaySource, Role, StaffProfile
+from portal.templatetags.vn import person_name
 from procedures.models import Agency, Department, FeeUnit, Procedure, TimeUnit
 
 # How often each procedure is asked for, relative to the others (illustrative, from the shape
@@ -83,7 +84,7 @@ class WorldNotReady(Exception):
 @dataclass(frozen=True, slots=True)
 class Staffer:
     user_id: int
-    name: str  # as the verbs write it: ``get_full_name() or username``
+    name: str  # as the verbs write it: family name first (``person_name``)
 
 
 @dataclass(slots=True)
@@ -150,7 +151,7 @@ def _staff() -> dict[tuple, list[Staffer]]:
     profiles = StaffProfile.objects.filter(user__is_active=True).select_related("user")
     for profile in profiles.order_by("user__username"):
         user = profile.user
-        staffer = Staffer(user.pk, user.get_full_name() or user.get_username())
+        staffer = Staffer(user.pk, person_name(user))
         for role in sorted(roles_of.get(user.pk, ())):
             pools.setdefault((role, profile.agency_id, None), []).append(staffer)
             if profile.department_id is not None:
