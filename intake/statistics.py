@@ -28,7 +28,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Count, F, OuterRef, Q, Sum
+from django.db.models import Count, F, OuterRef, Q, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -92,7 +93,11 @@ def _seconds(value: timedelta | int | None) -> int:
 
 
 def _duration(end: str, start: str) -> models.ExpressionWrapper:
-    return models.ExpressionWrapper(F(end) - F(start), output_field=models.DurationField())
+    return _duration_of(F(end), F(start))
+
+
+def _duration_of(end, start) -> models.ExpressionWrapper:
+    return models.ExpressionWrapper(end - start, output_field=models.DurationField())
 
 
 def _live_aggregates(window: Window) -> dict[str, models.Aggregate]:
@@ -126,34 +131,34 @@ def live_cube(
     if "department" in dimensions and scope.department_id is None:
         queryset = queryset.annotate(lead_department=LeadDepartment())
     names = [_ON_DOSSIER[name] for name in dimensions]
-    rows = (
-        queryset.filter(alive_in(window))
-        .order_by()
-        .values(*names)
-        .annotate(**_live_aggregates(window))
-    )
+    alive = queryset.filter(alive_in(window)).order_by()
+    if names:
+        rows = alive.values(*names).annotate(**_live_aggregates(window))
+    else:
+        rows = [alive.aggregate(**_live_aggregates(window))]
     cube: dict[Key, Counts] = {}
     for row in rows:
         key = _key(dimensions, [row[name] for name in names])
         values = {name: _seconds(row[name]) for name in COUNT_FIELDS if name in row}
         cube[key] = cube.get(key, ZERO) + Counts(**values)
     refusal_names = [_ON_RECEPTION[name] for name in dimensions if _ON_RECEPTION[name]]
-    refusals = (
-        Reception.objects.filter(
-            scope.reception_q(),
-            outcome=Outcome.REFUSED,
-            received_at__gte=window.start,
-            received_at__lt=window.end,
-        )
-        .order_by()
-        .values(*refusal_names)
-        .annotate(refused=Count("pk"))
-    )
+    refused = Reception.objects.filter(
+        scope.reception_q(),
+        outcome=Outcome.REFUSED,
+        received_at__gte=window.start,
+        received_at__lt=window.end,
+    ).order_by()
+    if refusal_names:
+        refusals = refused.values(*refusal_names).annotate(refused=Count("pk"))
+    else:
+        refusals = [refused.aggregate(refused=Count("pk"))]
     for row in refusals:
+        if not row["refused"]:
+            continue
         values = [row[_ON_RECEPTION[name]] if _ON_RECEPTION[name] else None for name in dimensions]
         key = _key(dimensions, values)
         cube[key] = cube.get(key, ZERO) + Counts(refused=row["refused"])
-    return cube
+    return {key: counts for key, counts in cube.items() if counts != ZERO}
 
 
 def _key(dimensions: Iterable[str], values: Iterable) -> Key:
@@ -245,6 +250,7 @@ class Row:
     label: str
     counts: Counts
     code: str = ""
+    url: str = ""  # the list of its dossiers, when a page links it
 
 
 @dataclass
@@ -436,13 +442,24 @@ def monthly_trend(
         for month, cube in _frozen_by_month(scope, sorted(frozen)).items()
     }
     this_month = first_of_month(timezone.localtime(now).date())
-    for month in wanted:
-        if month in frozen or month > this_month:
-            continue
+    unfrozen = [month for month in wanted if month not in frozen and month <= this_month]
+    first = first_activity() if unfrozen else None
+    for month in unfrozen:
+        if first is None or local_midnight(next_month(month)) <= first:
+            continue  # before anything happened: nothing to count
         window = Window.of(local_midnight(month), local_midnight(next_month(month)), now)
         cube = counted[window] if window in counted else live_cube(scope, window, ())
         found[month] = sum(cube.values(), ZERO)
     return [(month, found.get(month, ZERO)) for month in wanted]
+
+
+def first_activity() -> datetime | None:
+    """The first acceptance or reception recorded (two index probes): nothing before it counts."""
+    found = [
+        Dossier.objects.order_by("accepted_at").values_list("accepted_at", flat=True).first(),
+        Reception.objects.order_by("received_at").values_list("received_at", flat=True).first(),
+    ]
+    return min(filter(None, found), default=None)
 
 
 def _frozen_by_month(scope: Scope, months: list[date]) -> dict[date, dict[Key, Counts]]:
@@ -514,11 +531,22 @@ def dossiers_behind(
         queryset = queryset.annotate(lead_department=LeadDepartment())
     if group_by:
         queryset = queryset.filter(**{_ON_DOSSIER[group_by]: key})
-    queryset = queryset.filter(alive_in(window), cell_condition(cell, window))
-    order = "-finished_at" if cell.startswith(("resolved", "stopped", "late_766")) else None
-    return queryset.select_related(
-        "procedure", "competent_agency", "receiving_agency", "assignee"
-    ).order_by(*(["-finished_at"] if order else ["original_due_at"]), "-pk")
+    queryset = queryset.filter(alive_in(window), cell_condition(cell, window)).select_related(
+        "procedure", "competent_agency", "receiving_agency"
+    )
+    if cell in LATE_CELLS:
+        # The latest first: finished (or standing at the end) longest after the appointment.
+        end = Coalesce(F("finished_at"), Value(window.stock_at))
+        return queryset.alias(late_by=_duration_of(end, F("original_due_at"))).order_by(
+            "-late_by", "-pk"
+        )
+    if cell.startswith(("resolved", "stopped")):
+        return queryset.order_by("-finished_at", "-pk")
+    return queryset.order_by("-accepted_at", "-pk")
+
+
+# Lists of these cells are ordered by how late their dossiers are.
+LATE_CELLS = ("resolved_late", "late_766", "late_any", "in_progress_overdue")
 
 
 def with_officer(queryset: models.QuerySet[Dossier]) -> models.QuerySet[Dossier]:
@@ -528,9 +556,8 @@ def with_officer(queryset: models.QuerySet[Dossier]) -> models.QuerySet[Dossier]
         .order_by("-started_at", "-pk")
         .values("assignee")[:1]
     )
-    return queryset.annotate(
-        officer_id=models.functions.Coalesce(F("assignee"), models.Subquery(last))
-    )
+    officer = Coalesce(F("assignee"), models.Subquery(last), output_field=models.IntegerField())
+    return queryset.annotate(officer_id=officer)
 
 
 def delay(dossier: Dossier, now: datetime) -> timedelta:

@@ -13,8 +13,8 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils import timezone
 
-from intake.models import Dossier, FrozenMonth, MonthlySummary, Reception
-from intake.statistics import live_cube
+from intake.models import FrozenMonth, MonthlySummary
+from intake.statistics import first_activity, live_cube
 from intake.statistics_cells import (
     COUNT_FIELDS,
     ZERO,
@@ -34,20 +34,7 @@ def month_window(month: date) -> Window:
 
 def closed_months(now: datetime) -> list[date]:
     """Every month from the first dossier's or refusal's to the last one that has ended."""
-    first = min(
-        filter(
-            None,
-            [
-                Dossier.objects.order_by("accepted_at")
-                .values_list("accepted_at", flat=True)
-                .first(),
-                Reception.objects.order_by("received_at")
-                .values_list("received_at", flat=True)
-                .first(),
-            ],
-        ),
-        default=None,
-    )
+    first = first_activity()
     if first is None:
         return []
     month = first_of_month(timezone.localtime(first).date())

@@ -77,3 +77,12 @@ urlpatterns += [
     path("danh-gia/", satisfaction.satisfaction, name="satisfaction"),
     path("danh-gia/<str:code>/dong/", satisfaction.follow_up_close, name="follow_up_close"),
 ]
+
+# The managers' statistics (intake/views/statistics.py): the dashboard and its exports, and the
+# dossiers behind each number.
+from intake.views import statistics  # noqa: E402
+
+urlpatterns += [
+    path("thong-ke/", statistics.dashboard, name="statistics"),
+    path("thong-ke/ho-so/", statistics.dossiers, name="statistics_dossiers"),
+]
