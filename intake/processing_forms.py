@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from intake.actions import ActionRefused
 from intake.forms import clean_citizen_id, split_item
-from intake.models import AttachmentKind, Decision, Dossier, ReturnMethod
+from intake.models import ApologyDraft, AttachmentKind, Decision, Dossier, ReturnMethod
 from portal.models import Role
 from procedures.models import Agency, Department
 
@@ -393,6 +393,14 @@ class ApologiseForm(ActionForm):
         widget=forms.TextInput(attrs={"placeholder": "dd/mm/yyyy", "class": "form-control"}),
     )
     reason = _reason(_("Reason for the delay"))
+
+    def __init__(self, data=None, files=None, *, dossier: Dossier, user: AbstractBaseUser):
+        super().__init__(data, files, dossier=dossier, user=user)
+        # The deadline watch drafts form 04 for the leader to review: start from its proposal.
+        draft = ApologyDraft.objects.filter(dossier=dossier).first()
+        if draft is not None:
+            self.fields["new_date"].initial = draft.new_date.strftime("%d/%m/%Y")
+            self.fields["reason"].initial = draft.reason
 
 
 class AttachForm(ActionForm):

@@ -41,6 +41,7 @@ from intake.access import attachment_for, dossier_for
 from intake.actions import ActionRefused
 from intake.models import (
     CLOSED_STATUSES,
+    ApologyDraft,
     Decision,
     Dossier,
     DossierEvent,
@@ -448,6 +449,7 @@ def _action_forms(
     user: AbstractBaseUser,
     allowed: set[str],
     bound: tuple[str, ActionForm] | None,
+    drafted: bool = False,
 ) -> list[dict]:
     panels = []
     for action in ACTIONS:
@@ -457,8 +459,11 @@ def _action_forms(
             form, is_open = bound[1], True
         else:
             form = action.form(dossier=dossier, user=user)
-            # The first way forward stands open: the day's most common action in one click.
+            # The first way forward stands open: the day's most common action in one click;
+            # so does form 04 when the deadline watch drafted one for the leader to review.
             is_open = bound is None and not panels and action.style == "primary"
+            if action.name == processing.APOLOGISE and bound is None and drafted:
+                is_open = True
         panels.append(
             {
                 "action": action,
@@ -512,6 +517,12 @@ def _dossier_page(
         )
     ]
     events = list(dossier.events.select_related("actor"))
+    draft = (
+        ApologyDraft.objects.filter(dossier=dossier).first()
+        if dossier.apologised_at is None
+        else None
+    )
+    flags = list(dossier.flags.active().select_related("visit"))
     current = None
     if dossier.current_role and dossier.step_index is not None:
         current = dossier.steps[dossier.step_index]
@@ -533,7 +544,11 @@ def _dossier_page(
         "questions": questions,
         "pauses": list(dossier.pauses.select_related("requested_by", "received_by", "slip")),
         "attachments": attachments,
-        "actions": _action_forms(dossier, user, available_actions(dossier, user, now), bound),
+        "actions": _action_forms(
+            dossier, user, available_actions(dossier, user, now), bound, drafted=draft is not None
+        ),
+        "apology_draft": draft,
+        "flags": flags,
         "paused": dossier.status == Status.SUPPLEMENT_REQUESTED,
     }
     return render(request, "intake/dossier.html", context, status=status)
