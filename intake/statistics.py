@@ -23,11 +23,12 @@ The API other pages use::
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db import models
+from django.db import connection, models, transaction
 from django.db.models import Count, F, OuterRef, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -122,43 +123,109 @@ def _live_aggregates(window: Window) -> dict[str, models.Aggregate]:
     return aggregates
 
 
+# What a live count groups by unless asked for departments: every column it reads is in the
+# covering index ``dossier_stats_alive``, so PostgreSQL answers from the index alone. The lead
+# department is read from each dossier's process copy (the table itself): counted only when a
+# table, a filter or a ranking needs it.
+LIVE_DIMENSIONS = ("agency", "procedure", "field", "channel")
+
+
+@contextmanager
+def _tuned():
+    """PostgreSQL: no JIT for these statements (compiling their dozen conditional aggregates
+    took longer, 1–2 s, than running them) and room to group in memory. Elsewhere: nothing."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '32MB'")
+        yield
+
+
 def live_cube(
-    scope: Scope, window: Window, dimensions: tuple[str, ...] = DIMENSIONS
+    scope: Scope, window: Window, dimensions: tuple[str, ...] = LIVE_DIMENSIONS
 ) -> dict[Key, Counts]:
     """The figures of ``window`` counted now, per combination of ``dimensions`` (a key holds
-    ``None`` for a dimension not asked for): two queries, dossiers then refusals."""
+    ``None`` for a dimension not asked for): the dossiers finished since the window began,
+    those not finished (two index ranges, each read from the index alone), and the refusals."""
     queryset = scope.dossiers()
     if "department" in dimensions and scope.department_id is None:
         queryset = queryset.annotate(lead_department=LeadDepartment())
     names = [_ON_DOSSIER[name] for name in dimensions]
-    alive = queryset.filter(alive_in(window)).order_by()
-    if names:
-        rows = alive.values(*names).annotate(**_live_aggregates(window))
-    else:
-        rows = [alive.aggregate(**_live_aggregates(window))]
+    alive = queryset.filter(accepted_at__lt=window.end).order_by()
+    parts = [
+        alive.filter(finished_at__gte=window.start),
+        alive.filter(finished_at__isnull=True),
+    ]
     cube: dict[Key, Counts] = {}
-    for row in rows:
-        key = _key(dimensions, [row[name] for name in names])
-        values = {name: _seconds(row[name]) for name in COUNT_FIELDS if name in row}
-        cube[key] = cube.get(key, ZERO) + Counts(**values)
-    refusal_names = [_ON_RECEPTION[name] for name in dimensions if _ON_RECEPTION[name]]
+    with _tuned():
+        for part in parts:
+            if names:
+                rows = part.values(*names).annotate(**_live_aggregates(window))
+            else:
+                rows = [part.aggregate(**_live_aggregates(window))]
+            for row in rows:
+                key = _key(dimensions, [row[name] for name in names])
+                values = {name: _seconds(row[name]) for name in COUNT_FIELDS if name in row}
+                cube[key] = cube.get(key, ZERO) + Counts(**values)
+        for key, refused in _refusals(scope, window, dimensions):
+            cube[key] = cube.get(key, ZERO) + Counts(refused=refused)
+    return {key: counts for key, counts in cube.items() if counts != ZERO}
+
+
+def _refusals(scope: Scope, window: Window, dimensions: tuple[str, ...]):
+    """``(key, count)`` of the counter's refusals in ``window``."""
+    names = [_ON_RECEPTION[name] for name in dimensions if _ON_RECEPTION[name]]
     refused = Reception.objects.filter(
         scope.reception_q(),
         outcome=Outcome.REFUSED,
         received_at__gte=window.start,
         received_at__lt=window.end,
     ).order_by()
-    if refusal_names:
-        refusals = refused.values(*refusal_names).annotate(refused=Count("pk"))
+    if names:
+        rows = refused.values(*names).annotate(refused=Count("pk"))
     else:
-        refusals = [refused.aggregate(refused=Count("pk"))]
-    for row in refusals:
-        if not row["refused"]:
-            continue
-        values = [row[_ON_RECEPTION[name]] if _ON_RECEPTION[name] else None for name in dimensions]
-        key = _key(dimensions, values)
-        cube[key] = cube.get(key, ZERO) + Counts(refused=row["refused"])
-    return {key: counts for key, counts in cube.items() if counts != ZERO}
+        rows = [refused.aggregate(refused=Count("pk"))]
+    for row in rows:
+        if row["refused"]:
+            values = [
+                row[_ON_RECEPTION[name]] if _ON_RECEPTION[name] else None for name in dimensions
+            ]
+            yield _key(dimensions, values), row["refused"]
+
+
+def late_by_department(scope: Scope, window: Window) -> dict[Key, Counts]:
+    """Resolved late and overdue per lead department, counted live over the late dossiers only
+    (found from the index, then their process copies read): what the ranking of departments
+    needs, without reading every dossier of the period."""
+    dossiers = scope.dossiers().filter(accepted_at__lt=window.end)
+    # Three index ranges, each read from the index alone: resolved in the window, not finished,
+    # finished after the stock instant (a past window's dossiers open at its end).
+    late = [
+        dossiers.filter(cell_condition("resolved_late", window)),
+        dossiers.filter(cell_condition("in_progress_overdue", window), finished_at__isnull=True),
+        dossiers.filter(
+            cell_condition("in_progress_overdue", window), finished_at__gte=window.stock_at
+        ),
+    ]
+    first, *others = (part.order_by().values("pk") for part in late)
+    rows = (
+        Dossier.objects.filter(pk__in=first.union(*others, all=True))
+        .annotate(lead_department=LeadDepartment())
+        .order_by()
+        .values("lead_department")
+        .annotate(
+            resolved_late=Count("pk", filter=cell_condition("resolved_late", window)),
+            in_progress_overdue=Count("pk", filter=cell_condition("in_progress_overdue", window)),
+        )
+    )
+    with _tuned():
+        return {
+            _key(("department",), [row["lead_department"]]): Counts(
+                resolved_late=row["resolved_late"], in_progress_overdue=row["in_progress_overdue"]
+            )
+            for row in rows
+        }
 
 
 def _key(dimensions: Iterable[str], values: Iterable) -> Key:
@@ -279,36 +346,41 @@ class Report:
         self.scope = scope
         self.period = period
         self.now = now or timezone.now()
+        self._cubes: dict[str, list[dict[Key, Counts]]] = {}
 
     @cached_property
     def segments(self) -> list[Segment]:
         return plan(self.period, self.now)
 
-    @cached_property
-    def cubes(self) -> list[dict[Key, Counts]]:
-        return [
-            frozen_cube(self.scope, list(segment.frozen_months))
-            if segment.is_frozen
-            else live_cube(self.scope, segment.window)
-            for segment in self.segments
-        ]
+    def cubes(self, group_by: str | None = None) -> list[dict[Key, Counts]]:
+        """The cube of every segment; live ones by department when ``group_by`` is."""
+        departments = group_by == "department"
+        key = "department" if departments else "main"
+        if key not in self._cubes:
+            self._cubes[key] = [
+                frozen_cube(self.scope, list(segment.frozen_months))
+                if segment.is_frozen
+                else live_cube(
+                    self.scope, segment.window, ("department",) if departments else LIVE_DIMENSIONS
+                )
+                for segment in self.segments
+            ]
+        return self._cubes[key]
 
     def counts_by(self, group_by: str | None) -> dict:
         """``{key: Counts}`` for ``group_by`` (one of ``GROUPS``; None: one total)."""
-        position = DIMENSIONS.index(group_by) if group_by else None
-        chained: dict = {}
-        for index, cube in enumerate(self.cubes):
-            rolled: dict = {}
-            for key, counts in cube.items():
-                group = key[position] if position is not None else None
-                rolled[group] = rolled.get(group, ZERO) + counts
-            if index == 0:
-                chained = rolled
-                continue
-            # A group absent from a segment had nothing alive in it: zero at its start and end.
-            for group in chained.keys() | rolled.keys():
-                chained[group] = chained.get(group, ZERO).then(rolled.get(group, ZERO))
-        return chained
+        return _chain(self.cubes(group_by), group_by)
+
+    def late_by_department(self) -> dict:
+        """Resolved late and overdue per lead department (the rest of each ``Counts`` zero)."""
+        if "late" not in self._cubes:
+            self._cubes["late"] = [
+                frozen_cube(self.scope, list(segment.frozen_months))
+                if segment.is_frozen
+                else late_by_department(self.scope, segment.window)
+                for segment in self.segments
+            ]
+        return _chain(self._cubes["late"], "department")
 
     @cached_property
     def total(self) -> Counts:
@@ -327,6 +399,24 @@ class Report:
         if None in counts:
             rows.append(Row(key=None, label=str(_NO_GROUP[group_by]), counts=counts[None]))
         return Table(group_by=group_by, rows=rows, total=self.total, segments=self.segments)
+
+
+def _chain(cubes: list[dict[Key, Counts]], group_by: str | None) -> dict:
+    """Each segment's cube rolled up by ``group_by``, then the segments chained in order."""
+    position = DIMENSIONS.index(group_by) if group_by else None
+    chained: dict = {}
+    for index, cube in enumerate(cubes):
+        rolled: dict = {}
+        for key, counts in cube.items():
+            group = key[position] if position is not None else None
+            rolled[group] = rolled.get(group, ZERO) + counts
+        if index == 0:
+            chained = rolled
+            continue
+        # A group absent from a segment had nothing alive in it: zero at its start and end.
+        for group in chained.keys() | rolled.keys():
+            chained[group] = chained.get(group, ZERO).then(rolled.get(group, ZERO))
+    return chained
 
 
 _NO_GROUP = {
@@ -430,7 +520,7 @@ def monthly_trend(
     if report is not None and report.scope == scope:
         counted = {
             segment.window: cube
-            for segment, cube in zip(report.segments, report.cubes, strict=True)
+            for segment, cube in zip(report.segments, report.cubes(), strict=True)
             if not segment.is_frozen
         }
     wanted = [first_of_month(last_month)]
@@ -484,10 +574,17 @@ def _frozen_by_month(scope: Scope, months: list[date]) -> dict[date, dict[Key, C
     }
 
 
-def ranked_by_late(table: Table, limit: int = 10) -> list[Row]:
-    """The rows with late dossiers (resolved late, or in progress past the appointment), most
-    first."""
-    rows = [row for row in table.rows if row.counts.late_any]
+def ranked_by_late(report: Report, group_by: str, limit: int = 10) -> list[Row]:
+    """The ``group_by`` rows with late dossiers (resolved late, or in progress past the
+    appointment), most first. Departments are counted over the late dossiers only
+    (``Report.late_by_department``): their rows carry those two figures alone."""
+    departments = group_by == "department"
+    counts = report.late_by_department() if departments else report.counts_by(group_by)
+    late = {key: value for key, value in counts.items() if key is not None and value.late_any}
+    labels = labels_for(group_by, list(late))
+    rows = [
+        Row(key=key, label=labels[key][0], code=labels[key][1], counts=late[key]) for key in labels
+    ]
     rows.sort(key=lambda row: (-row.counts.late_any, row.label))
     return rows[:limit]
 
@@ -526,23 +623,90 @@ def dossiers_behind(
                 return queryset if key is None else queryset.none()
             queryset = queryset.filter(**{name: key})
         return queryset.select_related("agency", "procedure").order_by("-received_at", "-pk")
-    queryset = scope.dossiers()
+    queryset = _in_row(scope.dossiers(), scope, group_by, key)
+    queryset = queryset.filter(alive_in(window), cell_condition(cell, window)).select_related(
+        "procedure", "competent_agency", "receiving_agency"
+    )
+    ordering, sort_key = _ordering(cell, window)
+    return queryset.alias(**sort_key).order_by(*ordering)
+
+
+def _in_row(queryset: models.QuerySet, scope: Scope, group_by: str | None, key) -> models.QuerySet:
     if group_by == "department" and scope.department_id is None:
         queryset = queryset.annotate(lead_department=LeadDepartment())
     if group_by:
         queryset = queryset.filter(**{_ON_DOSSIER[group_by]: key})
-    queryset = queryset.filter(alive_in(window), cell_condition(cell, window)).select_related(
-        "procedure", "competent_agency", "receiving_agency"
-    )
+    return queryset
+
+
+def _ordering(cell: str, window: Window) -> tuple[tuple[str, str], dict]:
+    """How a list is ordered: the latest first for the late cells (finished, or standing at
+    the end, longest after the appointment), else the last finished or accepted first."""
     if cell in LATE_CELLS:
-        # The latest first: finished (or standing at the end) longest after the appointment.
         end = Coalesce(F("finished_at"), Value(window.stock_at))
-        return queryset.alias(late_by=_duration_of(end, F("original_due_at"))).order_by(
-            "-late_by", "-pk"
-        )
+        return ("-sort_key", "-pk"), {"sort_key": _duration_of(end, F("original_due_at"))}
     if cell.startswith(("resolved", "stopped")):
-        return queryset.order_by("-finished_at", "-pk")
-    return queryset.order_by("-accepted_at", "-pk")
+        return ("-sort_key", "-pk"), {"sort_key": F("finished_at")}
+    return ("-sort_key", "-pk"), {"sort_key": F("accepted_at")}
+
+
+class DossierList:
+    """The dossiers behind a number, for a paginator, at any size: counted and paged from the
+    index (the dossiers finished since the period began, and those not finished: each an
+    index range read alone), then only the page's rows read, with their officer."""
+
+    def __init__(
+        self,
+        scope: Scope,
+        period: Period,
+        cell: str,
+        *,
+        group_by: str | None = None,
+        key: int | str | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        if cell not in CELLS or cell == "refused":
+            raise KeyError(cell)
+        self.window = Window.of(*period.bounds, now or timezone.now())
+        base = _in_row(scope.dossiers(), scope, group_by, key).filter(
+            cell_condition(cell, self.window), accepted_at__lt=self.window.end
+        )
+        self.parts = [
+            base.filter(finished_at__gte=self.window.start),
+            base.filter(finished_at__isnull=True),
+        ]
+        self.ordering, self.sort_key = _ordering(cell, self.window)
+
+    @cached_property
+    def _count(self) -> int:
+        with _tuned():
+            return sum(part.order_by().count() for part in self.parts)
+
+    def count(self) -> int:
+        return self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: slice) -> list[Dossier]:
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        first, second = (
+            part.annotate(**self.sort_key).order_by().values("pk", *self.sort_key)
+            for part in self.parts
+        )
+        page = first.union(second, all=True).order_by(*self.ordering)[index]
+        with _tuned():
+            ids = [row["pk"] for row in page]
+        rows = with_officer(
+            Dossier.objects.filter(pk__in=ids).select_related(
+                "procedure", "competent_agency", "receiving_agency"
+            )
+        ).in_bulk()
+        return [rows[pk] for pk in ids]
+
+    def __iter__(self):
+        return iter(self[0 : len(self)])
 
 
 # Lists of these cells are ordered by how late their dossiers are.

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from intake.models import FrozenMonth, MonthlySummary
-from intake.statistics import first_activity, live_cube
+from intake.statistics import DIMENSIONS, first_activity, live_cube
 from intake.statistics_cells import (
     COUNT_FIELDS,
     ZERO,
@@ -63,7 +63,7 @@ def freeze_month(
         return None
     if existing is not None:
         existing.delete()
-    cube = live_cube(Scope(), window)
+    cube = live_cube(Scope(), window, DIMENSIONS)
     frozen = FrozenMonth.objects.create(
         month=month, definitions=DEFINITIONS_VERSION, frozen_at=now, rows=0
     )

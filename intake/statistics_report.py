@@ -472,15 +472,13 @@ def report_xlsx(report: ReportView) -> bytes:
         gettext("Department or procedure"),
         gettext("Resolved late"),
         gettext("In progress, overdue"),
-        gettext("On-time rate (%)"),
     ]
     start = sheet_with_titles(sheet, len(header), titles[:4])
     rows = [
         [row.label, row.counts.resolved_late, row.counts.in_progress_overdue]
-        + [row.counts.on_time_rate]
         for row in [*report.departments, *report.procedures]
     ]
-    table_sheet(sheet, header, rows, [60, 14, 14, 14], start)
+    table_sheet(sheet, header, rows, [60, 14, 14], start)
 
     # Sheet 5: the definitions.
     sheet = workbook.create_sheet(gettext("Definitions")[:31])

@@ -5,7 +5,7 @@ The dashboard shows the period table (rows by agency, department, procedure or f
 Decision 766 indicators, the monthly trend, the departments and procedures with the most late
 dossiers and the latest of those, with the definitions and their version; ``?format=xlsx`` and
 ``?format=pdf`` export it. Every number links to the list of the dossiers it counts, with the
-same filters (``intake.statistics.dossiers_behind``), paginated and exportable. Counting is in
+same filters (``intake.statistics.DossierList``), paginated and exportable. Counting is in
 ``intake.statistics``; laying out in ``intake.statistics_report``.
 """
 
@@ -34,6 +34,7 @@ from intake.statistics import (
     CELLS,
     DEFINITIONS,
     DEFINITIONS_VERSION,
+    DossierList,
     Report,
     Window,
     dossiers_behind,
@@ -41,7 +42,6 @@ from intake.statistics import (
     labels_for,
     monthly_trend,
     ranked_by_late,
-    with_officer,
 )
 from intake.statistics_forms import GROUP_CHOICES, DrillDownForm, StatisticsForm, row_param
 from intake.statistics_report import (
@@ -136,8 +136,8 @@ def build_report(profile: StaffProfile, form: StatisticsForm) -> ReportView:
                 extra = {"cell": cell.cell} | ({"row": row} if row else {})
                 cell.url = _drill_url(form, **extra)
     trend = monthly_trend(scope, form.trend_end(), report=report)
-    departments = ranked_by_late(report.table("department"))
-    procedures = ranked_by_late(report.table("procedure"))
+    departments = ranked_by_late(report, "department")
+    procedures = ranked_by_late(report, "procedure")
     for rows, group_by in ((departments, "department"), (procedures, "procedure")):
         for row in rows:
             row.url = _drill_url(
@@ -190,8 +190,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             | {"parent_body": report.parent_body, "unit_name": report.unit},
         )
         return _download(pdf, "application/pdf", f"{name}.pdf", inline=True)
-    late = dossiers_behind(form.scope(), period, "late_any")
-    latest = list(with_officer(late)[:LATE_ON_DASHBOARD])
+    latest = DossierList(form.scope(), period, "late_any")[:LATE_ON_DASHBOARD]
     window = Window.of(*period.bounds, timezone.now())
     context |= {
         "report": report,
@@ -250,16 +249,13 @@ def dossiers(request: HttpRequest) -> HttpResponse:
     cell = form.cleaned_data["cell"]
     period = form.chosen_period
     has_row = form.cleaned_data["has_row"]
-    found: QuerySet = dossiers_behind(
-        form.scope(),
-        period,
-        cell,
-        group_by=form.rows_by if has_row else None,
-        key=form.cleaned_data["row_key"],
-    )
     refusals = cell == "refused"
-    if not refusals:
-        found = with_officer(found)
+    row = {"group_by": form.rows_by if has_row else None, "key": form.cleaned_data["row_key"]}
+    found: QuerySet | DossierList = (
+        dossiers_behind(form.scope(), period, cell, **row)
+        if refusals
+        else DossierList(form.scope(), period, cell, **row)
+    )
     stock_at = Window.of(*period.bounds, timezone.now()).stock_at
     title = f"{CELL_TITLES[cell]} — {period.label}"
     if export == "xlsx":

@@ -457,3 +457,34 @@ def test_the_command_freezes_closed_months_and_rebuilds_on_request(cases, time_m
         call_command("freeze_statistics", "--month", "08/2026")
     with pytest.raises(CommandError, match="not over"):
         call_command("freeze_statistics", "--month", "2026-09")
+
+
+def test_departments_are_ranked_by_their_late_dossiers_like_the_department_table(cases, district):
+    from intake.statistics import ranked_by_late
+
+    report = Report(district, AUGUST, now=AFTER_AUGUST)
+    [department] = ranked_by_late(report, "department")
+    row = next(r for r in report.table("department").rows if r.key == department.key)
+    assert department.key == cases.world.department.pk
+    assert (department.counts.resolved_late, department.counts.in_progress_overdue) == (2, 2)
+    assert department.counts.late_any == row.counts.late_any
+    [procedure] = ranked_by_late(report, "procedure")
+    assert procedure.counts.late_any == row.counts.late_any and procedure.counts.refused == 1
+    freeze_month(date(2026, 8, 1), now=AFTER_AUGUST)
+    frozen = ranked_by_late(Report(district, AUGUST, now=AFTER_AUGUST), "department")
+    assert frozen[0].counts.late_any == department.counts.late_any
+
+
+def test_the_paged_list_is_the_queryset_read_from_the_index(cases, district):
+    from intake.statistics import DossierList
+
+    for cell in statistics.CELLS:
+        if cell == "refused":
+            continue
+        found = dossiers_behind(district, AUGUST, cell, now=AFTER_AUGUST)
+        paged = DossierList(district, AUGUST, cell, now=AFTER_AUGUST)
+        assert paged.count() == found.count(), cell
+        assert list(paged) == list(found), cell
+        assert paged[1:3] == list(found)[1:3], cell
+    late = DossierList(district, AUGUST, "late_any", now=AFTER_AUGUST)
+    assert {d.officer_id for d in late} == {cases.world.officer.pk}
