@@ -199,11 +199,11 @@ def trend_chart(trend: list[tuple[date, Counts]]) -> Chart:
     def y(value: float, scale: float) -> float:
         return chart.plot_bottom - height * value / scale
 
-    for tick in range(5):
-        value = top * tick / 4
+    for tick in range(6):  # five intervals: whole numbers for any top of 1, 2, 5 × 10ⁿ ≥ 5
+        value = top * tick // 5
         chart.grid.append(round(y(value, top), 1))
-        chart.texts.append(Text(chart.plot_left - 6, y(value, top) + 4, f"{value:g}", "end"))
-        chart.texts.append(Text(chart.plot_right + 6, y(value, top) + 4, f"{tick * 25}%", "start"))
+        chart.texts.append(Text(chart.plot_left - 6, y(value, top) + 4, str(value), "end"))
+        chart.texts.append(Text(chart.plot_right + 6, y(value, top) + 4, f"{tick * 20}%", "start"))
     for index, (month, counts) in enumerate(trend):
         left = chart.plot_left + slot * index + slot * 0.14
         label = f"{month:%m/%Y}"

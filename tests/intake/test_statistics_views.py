@@ -6,6 +6,7 @@ data."""
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 from datetime import timedelta
 
@@ -86,6 +87,10 @@ def test_a_manager_sees_augusts_table_with_links_to_the_dossiers(cases, manager)
     for name in ("late", "make_up", "carried_open", "online"):
         assert getattr(cases, name).code in late
     assert "<svg" in html and "polyline" in html
+    # SVG numbers are never written the Vietnamese way (“12,5”): the chart would not draw.
+    chart = html.split('class="statistics-chart"', 1)[1].split("</svg>", 1)[0]
+    numbers = re.findall(r' (?:x|y|height|cx|cy|x1|x2|y1|y2)="([^"]*)"', chart)
+    assert numbers and all(float(number) >= 0 for number in numbers)
     assert cases.world.department.name in html.split("late-departments", 1)[1]
 
 
