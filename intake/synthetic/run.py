@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import queue
 import random
+import resource
 import time
 import traceback
 from collections import Counter
@@ -55,6 +56,8 @@ class Report:
     overdue_open: int = 0
     apologies: int = 0
     skipped: list[str] = field(default_factory=list)
+    client_cpu: float = 0.0  # this process and its workers
+    database_cpu: float | None = 0.0  # their PostgreSQL server processes (None: unknown)
 
     def add(self, stats: dict) -> None:
         self.dossiers += stats["dossiers"]
@@ -64,6 +67,10 @@ class Report:
         self.rows.update(stats["rows"])
         self.overdue_open += stats["overdue_open"]
         self.apologies += stats["apologies"]
+        if stats["database_cpu"] is None or self.database_cpu is None:
+            self.database_cpu = None
+        else:
+            self.database_cpu += stats["database_cpu"]
 
     def lines(self) -> list[str]:
         def share(part: int, whole: int) -> str:
@@ -80,12 +87,16 @@ class Report:
         )
         outcomes = ", ".join(f"{k}: {v:,}" for k, v in sorted(self.outcomes.items()))
         rows = ", ".join(f"{k}: {v:,}" for k, v in self.rows.items())
+        cpu = f"CPU: {self.client_cpu:.1f} s in the generator's processes"
+        if self.database_cpu:
+            cpu += f", {self.database_cpu:.1f} s in their PostgreSQL server processes"
         return [
             f"statuses: {statuses}",
             f"finished: {verdicts}; apologies (form 04): {self.apologies:,}",
             f"open and overdue now: {self.overdue_open:,}",
             f"receptions: {outcomes}",
             f"rows: {rows}",
+            cpu,
         ]
 
 
@@ -149,6 +160,7 @@ def generate(
     chunk: int,
     progress: Progress,
 ) -> Report:
+    cpu_before = _own_cpu()
     world = load_world(now, first_day)
     table_map = tables()
     start = starting_numbers(table_map)
@@ -174,7 +186,15 @@ def generate(
         with connection.cursor() as cursor:
             for table in table_map.values():
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(table.db_table)}")
+    report.client_cpu = _own_cpu() - cpu_before
     return report
+
+
+def _own_cpu() -> float:
+    """CPU seconds of this process and of its finished child processes (the workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 @contextmanager
@@ -192,13 +212,31 @@ def _collecting_by_hand():
         gc.unfreeze()
 
 
+def _database_cpu() -> float | None:
+    """CPU seconds used so far by this connection's PostgreSQL server process, when the server
+    runs on this machine and its /proc entry is readable (else None)."""
+    if connection.vendor != "postgresql":
+        return None
+    try:
+        connection.ensure_connection()
+        pid = connection.connection.info.backend_pid
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
 def _run_job(generator, writer, job, now, table_map, reserve) -> dict:
     chunk_ = generator.run(job)
     needs = chunk_.needs()
     bases = reserve(job.index, needs)
     rows = table_rows(chunk_, bases, table_map, writer.json_text)
+    before = _database_cpu()
     writer.write(rows, sequence_values(needs, bases))
+    after = _database_cpu()
     stats = _stats(chunk_, now, rows)
+    stats["database_cpu"] = after - before if before is not None and after is not None else None
     del chunk_, rows
     gc.collect()
     return stats

@@ -198,7 +198,9 @@ def count_queries() -> None:
     from django.contrib.auth.models import User
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
+    from django.test.utils import CaptureQueriesContext, setup_test_environment
+
+    setup_test_environment()  # so that the client keeps each response's template context
 
     def measure(client, path: str) -> dict:
         client.get(path)  # sessions, caches, templates: the steady state is what counts
@@ -267,23 +269,24 @@ def percentile_ms(seconds: list[float], p: float) -> float:
 
 def _same_queries(name: str, small: dict, large: dict, tiny: int, full: int) -> tuple[str, bool]:
     """The page costs as many queries at both sizes. An empty list skips the query for its
-    rows, so an inbox is compared tab by tab, where both sizes list rows."""
+    rows, so an inbox is compared tab by tab, where both sizes list rows (or neither does)."""
     if not small["by_tab"]:
         few, many = small["queries"], large["queries"]
         return f"{name} queries {few} at {tiny:,} = {many} at {full:,}", few == many
     compared, skipped, same = [], [], True
     for key, one in small["by_tab"].items():
         other = large["by_tab"].get(key)
-        if other is None or not one["rows"] or not other["rows"]:
+        if other is None or bool(one["rows"]) != bool(other["rows"]):
             skipped.append(key)
             continue
-        compared.append(f"{key} {one['queries']}={other['queries']}")
+        listed = "" if one["rows"] else " (empty)"
+        compared.append(f"{key} {one['queries']}={other['queries']}{listed}")
         same = same and one["queries"] == other["queries"]
-    line = f"{name} queries per tab listing rows at {tiny:,} and {full:,}: " + (
+    line = f"{name} queries per tab at {tiny:,} and {full:,}: " + (
         ", ".join(compared) or "none to compare"
     )
     if skipped:
-        line += f" (empty at one size: {', '.join(skipped)})"
+        line += f"; not compared, rows at one size only: {', '.join(skipped)}"
     return line, same and bool(compared)
 
 
