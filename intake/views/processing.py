@@ -444,6 +444,22 @@ def _control_slip_url(dossier: Dossier) -> str | None:
         return None
 
 
+def _rating_url(dossier: Dossier, user: AbstractBaseUser) -> str | None:
+    """The counter tablet's rating page, for the clerk who just handed the result over (the
+    returning unit's clerk, while the dossier is not rated yet)."""
+    profile = getattr(user, "staff_profile", None)
+    if (
+        dossier.status != Status.RETURNED
+        or profile is None
+        or not profile.has_role(Role.CLERK)
+        or not dossier.steps
+        or dossier.steps[-1]["agency"] != profile.agency_id
+        or dossier.ratings.exists()
+    ):
+        return None
+    return reverse("intake:counter_rating", args=[dossier.code])
+
+
 def _action_forms(
     dossier: Dossier,
     user: AbstractBaseUser,
@@ -548,6 +564,7 @@ def _dossier_page(
             dossier, user, available_actions(dossier, user, now), bound, drafted=draft is not None
         ),
         "apology_draft": draft,
+        "rating_url": _rating_url(dossier, user),
         "flags": flags,
         "paused": dossier.status == Status.SUPPLEMENT_REQUESTED,
     }

@@ -43,3 +43,30 @@ def test_the_page_shows_the_warnings_that_still_hold():
     assert "dossier-flags" in response.content.decode()
     # The officer cannot issue form 04: no draft panel for them.
     assert not any(p["action"].name == "apologise" for p in response.context["actions"])
+
+
+def test_after_the_return_the_clerk_is_offered_the_tablets_rating_page():
+    from intake import processing
+    from intake.models import Decision
+
+    w = world(days=5)
+    dossier = at_officer(w, at(2026, 11, 25, 7), at(2026, 11, 25, 9))
+    with clock(at(2026, 11, 25, 10)):
+        processing.propose(
+            dossier, decision=Decision.GRANTED, actor=w.officer, version=dossier.version
+        )
+        dossier.refresh_from_db()
+        processing.forward(dossier, actor=w.head, version=dossier.version)
+        dossier.refresh_from_db()
+        processing.approve(dossier, actor=w.leader, version=dossier.version)
+        dossier.refresh_from_db()
+        processing.return_result(
+            dossier,
+            collection=processing.Collection(
+                delivery="counter", collector_name="Lê Văn C", collector_id_number="079190001236"
+            ),
+            actor=w.clerk,
+            version=dossier.version,
+        )
+        assert page(w.clerk, dossier).context["rating_url"] == f"/mot-cua/danh-gia/{dossier.code}/"
+        assert page(w.leader, dossier).context["rating_url"] is None
