@@ -347,6 +347,7 @@ class Report:
         self.period = period
         self.now = now or timezone.now()
         self._cubes: dict[str, list[dict[Key, Counts]]] = {}
+        self._rolled: dict[str | None, dict] = {}
 
     @cached_property
     def segments(self) -> list[Segment]:
@@ -369,7 +370,9 @@ class Report:
 
     def counts_by(self, group_by: str | None) -> dict:
         """``{key: Counts}`` for ``group_by`` (one of ``GROUPS``; None: one total)."""
-        return _chain(self.cubes(group_by), group_by)
+        if group_by not in self._rolled:
+            self._rolled[group_by] = _chain(self.cubes(group_by), group_by)
+        return self._rolled[group_by]
 
     def late_by_department(self) -> dict:
         """Resolved late and overdue per lead department (the rest of each ``Counts`` zero)."""

@@ -331,9 +331,10 @@ class Counts:
 
     def __add__(self, other: Counts) -> Counts:
         """Side by side (two agencies): every figure adds up."""
-        return Counts(
-            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
-        )
+        return Counts(*(a + b for a, b in zip(self._values(), other._values(), strict=True)))
+
+    def _values(self) -> tuple[int, ...]:
+        return tuple(getattr(self, name) for name in _NAMES)
 
     def then(self, later: Counts) -> Counts:
         """One period followed by the next: the stock at the start is this one's, the stocks at
@@ -408,6 +409,7 @@ class Counts:
 
 ZERO = Counts()
 COUNT_FIELDS = tuple(f.name for f in fields(Counts))
+_NAMES = COUNT_FIELDS
 
 
 def percent(part: int, whole: int) -> Decimal | None:

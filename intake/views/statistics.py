@@ -223,10 +223,12 @@ assert set(CELL_TITLES) == set(CELLS)
 
 
 def _frozen_figure(form: DrillDownForm, count: int) -> int | None:
-    """The report's figure for this cell when it was frozen and differs from the list now."""
+    """The report's figure for this cell when its months were all frozen and it differs from
+    the list now (a period partly live is not compared: counting its live part again would
+    cost as much as the dashboard)."""
     scope, period = form.scope(), form.chosen_period
     report = Report(scope, period)
-    if not report.segments or not any(segment.is_frozen for segment in report.segments):
+    if not all(segment.is_frozen for segment in report.segments):
         return None
     group = form.rows_by if form.cleaned_data["has_row"] else None
     counts = report.counts_by(group).get(form.cleaned_data["row_key"] if group else None)
