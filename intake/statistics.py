@@ -131,14 +131,19 @@ LIVE_DIMENSIONS = ("agency", "procedure", "field", "channel")
 
 
 @contextmanager
-def _tuned():
+def _tuned(*, hashed: bool = False):
     """PostgreSQL: no JIT for these statements (compiling their dozen conditional aggregates
-    took longer, 1–2 s, than running them) and room to group in memory. Elsewhere: nothing."""
+    took longer, 1–2 s, than running them) and room to group in memory; ``hashed``: group by
+    hashing (the planner sorted a month's 35,000 rows by four keys first, a third of the
+    statement's time). Elsewhere: nothing."""
     if connection.vendor != "postgresql":
         yield
         return
+    settings = "SET LOCAL jit = off; SET LOCAL work_mem = '32MB'"
+    if hashed:
+        settings += "; SET LOCAL enable_sort = off"
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '32MB'")
+        cursor.execute(settings)
         yield
 
 
@@ -158,7 +163,7 @@ def live_cube(
         alive.filter(finished_at__isnull=True),
     ]
     cube: dict[Key, Counts] = {}
-    with _tuned():
+    with _tuned(hashed=True):
         for part in parts:
             if names:
                 rows = part.values(*names).annotate(**_live_aggregates(window))

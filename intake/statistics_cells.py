@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import models
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from intake.models import Dossier, Pause, Status, Timeliness
@@ -212,17 +212,11 @@ class Window:
         return cls(start, end, end, current)
 
 
-def _second_supplement() -> Q:
+def _second_supplement() -> Exists:
     """The dossier was asked for a supplement twice or more (the second request's event says
-    ``"repeated": true``; every request opens one ``Pause``): one pass over the pauses."""
-    twice = (
-        Pause.objects.order_by()
-        .values("dossier")
-        .annotate(requests=Count("pk"))
-        .filter(requests__gt=1)
-        .values("dossier")
-    )
-    return Q(pk__in=twice)
+    ``"repeated": true``; every request opens one ``Pause``): a second pause exists, one probe
+    of the pauses' dossier index."""
+    return Exists(Pause.objects.filter(dossier=OuterRef("pk")).order_by()[1:2])
 
 
 def _paused(window: Window) -> Exists:
@@ -263,8 +257,8 @@ def cell_condition(cell: str, window: Window) -> Q:
         "paused": alive_at_stock & Q(paused),
         "open_at_end": alive_at_stock,
         "stopped": ended & Q(status=Status.STOPPED),
-        "repeated_in_time": resolved & Q(verdict__in=IN_TIME) & _second_supplement(),
-        "late_766": resolved & (Q(verdict=Timeliness.LATE) | _second_supplement()),
+        "repeated_in_time": resolved & Q(verdict__in=IN_TIME) & Q(_second_supplement()),
+        "late_766": resolved & (Q(verdict=Timeliness.LATE) | Q(_second_supplement())),
         "late_any": (resolved & Q(verdict=Timeliness.LATE))
         | (alive_at_stock & ~Q(paused) & Q(original_due_at__lt=stock)),
     }
