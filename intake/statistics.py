@@ -472,6 +472,7 @@ class ProcedureTime:
 
     procedure: Procedure
     counts: Counts
+    url: str = ""  # the list of its resolved dossiers, when a page links it
 
     @property
     def legal_time(self) -> str:

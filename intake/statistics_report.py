@@ -253,6 +253,17 @@ def trend_chart(trend: list[tuple[date, Counts]]) -> Chart:
 # The report, laid out once for the page, the PDF and the workbook.
 
 
+# The figures of the monthly table under the chart, each linked to its month's dossiers.
+MONTH_CELLS = ("received", "resolved", "resolved_late")
+
+
+@dataclass
+class MonthLine:
+    month: date
+    counts: Counts
+    urls: dict[str, str]
+
+
 @dataclass
 class ReportView:
     """What the statistics page shows, already counted and laid out."""
@@ -271,6 +282,7 @@ class ReportView:
     departments: list[Row]
     procedures: list[Row]
     printed_on: date
+    months: list[MonthLine] = field(default_factory=list)
     version: str = DEFINITIONS_VERSION
     definitions: tuple = DEFINITIONS
     top_headings: list[Heading] = field(default_factory=list)

@@ -45,6 +45,8 @@ from intake.statistics import (
 )
 from intake.statistics_forms import GROUP_CHOICES, DrillDownForm, StatisticsForm, row_param
 from intake.statistics_report import (
+    MONTH_CELLS,
+    MonthLine,
     ReportView,
     dossiers_xlsx,
     lines_of,
@@ -143,6 +145,19 @@ def build_report(profile: StaffProfile, form: StatisticsForm) -> ReportView:
             row.url = _drill_url(
                 form, group_by=group_by, cell="late_any", row=row_param(group_by, row)
             )
+    indicators = indicators_766(scope, period, report=report)
+    for item in indicators.procedures:
+        item.url = _drill_url(form, group_by="procedure", cell="resolved", row=item.procedure.code)
+    months = []
+    for month, counts in trend:
+        query = {"period": "month", "month": str(month.month), "year": str(month.year)}
+        months.append(
+            MonthLine(
+                month,
+                counts,
+                {cell: _drill_url(form, cell=cell, **query) for cell in MONTH_CELLS},
+            )
+        )
     parent = profile.agency.parent
     return ReportView(
         title=_("Report on the handling of dossiers"),
@@ -153,8 +168,9 @@ def build_report(profile: StaffProfile, form: StatisticsForm) -> ReportView:
         table=table,
         lines=lines,
         group_label=str(dict(GROUP_CHOICES)[form.rows_by]),
-        indicators=indicators_766(scope, period, report=report),
+        indicators=indicators,
         trend=trend,
+        months=months,
         chart=trend_chart(trend),
         departments=departments,
         procedures=procedures,
