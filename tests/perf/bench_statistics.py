@@ -47,8 +47,8 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 if str(BASE_DIR) not in sys.path:
     sys.path.insert(0, str(BASE_DIR))
 
-from tests.perf import loadgen  # noqa: E402
 from tests.perf.bench_counter import Browser  # noqa: E402
+from tests.perf.bench_processing import percentile_ms  # noqa: E402
 from tests.perf.harness import (  # noqa: E402
     HOST,
     analyze,
@@ -284,10 +284,6 @@ def timed(browser: Browser, path: str, count: int, warmup: int) -> tuple[list[fl
         elif turn >= warmup:
             seconds.append(elapsed)
     return seconds, errors
-
-
-def percentile_ms(seconds: list[float], p: float) -> float:
-    return loadgen.Result("", 0.0, latencies=seconds).percentile_ms(p)
 
 
 def main() -> int:
