@@ -44,6 +44,7 @@ from intake.synthetic.people import (
     Person,
 )
 from intake.synthetic.world import (
+    POSTAL_SHARE,
     SAME_DAY,
     Job,
     Offering,
@@ -366,7 +367,7 @@ class Generator:
         rec.procedure = offering.procedure.pk
         channels = offering.channels
         postal = [c for c in channels if c.channel == "postal"]
-        if postal and rng.random() < 0.08:
+        if postal and rng.random() < POSTAL_SHARE:
             rec.channel = postal[0]
         else:
             rec.channel = next((c for c in channels if c.channel == "in_person"), channels[0])

@@ -74,7 +74,7 @@ TOWN_WEIGHT = 1.4
 # A dossier filed by post where the procedure allows it.
 POSTAL_SHARE = 0.08
 # Organisations among applicants, by field (the rest are individuals).
-ORGANISATION_SHARE = {"xay-dung": 0.12, "dat-dai": 0.08, "ho-kinh-doanh": 0.0, "van-hoa": 0.3}
+ORGANISATION_SHARE = {"chung-thuc": 0.05, "xay-dung": 0.12, "dat-dai": 0.08, "van-hoa": 0.3}
 
 
 class WorldNotReady(Exception):
@@ -345,7 +345,7 @@ def load_world(now: datetime, first_day: date) -> World:
                     for document in procedure.documents.all()
                 ],
                 weight=_weight(procedure, receiving),
-                organisation_share=ORGANISATION_SHARE.get(procedure.field.code, 0.03),
+                organisation_share=ORGANISATION_SHARE.get(procedure.field.code, 0.0),
                 doers=doers,
                 assigners=assigners,
                 consultable=consultable,
