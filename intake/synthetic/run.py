@@ -96,6 +96,7 @@ class Report:
             f"open and overdue now: {self.overdue_open:,}",
             f"receptions: {outcomes}",
             f"rows: {rows}",
+            "not generated: status 1 (there is no online intake yet), status 6 (no verb sets it)",
             cpu,
         ]
 
