@@ -644,8 +644,9 @@ def test_the_dossier_page_query_count_is_fixed(client, elsewhere, django_assert_
     client.force_login(elsewhere["clerk"])
     url = reverse("intake:dossier", args=[elsewhere["reception"].dossier.code])
     # Constant: the session, the user and profile, their groups (read at each role check),
-    # the dossier, its events, slips, clerk and field.
-    with django_assert_max_num_queries(13):
+    # the dossier, its events, slips, clerk and field, the deadline watch's flags and draft of
+    # form 04, and the bell's unread count.
+    with django_assert_max_num_queries(15):
         assert client.get(url).status_code == 200
 
 
