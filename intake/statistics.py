@@ -135,7 +135,9 @@ def _tuned(*, hashed: bool = False):
     """PostgreSQL: no JIT for these statements (compiling their dozen conditional aggregates
     took longer, 1–2 s, than running them) and room to group in memory; ``hashed``: group by
     hashing (the planner sorted a month's 35,000 rows by four keys first, a third of the
-    statement's time). Elsewhere: nothing."""
+    statement's time). Elsewhere: nothing. ``SET LOCAL`` lasts to the end of the transaction:
+    outside one (a page) that is this block; inside one (``freeze_month``) the rest of it keeps
+    the settings, which suits what follows there (inserting the summary rows)."""
     if connection.vendor != "postgresql":
         yield
         return
