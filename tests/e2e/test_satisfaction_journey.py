@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django.utils.translation import gettext
 from playwright.sync_api import expect
 
 from intake.models import Dossier, FollowUp, Rating
@@ -27,7 +28,9 @@ def returned_an_hour_ago(w) -> Dossier:
 
 
 def choose(page, field: str, label: str) -> None:
-    page.locator(f'fieldset:has(input[name="{field}"]) label', has_text=label).click()
+    # The labels as the page prints them (Vietnamese): the English msgid through gettext.
+    text = gettext(label)
+    page.locator(f'fieldset:has(input[name="{field}"]) label', has_text=text).click()
 
 
 def test_ratings_at_the_counter_and_through_the_link_and_the_heads_follow_up(
@@ -45,7 +48,9 @@ def test_ratings_at_the_counter_and_through_the_link_and_the_heads_follow_up(
     choose(tablet, "timeliness", "Shorter than the legal time")
     tablet.get_by_role("button").click()
     overall = tablet.locator('fieldset:has(input[name="overall"])')
-    expect(overall.locator(".invalid-feedback")).to_contain_text("Choose how satisfied")
+    expect(overall.locator(".invalid-feedback")).to_contain_text(
+        gettext("Choose how satisfied you are overall.")
+    )
     expect(tablet.locator(".invalid-feedback")).to_have_count(4)  # the three still unanswered
     assert not Rating.objects.exists()
     choose(tablet, "overall", "Very satisfied")
@@ -54,7 +59,9 @@ def test_ratings_at_the_counter_and_through_the_link_and_the_heads_follow_up(
     choose(tablet, "information", "Clear and complete")
     tablet.locator("textarea").fill("Cán bộ hướng dẫn tận tình")
     tablet.get_by_role("button").click()
-    expect(tablet.get_by_role("status")).to_contain_text("Thank you")
+    expect(tablet.get_by_role("status")).to_contain_text(
+        gettext("Thank you! Your rating was recorded.")
+    )
     assert tablet.locator("a").count() == 0
     rating = Rating.objects.get(dossier=at_counter)
     assert (rating.overall, rating.channel, rating.recorded_by) == (5, "counter", w.clerk)

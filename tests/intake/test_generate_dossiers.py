@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from intake import processing
 from intake.actions import ReceptionData, receive
@@ -514,7 +515,7 @@ def test_if_empty_leaves_a_database_with_dossiers_alone():
     output = generate("--count", "30", "--if-empty")
 
     assert Dossier.objects.count() == 30
-    assert "nothing generated" in output
+    assert gettext("The database already has dossiers: nothing generated.") in output
 
 
 def test_the_progress_bar_counts_up_on_one_line():

@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils.translation import gettext
 
 from intake import processing
 from intake.actions import ActionRefused
@@ -74,7 +75,7 @@ def test_a_returned_dossier_is_rated_once_with_one_public_event(w):
     assert not may_rate(dossier, LATER)
     with pytest.raises(ActionRefused) as refused:
         rate(dossier, answers=UNHAPPY, channel=RatingChannel.LOOKUP, now=LATER)
-    assert "already been rated" in refused.value.message
+    assert gettext("This dossier has already been rated. Thank you.") == refused.value.message
     assert saved(dossier) == (1, 0, dossier.events.count())
 
 
@@ -94,7 +95,9 @@ def test_a_dossier_not_returned_cannot_be_rated(w):
     assert not may_rate(dossier, LATER)
     with pytest.raises(ActionRefused) as refused:
         rate(dossier, answers=HAPPY, channel=RatingChannel.LOOKUP, now=LATER)
-    assert "once the result has been returned" in refused.value.message
+    assert gettext("The service can be rated once the result has been returned.") == (
+        refused.value.message
+    )
     assert saved(dossier) == before
 
 
@@ -160,7 +163,7 @@ def test_the_head_closes_a_follow_up_with_a_note_and_one_internal_event(w):
     assert event.note == follow_up.note and dossier.events.count() == events + 1
     with pytest.raises(ActionRefused) as refused:
         close_follow_up(follow_up, note="Lần nữa", actor=w.head, now=LATER)
-    assert "already closed" in refused.value.message
+    assert gettext("This follow-up is already closed.") == refused.value.message
     assert dossier.events.count() == events + 1
 
 

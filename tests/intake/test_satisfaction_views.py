@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.test import Client
+from django.utils.translation import gettext, gettext_lazy
 
 from intake.models import FollowUp, Rating
 from intake.satisfaction import Answers, rate
@@ -24,7 +25,7 @@ BAD = {
     "information": "1",
     "comment": "Phải đi lại nhiều lần",
 }
-CHOOSE_OVERALL = "Choose how satisfied you are overall."  # translated later
+CHOOSE_OVERALL = gettext_lazy("Choose how satisfied you are overall.")
 
 
 @pytest.fixture
@@ -64,7 +65,7 @@ def test_the_tablet_page_is_a_kiosk_for_the_applicant(w):
     html = response.content.decode()
     assert dossier.code in html and 'method="post"' in html
     assert 'name="overall"' in html and 'name="timeliness"' in html and 'name="comment"' in html
-    assert "Very satisfied" in html
+    assert gettext("Very satisfied") in html
     # Nowhere to go and nothing about the staff or the applicant.
     assert "<a " not in html and "<nav" not in html
     for person in (w.clerk, w.officer, w.head, w.leader):
@@ -93,7 +94,7 @@ def test_a_rating_without_its_overall_level_is_marked_and_not_saved(w):
     response = as_user(w.clerk).post(kiosk(dossier), {**GOOD, "overall": ""})
     assert response.status_code == 200
     html = response.content.decode()
-    assert CHOOSE_OVERALL in html
+    assert str(CHOOSE_OVERALL) in html
     # What was chosen stays chosen.
     assert re.search(r'name="timeliness" value="2"[^>]*checked', html)
     bad = as_user(w.clerk).post(kiosk(dossier), {**GOOD, "attitude": "9"})
@@ -165,7 +166,7 @@ def test_bad_answers_through_the_lookup_link_are_marked_and_not_saved(w):
     response = Client().post(rating_url(dossier), {**GOOD, "overall": "", "comment": "x" * 1001})
     assert response.status_code == 200
     html = response.content.decode()
-    assert CHOOSE_OVERALL in html and html.count("invalid-feedback") == 2
+    assert str(CHOOSE_OVERALL) in html and html.count("invalid-feedback") == 2
     assert not Rating.objects.exists()
 
 
@@ -251,4 +252,4 @@ def test_a_bad_period_is_marked_and_the_default_used(w):
     assert "Phải đi lại nhiều lần" in html
     empty = as_user(w.manager).get("/danh-gia/", {"from": "01/01/2025", "to": "31/01/2025"})
     assert "Phải đi lại nhiều lần" in empty.content.decode()  # the open follow-up stays
-    assert empty.content.decode().count("No rating in this period.") == 3
+    assert empty.content.decode().count(gettext("No rating in this period.")) == 3

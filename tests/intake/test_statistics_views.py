@@ -15,6 +15,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.translation import gettext
 from openpyxl import load_workbook
 
 from intake.statistics_definitions import DEFINITIONS_VERSION
@@ -219,16 +220,19 @@ def test_a_rows_number_opens_only_that_rows_dossiers(cases, manager):
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ({"cell": "bonus"}, "not in the table"),
-        ({}, "Choose a figure"),
-        ({"cell": "received", "group_by": "agency", "row": "nowhere"}, "This row is not"),
+        ({"cell": "bonus"}, "This figure is not in the table."),
+        ({}, "Choose a figure of the table."),
+        (
+            {"cell": "received", "group_by": "agency", "row": "nowhere"},
+            "This row is not in the table.",
+        ),
     ],
 )
 def test_a_bad_drill_down_is_explained(cases, manager, query, message):
     response = manager.get(DRILL, AUGUST | query)
     assert response.status_code == 200
     assert response.context["page"] is None
-    assert message in response.content.decode()
+    assert gettext(message) in response.content.decode()
 
 
 def test_the_list_behind_a_number_is_paginated(cases, manager):
