@@ -283,6 +283,8 @@ class ReportView:
     procedures: list[Row]
     printed_on: date
     months: list[MonthLine] = field(default_factory=list)
+    # Satisfaction beside lateness: the period's ratings per department (intake.satisfaction).
+    satisfaction: list = field(default_factory=list)
     version: str = DEFINITIONS_VERSION
     definitions: tuple = DEFINITIONS
     top_headings: list[Heading] = field(default_factory=list)

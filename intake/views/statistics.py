@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET
 
 from intake.access import staff_with_role
 from intake.models import Dossier
+from intake.satisfaction import aggregate_ratings, visible_ratings
 from intake.statistics import (
     CELLS,
     DEFINITIONS,
@@ -173,6 +174,12 @@ def build_report(profile: StaffProfile, form: StatisticsForm) -> ReportView:
         months=months,
         chart=trend_chart(trend),
         departments=departments,
+        satisfaction=aggregate_ratings(
+            visible_ratings(profile).filter(
+                rated_at__date__gte=period.start, rated_at__date__lte=period.end
+            ),
+            "department",
+        ),
         procedures=procedures,
         printed_on=timezone.localdate(),
     )

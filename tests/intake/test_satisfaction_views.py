@@ -253,3 +253,19 @@ def test_a_bad_period_is_marked_and_the_default_used(w):
     empty = as_user(w.manager).get("/danh-gia/", {"from": "01/01/2025", "to": "31/01/2025"})
     assert "Phải đi lại nhiều lần" in empty.content.decode()  # the open follow-up stays
     assert empty.content.decode().count(gettext("No rating in this period.")) == 3
+
+
+def test_the_statistics_dashboard_shows_satisfaction_beside_lateness(w):
+    unhappy(w)
+    rate(returned(w), answers=Answers(5, 2, 2, 2, 2), channel="counter", actor=w.clerk)
+    day = LATER.date()
+    response = as_user(w.manager).get(
+        "/thong-ke/",
+        {"period": "custom", "from": day.strftime("%d/%m/%Y"), "to": day.strftime("%d/%m/%Y")},
+    )
+    assert response.status_code == 200
+    rows = response.context["report"].satisfaction
+    assert [(row.label, row.count, row.unhappy) for row in rows] == [
+        ("Phòng Kinh tế - Hạ tầng", 2, 1)
+    ]
+    assert "data-satisfaction" in response.content.decode()
