@@ -1,7 +1,7 @@
 """What happens to a dossier between the counters: its visits to the steps of its internal
 process, its pauses for supplements, the opinions asked of other units, and the files attached.
 
-Written only by the verbs in ``intake/processing.py``; the dossier's own row says where it is now
+Written only by the verbs in ``intake/processing/``; the dossier's own row says where it is now
 (``Dossier.step_index``, ``current_*``, ``assignee``), these rows say where it has been.
 """
 
