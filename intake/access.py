@@ -111,11 +111,16 @@ def dossier_for(user: AbstractBaseUser, code: str) -> Dossier:
     return dossier
 
 
+# A file's or a form's number in a URL: anything larger names nothing (and must not reach the
+# database, whose integers it would overflow).
+MAX_ORDINAL = 100_000
+
+
 def attachment_for(user: AbstractBaseUser, code: str, number: int) -> Attachment:
     """The ``number``-th file (from 1, in upload order) of a dossier this person may open.
     Files are never deleted, so the number of a file never changes."""
     dossier = dossier_for(user, code)
-    if number < 1:
+    if not 1 <= number <= MAX_ORDINAL:
         raise Http404
     attachment = dossier.attachments.order_by("uploaded_at", "pk")[number - 1 : number].first()
     if attachment is None:

@@ -142,6 +142,9 @@ class StatisticsForm(forms.Form):
                 self.add_error("from", _("Enter the first day of the period."))
             if end is None and "to" not in self.errors:
                 self.add_error("to", _("Enter the last day of the period."))
+            if start and start.year < 2000:
+                self.add_error("from", _("Choose a date between 2000 and 2100."))
+                start = None
             if start and end:
                 if start > end:
                     raise ValidationError(_("The period must start before it ends."), "order")
@@ -253,7 +256,7 @@ class DrillDownForm(StatisticsForm):
         found = None
         if group_by == "agency":
             found = Agency.objects.filter(slug=row, pk__in=ids).values_list("pk", flat=True)
-        elif group_by == "department" and row.isdigit():
+        elif group_by == "department" and row.isascii() and row.isdigit():
             found = Department.objects.filter(pk=int(row), agency__in=ids).values_list(
                 "pk", flat=True
             )

@@ -125,6 +125,11 @@ class PeriodForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        for name in ("from", "to"):
+            day = data.get(name)
+            if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+                self.add_error(name, _("Choose a date between 2000 and 2100."))
+                data.pop(name, None)
         if data.get("from") and data.get("to") and data["from"] > data["to"]:
             self.add_error("to", _("The end of the period comes before its start."))
         return data
@@ -138,6 +143,10 @@ class PeriodForm(forms.Form):
         start = timezone.make_aware(datetime.combine(first, time.min))
         end = timezone.make_aware(datetime.combine(last + timedelta(days=1), time.min))
         return start, end
+
+
+# The years a period may reach (the statistics' bounds): beyond them dates overflow.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def _private(response: HttpResponse) -> HttpResponse:

@@ -24,7 +24,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_GET
 
-from intake.access import dossier_for, slip_reception_for
+from intake.access import MAX_ORDINAL, dossier_for, slip_reception_for
 from intake.notices import render_control_slip
 from intake.slips import TEMPLATES, render_slip, slip_filename
 
@@ -41,7 +41,7 @@ def slip_pdf(request: HttpRequest, token: UUID, form: str, ordinal: int = 1) -> 
     """``/mot-cua/bien-nhan/<token>/mau-01.pdf``: the ``ordinal``-th form ``form`` issued for a
     reception this person may see: one of their unit's, or that of a dossier they may open."""
     reception = slip_reception_for(request.user, token)
-    if ordinal < 1:
+    if not 1 <= ordinal <= MAX_ORDINAL:
         raise Http404
     slip = (
         reception.slips.filter(form=form, form__in=TEMPLATES)
