@@ -47,6 +47,7 @@ from tests.perf.harness import (  # noqa: E402
     HOST,
     analyze,
     bench_environment,
+    counted_queries,
     ensure_database,
     free_port,
     gunicorn,
@@ -229,15 +230,7 @@ def count_queries() -> None:
 
 
 def queries_on(env: dict) -> dict:
-    done = subprocess.run(
-        [sys.executable, __file__, "--count-queries"],
-        cwd=BASE_DIR,
-        env={**env, "ALLOWED_HOSTS": f"{HOST},testserver"},
-        check=True,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return counted_queries(__file__, env)
 
 
 def explain(database_url: str, statement: str) -> list[str]:

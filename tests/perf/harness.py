@@ -145,6 +145,22 @@ def stop(server: subprocess.Popen) -> None:
             server.wait()
 
 
+def counted_queries(script: str, env: dict[str, str]) -> dict:
+    """Run ``script --count-queries`` in a fresh process on ``env`` and return the JSON it
+    prints last: the query counts each benchmark measures in-process with the test client."""
+    import json
+
+    done = subprocess.run(
+        [sys.executable, script, "--count-queries"],
+        cwd=BASE_DIR,
+        env={**env, "ALLOWED_HOSTS": f"{HOST},testserver"},
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def print_table(results: list[loadgen.Result]) -> None:
     """One line per target: requests, req/s, p50, p95, errors; then the commonest errors."""
     header = ("target", "requests", "req/s", "p50 ms", "p95 ms", "errors")
