@@ -10,7 +10,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from intake import processing
+from intake import processing, watch
 from intake.models import (
     ApologyDraft,
     Dossier,
@@ -176,39 +176,100 @@ def test_a_flag_raised_before_is_not_raised_again_by_a_run_that_replans():
     assert bell(w.officer) == ["step_due_soon"]
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="SQLite runs one writer at a time: two runs cannot overlap there",
-)
-@pytest.mark.django_db(transaction=True)
-def test_two_runs_in_parallel_threads_notify_once():
-    w = world(days=5)
-    dossiers = [at_officer(w, at(2026, 11, 25, 7), at(2026, 11, 25, 9)) for _ in range(20)]
-    errors, reports = [], []
-    barrier = threading.Barrier(2)
+def _in_parallel(run, count: int = 2) -> list:
+    """``run()`` in ``count`` threads started together, each on its own connection; their
+    results."""
+    errors, results = [], []
+    barrier = threading.Barrier(count)
 
-    def run() -> None:
+    def thread_body() -> None:
         try:
             barrier.wait()
-            reports.append(run_watch(now=at(2026, 11, 30, 9, 30)))
+            results.append(run())
         except BaseException as error:  # noqa: BLE001 — reported by the main thread
             errors.append(error)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
+    threads = [threading.Thread(target=thread_body) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert errors == []
-    assert sum(sum(report.flags.values()) for report in reports) == 40
+    return results
+
+
+def _each_flag_told_once(w, dossiers) -> None:
     assert Flag.objects.count() == 40
     assert Notification.objects.filter(recipient=w.officer, channel="bell").count() == 20
     assert Notification.objects.filter(recipient=w.leader, channel="bell").count() == 20
     assert ApologyDraft.objects.count() == 20
     assert DossierEvent.objects.filter(kind__in=["step_overdue", "due_soon"]).count() == 40
     assert {d.pk for d in dossiers} == set(Flag.objects.values_list("dossier", flat=True))
+
+
+POSTGRESQL_ONLY = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite runs one writer at a time: two runs cannot overlap there",
+)
+
+
+@POSTGRESQL_ONLY
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_in_parallel_threads_notify_once():
+    w = world(days=5)
+    dossiers = [at_officer(w, at(2026, 11, 25, 7), at(2026, 11, 25, 9)) for _ in range(20)]
+    reports = _in_parallel(lambda: run_watch(now=at(2026, 11, 30, 9, 30)))
+    assert sum(sum(report.flags.values()) for report in reports) == 40
+    _each_flag_told_once(w, dossiers)
+
+
+@POSTGRESQL_ONLY
+@pytest.mark.django_db(transaction=True)
+def test_a_run_that_overlaps_another_stops_at_once_and_the_lock_is_released_after():
+    w = world(days=5)
+    dossier = at_officer(w, at(2026, 11, 25, 7), at(2026, 11, 25, 9))
+    holding, release = threading.Event(), threading.Event()
+
+    def other_run() -> None:  # another worker's run, holding the watch's lock
+        with watch.one_run_at_a_time() as alone:
+            assert alone
+            holding.set()
+            release.wait(timeout=30)
+        connection.close()
+
+    other = threading.Thread(target=other_run)
+    other.start()
+    try:
+        assert holding.wait(timeout=30)
+        report = run_watch(now=at(2026, 11, 30, 9, 30))
+    finally:
+        release.set()
+        other.join()
+    assert report.overlapped and not report.finished and "another run" in str(report)
+    assert flags(dossier) == []
+
+    report = run_watch(now=at(2026, 11, 30, 9, 30))
+    assert not report.overlapped
+    assert flags(dossier) == [("appointment", "due_soon"), ("step", "overdue")]
+    assert run_watch(now=at(2026, 11, 30, 9, 35)).overlapped is False  # released again
+
+
+@POSTGRESQL_ONLY
+@pytest.mark.django_db(transaction=True)
+def test_without_the_run_lock_the_database_still_tells_each_flag_once():
+    """Where the lock is not held (a connection pooler that does not keep sessions), two runs
+    race for the same rows: each flag is still raised and told once, by the unique
+    constraints; rows the other run held are left for the next run, which finishes them."""
+    w = world(days=5)
+    dossiers = [at_officer(w, at(2026, 11, 25, 7), at(2026, 11, 25, 9)) for _ in range(20)]
+    for _round in range(3):
+        _in_parallel(lambda: watch._run(at(2026, 11, 30, 9, 30), None))
+        assert Flag.objects.count() <= 40
+        assert Notification.objects.filter(recipient=w.officer, channel="bell").count() <= 20
+    run_watch(now=at(2026, 11, 30, 9, 35))
+    _each_flag_told_once(w, dossiers)
 
 
 def test_a_run_stopped_at_its_time_budget_leaves_the_rest_to_the_next():
