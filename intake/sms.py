@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import unicodedata
 import uuid
+from abc import ABC, abstractmethod
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -36,10 +37,13 @@ class SmsError(Exception):
     """The gateway refused the message or could not be reached."""
 
 
-class BaseBackend:
+class BaseBackend(ABC):
+    """The interface a gateway implements (an abstract class: a backend that forgets ``send``
+    cannot even be made)."""
+
+    @abstractmethod
     def send(self, phone: str, text: str) -> str:
         """Send ``text`` to ``phone``; return the gateway's message id or raise ``SmsError``."""
-        raise NotImplementedError
 
 
 class ConsoleBackend(BaseBackend):
