@@ -1,8 +1,14 @@
+from datetime import datetime
+
 import pytest
 from django.core.cache import cache
 from django_q import conf as django_q_conf
 
 from portal.calendar import forget_calendars
+from portal.deadlines import TIME_ZONE
+
+# A Wednesday morning in office hours, far from any holiday.
+OFFICE_HOURS = datetime(2026, 11, 25, 9, tzinfo=TIME_ZONE)
 
 
 @pytest.fixture(autouse=True)
@@ -38,3 +44,13 @@ def _fresh_calendar():
     forget_calendars()
     yield
     forget_calendars()
+
+
+@pytest.fixture
+def office_hours(time_machine) -> datetime:
+    """The clock at ``OFFICE_HOURS``, ticking, for tests that build deadlines from "now": on
+    the wall clock at night, on a weekend or a holiday, a dossier's time only starts at the next
+    opening, "today at 17:00" may come before it, and a date two weeks on may be a day off.
+    Ask for it before the fixtures that make dossiers (``usefixtures`` does)."""
+    time_machine.move_to(OFFICE_HOURS, tick=True)
+    return OFFICE_HOURS

@@ -174,6 +174,7 @@ def test_counter_pages_answer_only_the_methods_they_serve(clerk_client, clerk, u
 # The counter's home
 
 
+@pytest.mark.usefixtures("office_hours")  # "today at 17:00" is still ahead
 def test_counter_home_lists_the_day_of_the_unit(clerk_client, unit, clerk, procedure, elsewhere):
     accepted = receive(
         ReceptionDataFactory(procedure=procedure, applicant_name="Lê Văn Tám"),
@@ -215,6 +216,7 @@ def test_counter_home_lists_the_day_of_the_unit(clerk_client, unit, clerk, proce
     assert "autofocus" in body and reverse("intake:choose_procedure") in body
 
 
+@pytest.mark.usefixtures("office_hours")  # "today at 17:00" is still ahead
 def test_counter_home_query_count_does_not_grow_with_rows(
     clerk_client, unit, clerk, procedure, django_assert_max_num_queries
 ):

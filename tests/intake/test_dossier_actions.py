@@ -198,6 +198,7 @@ def test_a_withdrawal_is_recorded_at_the_counter_and_stopped_by_the_deciding_lea
     assert dossier.reception.slips.filter(form="05").exists()
 
 
+@pytest.mark.usefixtures("office_hours")  # two weeks on from a known day: no holiday
 def test_the_deciding_leader_apologises_with_a_new_date(world):
     dossier = advance(world, "assigned")
     new_date = timezone.localdate(dossier.due_at) + timedelta(days=14)

@@ -1,7 +1,7 @@
 """The staff inbox (``/xu-ly/``): the tabs each role brings, their counts in the navigation, the
 filters, the order, the pagination, scope, methods, and a query count independent of the rows."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -9,22 +9,14 @@ from django.utils import timezone
 
 from intake import processing
 from intake.models import Dossier, Status
-from portal.deadlines import TIME_ZONE
 from portal.models import Role
 from tests.factories import DepartmentFactory, two_level_world
 from tests.intake.processing_helpers import STRANGER_ROLES, advance, client_for, person, strangers
 
-pytestmark = pytest.mark.django_db
+# The filters and the order compare deadlines with now.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("office_hours")]
 
 INBOX = reverse("intake:inbox")
-
-
-@pytest.fixture(autouse=True)
-def _office_hours(time_machine):
-    """The inbox's filters and order compare deadlines with now: every test here runs on a
-    Wednesday morning in office hours, the clock ticking. At night on the wall clock a dossier's
-    time only starts at the next opening, and "due in three hours" would come before it."""
-    time_machine.move_to(datetime(2026, 11, 25, 9, tzinfo=TIME_ZONE), tick=True)
 
 
 @pytest.fixture

@@ -17,7 +17,9 @@ VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @pytest.fixture
-def dossier():
+def dossier(time_machine):
+    # Recomputation leaves past appointments alone: the clock stays before this one.
+    time_machine.move_to(datetime(2026, 12, 7, 10, 0, tzinfo=VN), tick=True)
     seed_calendar([2026])
     agency = AgencyFactory(has_counter=True)
     procedure = ProcedureFactory(code="1.004873", name="Xác nhận tình trạng hôn nhân")
