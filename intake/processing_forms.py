@@ -25,7 +25,9 @@ from django.utils.translation import gettext_lazy as _
 from intake.actions import ActionRefused
 from intake.forms import clean_citizen_id, split_item
 from intake.models import ApologyDraft, AttachmentKind, Decision, Dossier, ReturnMethod
+from intake.processing import dossier_supplement_limit
 from portal.models import Role
+from portal.text import format_datetime
 from procedures.models import Agency, Department
 
 _TEXTAREA = {"rows": 2, "class": "form-control"}
@@ -259,6 +261,16 @@ class RequestSupplementForm(ActionForm):
                 else str(unit)
             )
         self.fields["contact"].widget.attrs["class"] = "form-control"
+        limit = dossier_supplement_limit(self.dossier)
+        values = {"limit": format_datetime(limit)}
+        if timezone.now() > limit:
+            rule = _(
+                "The law asks for a supplement within three working days of receipt, by "
+                "%(limit)s: this request will be recorded as late."
+            )
+        else:
+            rule = _("Ask once and completely, by %(limit)s (three working days after receipt).")
+        self.fields["missing"].help_text = f"{rule % values} {self.fields['missing'].help_text}"
 
     def clean_missing(self) -> list[dict]:
         items, errors = [], []

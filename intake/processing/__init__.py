@@ -68,8 +68,11 @@ from intake.processing.rules import (
     works_at_step,
 )
 from intake.processing.supplements import (
+    SUPPLEMENT_REQUEST_DAYS,
+    dossier_supplement_limit,
     record_supplement,
     request_supplement,
+    supplement_request_limit,
 )
 
 __all__ = [
@@ -92,6 +95,7 @@ __all__ = [
     "RETURN_RESULT",
     "SEND_BACK",
     "STOP",
+    "SUPPLEMENT_REQUEST_DAYS",
     "answer_consultation",
     "apologise",
     "apology_deadline_ok",
@@ -101,6 +105,7 @@ __all__ = [
     "available_actions",
     "closing_time",
     "consult",
+    "dossier_supplement_limit",
     "forward",
     "may_answer",
     "may_assign",
@@ -111,5 +116,6 @@ __all__ = [
     "return_result",
     "send_back",
     "stop",
+    "supplement_request_limit",
     "works_at_step",
 ]

@@ -43,6 +43,22 @@ from procedures.models import SupplementPolicy, TimeUnit
 
 # Supplements during processing.
 
+# The law (Decree 118/2025/NĐ-CP, as Decree 61/2018 before it) wants a missing document asked
+# for within three working days of receipt, once and completely. A later request is still made
+# (the applicant must be told), but it is recorded as late: on its event (``asked_late``), on
+# the dossier page, and the officer is warned before asking.
+SUPPLEMENT_REQUEST_DAYS = 3
+
+
+def supplement_request_limit(accepted_at: datetime, calendar) -> datetime:
+    """The last instant a supplement may be asked for on time: three working days after the
+    dossier was accepted, on the receiving unit's calendar."""
+    return add_working_time(accepted_at, calendar.working_day * SUPPLEMENT_REQUEST_DAYS, calendar)
+
+
+def dossier_supplement_limit(dossier: Dossier) -> datetime:
+    return supplement_request_limit(dossier.accepted_at, get_calendar(dossier.receiving_agency_id))
+
 
 def _missing_items(missing) -> list[dict]:
     """The documents to complete, each with its reason; refused unless every line has both."""
@@ -112,6 +128,7 @@ def request_supplement(
             "policy": policy,
             # Decision 766 counts a second request as late.
             "repeated": earlier > 0,
+            "asked_late": now > dossier_supplement_limit(dossier),
         },
         public=True,
     )

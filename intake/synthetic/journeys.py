@@ -31,6 +31,7 @@ from intake.models import (
     SlipForm,
     Status,
 )
+from intake.processing.supplements import supplement_request_limit
 from intake.synthetic.people import (
     APOLOGY_REASONS,
     CONSULT_ANSWERS,
@@ -1071,6 +1072,8 @@ class _Journey:
             "slip": slip,
             "policy": pause.policy,
             "repeated": earlier > 0,
+            "asked_late": at
+            > supplement_request_limit(d.received_at, self.world.calendar(self.o.receiving)),
         }
         slip.mentions.append(data)
         self._event(d, EventKind.SUPPLEMENT_REQUESTED, actor, at, before, d.status, True, "", data)

@@ -460,6 +460,17 @@ def _rating_url(dossier: Dossier, user: AbstractBaseUser) -> str | None:
     return reverse("intake:counter_rating", args=[dossier.code])
 
 
+def _pauses(dossier: Dossier) -> list:
+    """The dossier's pauses, each marked ``asked_late`` when asked for after the three working
+    days the law allows (``processing.supplement_request_limit``)."""
+    pauses = list(dossier.pauses.select_related("requested_by", "received_by", "slip"))
+    if pauses:
+        limit = processing.dossier_supplement_limit(dossier)
+        for pause in pauses:
+            pause.asked_late = pause.started_at > limit
+    return pauses
+
+
 def _action_forms(
     dossier: Dossier,
     user: AbstractBaseUser,
@@ -558,7 +569,7 @@ def _dossier_page(
         "step_overdue": open_ and bool(dossier.step_due_at and dossier.step_due_at < now),
         "overdue": open_ and dossier.due_at < now,
         "questions": questions,
-        "pauses": list(dossier.pauses.select_related("requested_by", "received_by", "slip")),
+        "pauses": _pauses(dossier),
         "attachments": attachments,
         "actions": _action_forms(
             dossier, user, available_actions(dossier, user, now), bound, drafted=draft is not None

@@ -3,16 +3,19 @@ page posts it, then the refusals: wrong method, wrong role, other agency, bad in
 saved), a stale version (the "changed" message, nothing saved), disguised or oversized files."""
 
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from django.utils.translation import gettext
 from PIL import Image
 
 from intake import processing
 from intake.models import Attachment, Decision, EventKind, Status
+from portal.deadlines import TIME_ZONE
+from portal.text import format_datetime
 from tests.factories import DepartmentFactory, two_level_world
 from tests.intake.processing_helpers import (
     STRANGER_ROLES,
@@ -214,6 +217,33 @@ def test_the_deciding_leader_apologises_with_a_new_date(world):
     dossier = refreshed(dossier)
     assert timezone.localdate(dossier.due_at) == new_date and dossier.apologised_at
     assert dossier.original_due_at < dossier.due_at
+
+
+@pytest.mark.usefixtures("office_hours")
+def test_the_officer_is_told_when_a_supplement_request_comes_too_late(world, time_machine):
+    dossier = advance(world, "assigned")  # received Wednesday 25/11/2026 09:00
+    officer = client_for(world.officer)
+    limit = {"limit": format_datetime(datetime(2026, 11, 30, 9, tzinfo=TIME_ZONE))}
+    page = officer.get(dossier.get_absolute_url()).content.decode()
+    on_time = "Ask once and completely, by %(limit)s (three working days after receipt)."
+    assert gettext(on_time) % limit in page
+
+    time_machine.move_to(datetime(2026, 12, 1, 9, tzinfo=TIME_ZONE), tick=True)  # Tuesday
+    page = officer.get(dossier.get_absolute_url()).content.decode()
+    late = (
+        "The law asks for a supplement within three working days of receipt, by %(limit)s: "
+        "this request will be recorded as late."
+    )
+    assert gettext(late) % limit in page
+    done(
+        post_action(
+            officer, dossier, "yeu-cau-bo-sung", {"missing": "Bản vẽ — mờ", "contact": "KT"}
+        ),
+        dossier,
+    )
+    assert last_event(dossier).data["asked_late"] is True
+    page = officer.get(dossier.get_absolute_url()).content.decode()
+    assert gettext("asked after the three working days the law allows") in page
 
 
 def test_a_result_sent_by_post_keeps_the_tracking_number(world):

@@ -14,7 +14,7 @@ import time_machine
 from intake import processing
 from intake.actions import recompute_due
 from intake.models import Consultation, EventKind, Pause, Slip, SlipForm, Status, StepVisit
-from portal.calendar import forget_calendars
+from portal.calendar import forget_calendars, get_calendar
 from portal.models import CalendarDay
 from tests.intake.journeys import (
     APPOINTMENT,
@@ -98,6 +98,7 @@ def test_the_officer_asks_for_a_supplement_with_form_02_and_the_clock_stops(w):
         "slip": "1/2026",
         "policy": "pause",
         "repeated": False,
+        "asked_late": False,
     }
     # The step's visit goes on: the officer still holds the dossier.
     assert StepVisit.objects.get(dossier=dossier, finished_at=None).index == 1
@@ -116,6 +117,31 @@ def test_a_second_supplement_request_is_marked_repeated(w):
     assert event.data["repeated"] is True
     assert event.data["slip"] == "2/2026"
     assert dossier.pauses.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("asked", "late"),
+    [
+        (at(2026, 11, 19, 8, 0), False),  # received Monday 08:00: three working days exactly
+        (at(2026, 11, 19, 8, 1), True),
+    ],
+    ids=["on-the-third-day", "a-minute-late"],
+)
+def test_a_supplement_asked_after_three_working_days_is_made_but_recorded_late(w, asked, late):
+    dossier = at_officer(w)
+    assert processing.dossier_supplement_limit(dossier) == at(2026, 11, 19, 8, 0)
+    before = snapshot(dossier)
+
+    request(w, dossier, now=asked)
+
+    assert fresh(dossier).status == Status.SUPPLEMENT_REQUESTED
+    assert the_event(dossier, before).data["asked_late"] is late
+
+
+def test_the_three_working_days_skip_the_weekend_and_holidays():
+    # Received Friday 20/11/2026 10:00; Tuesday 24/11 is Vietnam Cultural Day.
+    limit = processing.supplement_request_limit(at(2026, 11, 20, 10, 0), get_calendar())
+    assert limit == at(2026, 11, 26, 10, 0)
 
 
 def test_the_head_may_ask_for_a_supplement_at_the_heads_step(w):
