@@ -9,7 +9,8 @@ applicant only their initials. No staff names, no personal data.
 A wrong code, a wrong key and a forged QR token get one and the same answer. Failed attempts
 are counted per client address in Django's cache: each failure answers a little slower, and
 after ``LOOKUP_MAX_FAILURES`` within ``LOOKUP_FAILURE_WINDOW`` seconds the address is refused
-(429) until the window ends. See ``docs/lookup.md``.
+(429) until the window ends — except a genuine QR link, which opens whatever the address did
+before. See ``docs/lookup.md``.
 """
 
 from __future__ import annotations
@@ -335,12 +336,15 @@ def lookup(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def lookup_signed(request: HttpRequest, code: str, token: str) -> HttpResponse:
-    """The QR link on the receipt slip."""
+    """The QR link on the receipt slip. A genuine link opens even from an address refused for
+    its failures: its signature cannot be guessed, and many phones share one address (mobile
+    networks, a service centre's Wi-Fi), so one person's typing errors must not shut the
+    others out of their own slips. A forged link is refused like any failure."""
+    dossier = find_by_token(code, token)
+    if dossier is not None:
+        return _page(request, dossier)
     address = client_address(request)
     wait = refused_for(address)
     if wait:
         return _refused(request, wait)
-    dossier = find_by_token(code, token)
-    if dossier is None:
-        return _not_found(request, address, code)
-    return _page(request, dossier)
+    return _not_found(request, address, code)
