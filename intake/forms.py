@@ -33,7 +33,7 @@ from intake.models import (
     Reception,
     ReturnMethod,
 )
-from procedures.models import Agency, FeeUnit, Field, Procedure, RequiredDocument
+from procedures.models import Agency, Channel, FeeUnit, Field, Procedure, RequiredDocument
 
 CITIZEN_ID = re.compile(r"\d{12}")
 TAX_CODE = re.compile(r"\d{10}(-\d{3})?")
@@ -242,8 +242,12 @@ class ReceptionForm(forms.Form):
             for row in procedure.channels.all()
             if row.channel in COUNTER_CHANNELS
         ]
-        if len(self.fields["channel"].choices) == 1:
-            self.fields["channel"].initial = self.fields["channel"].choices[0][0]
+        # Most dossiers are handed in at the counter: in person unless the clerk says "by post".
+        offered = [value for value, _label in self.fields["channel"].choices]
+        if offered:
+            self.fields["channel"].initial = (
+                Channel.IN_PERSON if Channel.IN_PERSON in offered else offered[0]
+            )
         if agency.phone:
             self.fields["contact"].initial = _("%(unit)s, phone %(phone)s") % {
                 "unit": agency,

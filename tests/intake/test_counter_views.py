@@ -290,6 +290,7 @@ def test_the_form_offers_the_procedures_channels_documents_and_fee_quantities(
     form = response.context["form"]
     assert uuid.UUID(str(form["token"].value()))
     assert [value for value, _ in form.fields["channel"].choices] == ["in_person", "postal"]
+    assert form["channel"].value() == "in_person"  # the usual case, one click less
     assert [row["document"].name for row in form.document_rows] == [
         "Bản chính giấy tờ",
         "Bản sao cần chứng thực",
