@@ -127,7 +127,16 @@ class StatisticsForm(forms.Form):
         self.order_fields(["period", "month", "quarter", "year", "from", "to"])
         ids = sorted(agency_ids)
         self.fields["agency"].queryset = Agency.objects.filter(pk__in=ids).select_related("level")
-        self.fields["department"].queryset = Department.objects.filter(agency__in=ids)
+        departments = self.fields["department"]
+        departments.queryset = (
+            Department.objects.filter(agency__in=ids)
+            .select_related("agency")
+            .order_by("agency__name", "name")
+        )
+        if len(ids) > 1:  # the communes' departments share names: say whose
+            departments.label_from_instance = lambda department: (
+                f"{department.name} — {department.agency}"
+            )
         self.fields["procedure"].queryset = (
             Procedure.objects.filter(agencies__in=ids).distinct().only("pk", "code", "name")
         )

@@ -93,6 +93,9 @@ def test_a_manager_sees_augusts_table_with_links_to_the_dossiers(cases, manager)
     numbers = re.findall(r' (?:x|y|height|cx|cy|x1|x2|y1|y2)="([^"]*)"', chart)
     assert numbers and all(float(number) >= 0 for number in numbers)
     assert cases.world.department.name in html.split("late-departments", 1)[1]
+    # The department filter says whose each department is (the communes' share names).
+    choices = [label for _value, label in response.context["form"].fields["department"].choices]
+    assert f"{cases.world.department.name} — {cases.world.district}" in choices
     # The months under the chart and indicator 2.2 link to their dossiers too.
     august_line = html.split('data-month="08/2026"', 1)[1].split("</tr>", 1)[0]
     assert "month=8" in august_line and "cell=received" in august_line and ">10</a>" in august_line
