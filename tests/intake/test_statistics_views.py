@@ -111,7 +111,11 @@ def test_a_leader_of_the_district_may_open_it_too(cases):
 @pytest.mark.parametrize("who", ["clerk", "officer", "head", "district_clerk"])
 def test_other_roles_are_refused(who):
     w = two_level_world()
-    assert client_for(getattr(w, who)).get(URL).status_code == 403
+    response = client_for(getattr(w, who)).get(URL)
+    assert response.status_code == 403
+    # The portal's own page, in Vietnamese, with the way back.
+    assert gettext("Not allowed") in response.content.decode()
+    assert reverse("portal:staff_home") in response.content.decode()
     assert client_for(getattr(w, who)).get(DRILL, {"cell": "received"}).status_code == 403
 
 
