@@ -31,6 +31,7 @@ from django.views.decorators.http import require_GET
 from intake.access import staff_with_role
 from intake.models import Dossier
 from intake.satisfaction import aggregate_ratings, visible_ratings
+from intake.slips import place_name
 from intake.statistics import (
     CELLS,
     DEFINITIONS,
@@ -209,7 +210,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if export == "pdf":
         pdf = render_pdf(
             "slips/statistics_report.html",
-            {"report": report, "issued_on": report.printed_on, "place": ""}
+            {"report": report, "issued_on": report.printed_on, "place": place_name(profile.agency)}
             | {"parent_body": report.parent_body, "unit_name": report.unit},
         )
         return _download(pdf, "application/pdf", f"{name}.pdf", inline=True)

@@ -319,6 +319,7 @@ def test_the_pdf_prints_the_report_with_its_definitions(cases, manager, tmp_path
     assert DEFINITIONS_VERSION in text
     assert "08/2026" in text
     assert str(cases.world.district).upper() in text
+    assert "Thử Nghiệm, ngày" in text  # the place before the date, as on the forms
 
 
 # Queries.
