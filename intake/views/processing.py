@@ -422,15 +422,20 @@ def _timeline(events: list[DossierEvent]) -> list[dict]:
             details.append((_("Handed over"), deliveries.get(data["delivery"], data["delivery"])))
         if data.get("tracking_number"):
             details.append((_("Tracking number"), data["tracking_number"]))
+        from_unit, to_unit = data.get("from_unit", ""), data.get("to_unit", "")
+        due_at = _instant(data.get("to_step_due_at") or data.get("due_at"))
+        previous_due_at = _instant(data.get("previous_due_at"))
         entries.append(
             {
                 "event": event,
-                "from_unit": data.get("from_unit", ""),
-                "to_unit": data.get("to_unit", ""),
+                "from_unit": from_unit,
+                # A move within one unit, or out of the process (the result handed over), names
+                # the unit once: no "X → X", no "X → —".
+                "to_unit": "" if to_unit == from_unit else to_unit,
                 "details": details,
                 "missing": data.get("missing") or [],
-                "previous_due_at": _instant(data.get("previous_due_at")),
-                "due_at": _instant(data.get("to_step_due_at") or data.get("due_at")),
+                "previous_due_at": None if previous_due_at == due_at else previous_due_at,
+                "due_at": due_at,
             }
         )
     return entries

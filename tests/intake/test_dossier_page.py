@@ -84,6 +84,38 @@ def test_the_timeline_names_the_assigned_officer_family_name_first(world):
     assert (str(_("Officer")), "Nguyễn Văn A") in [(str(k), v) for k, v in assigned]
 
 
+def test_the_timeline_names_a_unit_once_when_the_dossier_stays_in_it(world):
+    dossier = advance(world, "returned")
+    response = client_for(world.head).get(page_url(dossier))
+    by_kind = {entry["event"].kind: entry for entry in response.context["timeline"]}
+    proposed = by_kind[EventKind.RESULT_PROPOSED]  # the officer to the head, in one department
+    assert proposed["from_unit"] == "Phòng Kinh tế - Hạ tầng" and proposed["to_unit"] == ""
+    returned = by_kind[EventKind.RESULT_RETURNED]  # out of the process: no "→ —"
+    assert returned["to_unit"] == ""
+    body = response.content.decode()
+    assert "Phòng Kinh tế - Hạ tầng → Phòng Kinh tế - Hạ tầng" not in body and "→ —" not in body
+
+
+def test_a_supplement_that_did_not_move_the_appointment_shows_it_once(world):
+    dossier = advance(world, "assigned")
+    night = dossier.accepted_at.replace(hour=20)  # 20:00: no office time passes till 21:00
+    processing.request_supplement(
+        dossier,
+        missing=[{"document": "Bản vẽ", "reason": "Mờ"}],
+        contact="KTHT",
+        actor=world.officer,
+        now=night,
+    )
+    processing.record_supplement(dossier, actor=world.clerk, now=night.replace(hour=21))
+    response = client_for(world.head).get(page_url(dossier))
+    recorded = [
+        entry
+        for entry in response.context["timeline"]
+        if entry["event"].kind == EventKind.SUPPLEMENT_RECEIVED
+    ]
+    assert len(recorded) == 1 and recorded[0]["previous_due_at"] is None
+
+
 def test_only_the_actions_the_person_may_take_now_are_offered(world):
     dossier = world.receive()
     assert offered(client_for(world.clerk).get(page_url(dossier))) >= {"forward"}
