@@ -534,6 +534,17 @@ def test_bad_input_is_marked_beside_its_field_and_nothing_is_saved(
     assert "alert-danger" in response.content.decode()
 
 
+def test_djangos_own_messages_read_in_plain_vietnamese(clerk_client, procedure):
+    changes = {"applicant_email": "nhung@", "doc-0-originals": "-1", "qty-page": "x"}
+    response = clerk_client.post(receive_url(procedure), entered(procedure, **changes))
+    errors = response.context["form"].errors
+    assert errors["applicant_email"] == [
+        "Địa chỉ e-mail không hợp lệ (ví dụ đúng: ten@example.com)."
+    ]
+    assert errors["doc-0-originals"] == ["Giá trị phải lớn hơn hoặc bằng 0."]
+    assert errors["qty-page"] == ["Hãy nhập một số nguyên."]
+
+
 def test_accepting_without_a_required_document_says_to_record_it_as_incomplete(
     clerk_client, procedure
 ):
