@@ -218,6 +218,9 @@ def control_slip_context(dossier: Dossier) -> dict:
         event.at: event.note
         for event in dossier.events.filter(kind=EventKind.SENT_BACK).order_by("at", "pk")
     }
+    assignments = list(
+        dossier.events.filter(kind=EventKind.ASSIGNED).select_related("actor").order_by("at", "pk")
+    )
     notes: list[list[str]] = [[] for _ in visits]
 
     def note(instant: datetime, text: str) -> None:
@@ -253,6 +256,19 @@ def control_slip_context(dossier: Dossier) -> dict:
             f"Xin lỗi, hẹn lại ngày trả kết quả (Mẫu số 04): {_when(dossier.due_at)}.",
         )
 
+    # Who took the dossier at each visit: a department receives it through its head, who
+    # assigns an officer afterwards (the head signs for it, the assignment is noted).
+    assigned_by: dict[int, object] = {}
+    for event in assignments:
+        position = _during(visits, event.at)
+        if position is None:
+            continue
+        officer = (event.data or {}).get("officer_name", "")
+        if officer:
+            notes[position].append(f"Phân công {officer} xử lý {_when(event.at)}.")
+        if event.at > visits[position].started_at and event.actor is not None:
+            assigned_by.setdefault(position, event.actor)
+
     names: dict = {}
     blocks = []
     for position, visit in enumerate(visits):
@@ -260,8 +276,9 @@ def control_slip_context(dossier: Dossier) -> dict:
         receiver = ""
         if following is not None:
             to_unit = _unit_of(following, names)
-            if following.assignee is not None:
-                receiver = person_name(following.assignee)
+            taker = assigned_by.get(position + 1) or following.assignee
+            if taker is not None:
+                receiver = person_name(taker)
             if following.index < visit.index:
                 reason = sent_back.get(visit.finished_at, "")
                 notes[position].insert(

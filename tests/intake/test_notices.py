@@ -295,7 +295,9 @@ def test_form_06_prints_every_hand_over_with_its_deadline_and_verdict(w):
             # Counter → department, on the day it was due.
             "Giao: Bộ phận Tiếp nhận và Trả kết quả UBND xã Tân Tiến "
             "Nhận: Phòng Kinh tế - Hạ tầng (UBND huyện Bù Đốp) 09:00 16/11/2026",
-            "Người giao Người nhận Trần Minh Khoa Lê Thị Thu",
+            # The department takes it through its head, who then assigns the officer.
+            "Người giao Người nhận Trần Minh Khoa Phạm Văn Hùng",
+            "Phân công Lê Thị Thu xử lý 09:30 16/11/2026.",
             # The officer's step, proposed two days early.
             "10:00 17/11/2026",
             "Hạn: 09:00 19/11/2026 Trước hạn",
