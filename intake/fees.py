@@ -8,6 +8,7 @@ to each copy, then the copies are multiplied. An online filing uses the online a
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import groupby
@@ -45,6 +46,20 @@ def _count_in_tier(quantity: int, start: int, next_start: int | None) -> int:
     return max(0, stop - start + 1)
 
 
+def _group_description(tiers: list[FeeLine]) -> str:
+    """What a group of tiers is for: the one line's description, or what the tiers'
+    descriptions share up to where they part (“Phí chứng thực bản sao từ bản chính, trang thứ
+    nhất và thứ hai” and “…, từ trang thứ ba trở lên” → “Phí chứng thực bản sao từ bản chính”),
+    else the kind of charge."""
+    descriptions = [line.description.strip() for line in tiers if line.description.strip()]
+    if len(set(descriptions)) <= 1:
+        return descriptions[0] if descriptions else tiers[0].get_kind_display()
+    shared = os.path.commonprefix(descriptions)
+    cut = max(shared.rfind(mark) for mark in (",", ":", ";", " - ", " – ", "("))
+    shared = shared[:cut].strip() if cut > 0 else ""
+    return shared or tiers[0].get_kind_display()
+
+
 def compute_fees(
     lines: Iterable[FeeLine], quantities: Mapping[str, int], *, online: bool = False
 ) -> tuple[list[FeeItem], int]:
@@ -70,10 +85,9 @@ def compute_fees(
             subtotal *= copies
             if cap_line is not None:
                 subtotal = min(subtotal, cap_line.cap)
-        first = tiers[0]
         items.append(
             FeeItem(
-                description=first.description or first.get_kind_display(),
+                description=_group_description(tiers),
                 text="; ".join(line.online_text if online else line.text for line in tiers),
                 quantity=quantity * copies if unit == FeeUnit.PAGE else quantity,
                 amount=subtotal,
