@@ -61,6 +61,15 @@ def test_search_by_field_name(civil_status):
     assert codes("chung thuc") == ["2.000884"]
 
 
+def test_a_phrase_in_the_name_ranks_before_the_same_phrase_in_the_field(civil_status):
+    certification = Procedure.objects.get(code="2.000884").field
+    ProcedureFactory(code="2.000908", name="Cấp bản sao từ sổ gốc", field=certification)
+    ProcedureFactory(
+        code="2.000815", name="Chứng thực bản sao từ bản chính giấy tờ", field=certification
+    )
+    assert codes("chung thuc") == ["2.000884", "2.000815", "2.000908"]
+
+
 def test_nonsense_finds_nothing(civil_status):
     assert codes("xyzzy quux") == []
 
