@@ -41,6 +41,8 @@ venv: system-deps $(VENV)/.installed
 # The web server and the queue worker share one cache in the database (calendar version,
 # lookup throttle), so both see an editor's calendar change at once.
 run serve: export CACHE_BACKEND ?= database
+# The QR codes and links on the slips point where this server answers (make run PORT=8080).
+run serve: export SITE_URL ?= http://$(HOST):$(PORT)
 
 run: SYSTEM_PACKAGES = $(RUN_PACKAGES)
 run: venv
