@@ -64,7 +64,7 @@ def dossier(request: HttpRequest, code: str) -> JsonResponse:
                 400, {"error": _("The key parameter (the lookup key on the slip) is missing.")}
             )
         address = client_address(request)
-        wait = refused_for(address)
+        wait = refused_for(address, code)
         if wait:
             response = _answer(
                 429,
@@ -80,6 +80,6 @@ def dossier(request: HttpRequest, code: str) -> JsonResponse:
             return response
         found = find_by_key(code, key)
         if found is None:
-            count_failure(address)
+            count_failure(address, code)
             return _answer(404, {"error": str(NOT_FOUND_MESSAGE)})
         return _answer(200, _public_status(found))

@@ -321,11 +321,13 @@ PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 60)
 # Catalogue search: minimum trigram word similarity for a typo-tolerant match.
 SEARCH_SIMILARITY = env_float("SEARCH_SIMILARITY", 0.6, minimum=0, maximum=1)
 
-# Public dossier lookup (docs/lookup.md): failed code/key attempts per client address. After
-# LOOKUP_MAX_FAILURES within LOOKUP_FAILURE_WINDOW seconds the address is refused until the
-# window ends; before that each failure answers LOOKUP_FAILURE_DELAY milliseconds × failures
-# later (at most 2 s).
+# Public dossier lookup (docs/lookup.md): failed code/key attempts per client address and code.
+# After LOOKUP_MAX_FAILURES on one code within LOOKUP_FAILURE_WINDOW seconds the address is
+# refused for that code until the window ends, after LOOKUP_MAX_FAILURES_PER_ADDRESS on any
+# codes for all of them; before that each failure answers LOOKUP_FAILURE_DELAY milliseconds ×
+# failures on that code later (at most 2 s).
 LOOKUP_MAX_FAILURES = env_int("LOOKUP_MAX_FAILURES", 10, minimum=1)
+LOOKUP_MAX_FAILURES_PER_ADDRESS = env_int("LOOKUP_MAX_FAILURES_PER_ADDRESS", 100, minimum=1)
 LOOKUP_FAILURE_WINDOW = env_int("LOOKUP_FAILURE_WINDOW", 900, minimum=1)
 LOOKUP_FAILURE_DELAY = env_int("LOOKUP_FAILURE_DELAY", 200)
 # The header a trusted reverse proxy overwrites with the client's address (e.g. X-Real-IP);

@@ -7,14 +7,18 @@ procedure, the dates, the public events, what to bring, where to collect the res
 applicant only their initials. No staff names, no personal data.
 
 A wrong code, a wrong key and a forged QR token get one and the same answer. Failed attempts
-are counted per client address in Django's cache: each failure answers a little slower, and
-after ``LOOKUP_MAX_FAILURES`` within ``LOOKUP_FAILURE_WINDOW`` seconds the address is refused
-(429) until the window ends — except a genuine QR link, which opens whatever the address did
+are counted in Django's cache per client address and dossier code: each failure answers a
+little slower, and after ``LOOKUP_MAX_FAILURES`` within ``LOOKUP_FAILURE_WINDOW`` seconds that
+address is refused (429) for that code until the window ends; an address that fails on many
+codes is refused for all of them after ``LOOKUP_MAX_FAILURES_PER_ADDRESS``. Many phones share
+one address (mobile networks, a centre's Wi-Fi): one person's typing errors on their slip do
+not shut the others out of theirs, and a genuine QR link opens whatever the address did
 before. See ``docs/lookup.md``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import math
 import time
@@ -78,27 +82,42 @@ def client_address(request: HttpRequest) -> str:
     return str(address)
 
 
-def _window_key(address: str) -> str:
-    return f"intake:lookup:{address}:since"
+def _subjects(address: str, code: str) -> list[tuple[str, int]]:
+    """What a failure is counted against, each with its limit: the address trying this code
+    (a person mistyping the key of their own slip), and the address whatever the code (someone
+    trying many codes). A code is hashed into the cache key: it is the client's text."""
+    digest = hashlib.sha256(code.strip().upper().encode()).hexdigest()[:16]
+    return [
+        (f"{address}:{digest}", settings.LOOKUP_MAX_FAILURES),
+        (address, settings.LOOKUP_MAX_FAILURES_PER_ADDRESS),
+    ]
 
 
-def _count_key(address: str, since: float) -> str:
-    return f"intake:lookup:{address}:{since!r}"
+def _window_key(subject: str) -> str:
+    return f"intake:lookup:{subject}:since"
 
 
-def refused_for(address: str) -> int:
-    """Seconds ``address`` must still wait before trying again; 0 when it may try now."""
-    since = cache.get(_window_key(address))
+def _count_key(subject: str, since: float) -> str:
+    return f"intake:lookup:{subject}:{since!r}"
+
+
+def _wait(subject: str, limit: int) -> int:
+    since = cache.get(_window_key(subject))
     if since is None:
         return 0
-    failures = cache.get(_count_key(address, since), 0)
-    if failures < settings.LOOKUP_MAX_FAILURES:
+    failures = cache.get(_count_key(subject, since), 0)
+    if failures < limit:
         return 0
     return max(1, math.ceil(since + settings.LOOKUP_FAILURE_WINDOW - time.time()))
 
 
-def record_failure(address: str) -> int:
-    """Count one failed attempt from ``address``; the number of failures in its window.
+def refused_for(address: str, code: str) -> int:
+    """Seconds ``address`` must still wait before trying ``code`` again; 0 when it may try."""
+    return max(_wait(subject, limit) for subject, limit in _subjects(address, code))
+
+
+def record_failure(subject: str) -> int:
+    """Count one failed attempt against ``subject``; the number of failures in its window.
 
     The window opens at the first failure (``…:since`` holds that instant and expires with
     the window); the count lives under a key named after that instant, so a new window starts
@@ -106,9 +125,9 @@ def record_failure(address: str) -> int:
     """
     window = settings.LOOKUP_FAILURE_WINDOW
     now = time.time()
-    cache.add(_window_key(address), now, timeout=window)
-    since = cache.get(_window_key(address), now)
-    key = _count_key(address, since)
+    cache.add(_window_key(subject), now, timeout=window)
+    since = cache.get(_window_key(subject), now)
+    key = _count_key(subject, since)
     cache.add(key, 0, timeout=window)
     try:
         failures = cache.incr(key)
@@ -120,9 +139,10 @@ def record_failure(address: str) -> int:
     return failures
 
 
-def count_failure(address: str) -> None:
-    """Record a failed attempt and hold the answer a little longer for each one."""
-    failures = record_failure(address)
+def count_failure(address: str, code: str) -> None:
+    """Record a failed attempt on ``code`` and hold the answer a little longer for each one
+    (counted on that code)."""
+    failures = [record_failure(subject) for subject, _limit in _subjects(address, code)][0]
     delay = min(settings.LOOKUP_FAILURE_DELAY / 1000 * failures, MAX_FAILURE_DELAY)
     if delay > 0:
         time.sleep(delay)
@@ -296,7 +316,7 @@ def _page(request: HttpRequest, dossier: Dossier, rating_form=None) -> HttpRespo
 
 def _not_found(request: HttpRequest, address: str, code: str) -> HttpResponse:
     """The one answer to a wrong code, a wrong key or a forged QR token."""
-    count_failure(address)
+    count_failure(address, code)
     form = LookupForm(initial={"code": code})
     return _private(
         render(
@@ -325,7 +345,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _private(render(request, "intake/lookup.html", {"form": form}))
     address = client_address(request)
-    wait = refused_for(address)
+    wait = refused_for(address, form.cleaned_data["code"])
     if wait:
         return _refused(request, wait)
     dossier = find_by_key(form.cleaned_data["code"], form.cleaned_data["key"])
@@ -344,7 +364,7 @@ def lookup_signed(request: HttpRequest, code: str, token: str) -> HttpResponse:
     if dossier is not None:
         return _page(request, dossier)
     address = client_address(request)
-    wait = refused_for(address)
+    wait = refused_for(address, code)
     if wait:
         return _refused(request, wait)
     return _not_found(request, address, code)

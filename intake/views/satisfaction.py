@@ -227,12 +227,12 @@ def rating_context(dossier: Dossier, form: RatingForm | None = None) -> dict:
 @require_POST
 def lookup_rating(request: HttpRequest, code: str, token: str) -> HttpResponse:
     """The rating form of the lookup page; the address carries the QR link's signature."""
-    address = lookup.client_address(request)
-    wait = lookup.refused_for(address)
-    if wait:
-        return lookup._refused(request, wait)
     dossier = lookup.find_by_token(code, token)
-    if dossier is None:
+    if dossier is None:  # a genuine link is never refused (lookup.lookup_signed)
+        address = lookup.client_address(request)
+        wait = lookup.refused_for(address, code)
+        if wait:
+            return lookup._refused(request, wait)
         return lookup._not_found(request, address, code)
     form = RatingForm(request.POST)
     if form.is_valid():

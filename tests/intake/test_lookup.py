@@ -271,6 +271,23 @@ def test_repeated_failures_are_refused_with_retry_after(client, settings, dossie
     assert other.status_code == 200
 
 
+def test_failures_on_one_code_do_not_refuse_other_codes_from_the_same_address(
+    client, settings, dossier
+):
+    """Many phones share one address: one person's typing errors lock only the code they were
+    typing, until the address fails on many codes."""
+    settings.LOOKUP_MAX_FAILURES = 2
+    settings.LOOKUP_MAX_FAILURES_PER_ADDRESS = 5
+    for _ in range(2):
+        assert look_up(client, "H15.50.05.13-261126-9999", "WRONGKEY").status_code == 404
+    assert look_up(client, "H15.50.05.13-261126-9999", "WRONGKEY").status_code == 429
+    assert look_up(client, dossier.code, dossier.lookup_key).status_code == 200
+    # Someone trying many codes is refused for every code.
+    for number in range(3):
+        look_up(client, f"H15.50.05.13-261126-{number:04d}", "WRONGKEY")
+    assert look_up(client, dossier.code, dossier.lookup_key).status_code == 429
+
+
 def test_forged_qr_tokens_count_as_failures(client, settings, dossier):
     settings.LOOKUP_MAX_FAILURES = 2
     for _ in range(2):
