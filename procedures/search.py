@@ -5,7 +5,8 @@ Both databases match against ``Procedure.search_text``, a folded copy of code, n
 there are none (a typo), those whose words come close to the query as a whole by trigram word
 similarity (pg_trgm's ``word_similarity`` on PostgreSQL, the same function written in Python
 on SQLite). Exact answers are ranked with the words as one phrase first (earliest first: in
-the name before in the field), typo answers by similarity; then shorter names. See ``docs/search.md``.
+the name before in the field), typo answers by similarity; then shorter names. See
+``docs/search.md``.
 """
 
 from __future__ import annotations
