@@ -142,7 +142,9 @@ def record_failure(subject: str) -> int:
 def count_failure(address: str, code: str) -> None:
     """Record a failed attempt on ``code`` and hold the answer a little longer for each one
     (counted on that code)."""
-    failures = [record_failure(subject) for subject, _limit in _subjects(address, code)][0]
+    (on_code, _limit), (on_address, _ceiling) = _subjects(address, code)
+    failures = record_failure(on_code)
+    record_failure(on_address)
     delay = min(settings.LOOKUP_FAILURE_DELAY / 1000 * failures, MAX_FAILURE_DELAY)
     if delay > 0:
         time.sleep(delay)
