@@ -46,7 +46,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Case, F, Max, Q, QuerySet, When
+from django.db.models import Case, F, Max, Min, Q, QuerySet, When
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -60,6 +60,7 @@ from intake.models import (
     Flag,
     FlagKind,
     NotificationKind,
+    Status,
     StepVisit,
     WatchCursor,
 )
@@ -89,6 +90,9 @@ CURSOR = "applicant_events"
 # would be told of an acceptance or a result days late.
 APPLICANT_NEWS_AGE = timedelta(days=1)
 DIGEST_LIMIT = 40
+# A 2025 decree lets the agency close a dossier whose applicant has not brought the supplement
+# within 15 working days: the digest names those waiting longer, for the head to follow up.
+SUPPLEMENT_WAIT_DAYS = 15
 # The PostgreSQL advisory lock one run of the watch holds while it runs (any fixed number that
 # nothing else in the database uses: "MC" for Một Cửa, then 1 for the watch).
 RUN_LOCK = 0x4D43_0001
@@ -710,10 +714,25 @@ def _digest_lines(dossiers: list[Dossier], now: datetime) -> tuple[list[str], in
     return lines, overdue, soon
 
 
+def _waiting_lines(waiting: list[Dossier]) -> list[str]:
+    lines = [
+        "",
+        _("Waiting more than %(days)d working days for the applicant's supplement: %(count)d.")
+        % {"days": SUPPLEMENT_WAIT_DAYS, "count": len(waiting)},
+    ]
+    for dossier in waiting[:DIGEST_LIMIT]:
+        lines.append(
+            f"• {dossier.code} — {dossier.procedure.name} — "
+            + _("asked on %(date)s") % {"date": format_date(dossier.paused_since)}
+        )
+    return lines
+
+
 def send_digests(now: datetime | None = None) -> int:
     """The morning digest for each department head and leader, on their working days: the
     dossiers of their department (heads) or decided by their agency (leaders) that are
-    overdue or due within two working days, by the unit that holds them. Sent once per person
+    overdue or due within two working days, by the unit that holds them, and those waiting
+    for a supplement longer than ``SUPPLEMENT_WAIT_DAYS`` working days. Sent once per person
     and day (the notification's key). Returns the number of notifications made."""
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -752,9 +771,22 @@ def send_digests(now: datetime | None = None) -> int:
                 )
                 .order_by("due_at", "pk")
             )
-            if not dossiers:
+            waited_since = before(now, calendar.working_day * SUPPLEMENT_WAIT_DAYS, calendar)
+            waiting = list(
+                Dossier.objects.filter(scope, status=Status.SUPPLEMENT_REQUESTED)
+                .annotate(
+                    paused_since=Min("pauses__started_at", filter=Q(pauses__ended_at__isnull=True))
+                )
+                .filter(paused_since__lte=waited_since)
+                .select_related("procedure")
+                .only("code", "procedure__name")
+                .order_by("paused_since", "pk")
+            )
+            if not dossiers and not waiting:
                 continue
             lines, overdue, soon = _digest_lines(dossiers, now)
+            if waiting:
+                lines += _waiting_lines(waiting)
             alerts.append(
                 Alert(
                     key=f"digest:{today:%Y%m%d}",

@@ -422,6 +422,30 @@ def test_the_digest_lists_a_heads_dossiers_due_soon_and_overdue_once_a_day():
     assert len(emails) == 1 and late.code in emails[0].body
 
 
+def test_the_digest_names_dossiers_waiting_for_a_supplement_beyond_fifteen_working_days():
+    w = world(days=5)
+    waiting = at_officer(w, at(2026, 11, 2, 7), at(2026, 11, 2, 9))
+    recent = at_officer(w, at(2026, 11, 9, 7), at(2026, 11, 9, 9))
+    for dossier, asked in ((waiting, at(2026, 11, 3, 10)), (recent, at(2026, 11, 10, 10))):
+        processing.request_supplement(
+            dossier,
+            missing=[{"document": "Bản vẽ", "reason": "Mờ"}],
+            contact="KTHT",
+            actor=w.officer,
+            now=asked,
+        )
+    # Wednesday 25/11 07:00: not yet fifteen working days (Tuesday 24/11 is off).
+    with clock(at(2026, 11, 25, 7)):
+        send_digests()
+    assert not Notification.objects.filter(recipient=w.head, kind="digest").exists()
+    # Thursday 26/11: fifteen working days since Tuesday 03/11 10:00.
+    with clock(at(2026, 11, 26, 7)):
+        assert send_digests() > 0
+    digest = Notification.objects.get(recipient=w.head, channel="bell", kind="digest")
+    assert waiting.code in digest.body and "03/11/2026" in digest.body
+    assert recent.code not in digest.body
+
+
 @pytest.mark.parametrize("day", [date(2026, 11, 24), date(2026, 11, 28)], ids=["holiday", "sat"])
 def test_no_digest_on_a_day_off(day):
     w = world(days=5)
