@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
+
 from intake.models import (
     ApplicantKind,
     Dossier,
@@ -256,18 +258,28 @@ def control_slip_context(dossier: Dossier) -> dict:
             f"Xin lỗi, hẹn lại ngày trả kết quả (Mẫu số 04): {_when(dossier.due_at)}.",
         )
 
-    # Who took the dossier at each visit: a department receives it through its head, who
-    # assigns an officer afterwards (the head signs for it, the assignment is noted).
-    assigned_by: dict[int, object] = {}
+    # Who took the dossier at each visit. A department receives it through its head, who
+    # assigns an officer afterwards: the head signs for it, the assignment is noted. A visit
+    # that began with an officer (sent back to them) was taken by that officer, whoever holds
+    # it now (the first reassignment names them as "previous").
+    takers: dict[int, object] = {}
+    began_with: dict[int, int] = {}
     for event in assignments:
         position = _during(visits, event.at)
         if position is None:
             continue
-        officer = (event.data or {}).get("officer_name", "")
-        if officer:
-            notes[position].append(f"Phân công {officer} xử lý {_when(event.at)}.")
-        if event.at > visits[position].started_at and event.actor is not None:
-            assigned_by.setdefault(position, event.actor)
+        data = event.data or {}
+        if data.get("officer_name"):
+            notes[position].append(f"Phân công {data['officer_name']} xử lý {_when(event.at)}.")
+        if position in takers or position in began_with or event.at <= visits[position].started_at:
+            continue
+        if data.get("previous") is None:
+            takers[position] = event.actor
+        else:
+            began_with[position] = data["previous"]
+    if began_with:
+        people = get_user_model().objects.in_bulk(set(began_with.values()))
+        takers |= {position: people.get(pk) for position, pk in began_with.items()}
 
     names: dict = {}
     blocks = []
@@ -276,7 +288,7 @@ def control_slip_context(dossier: Dossier) -> dict:
         receiver = ""
         if following is not None:
             to_unit = _unit_of(following, names)
-            taker = assigned_by.get(position + 1) or following.assignee
+            taker = takers.get(position + 1) or following.assignee
             if taker is not None:
                 receiver = person_name(taker)
             if following.index < visit.index:

@@ -362,6 +362,13 @@ def test_form_06_names_the_units_asked_and_the_steps_sent_back(w):
         now=AT.checked,
     )
     dossier = fresh(dossier)
+    # The head then gives it to a colleague: the officer it was sent back to still took it.
+    w.colleague.last_name, w.colleague.first_name = "Đỗ", "Minh Tâm"
+    w.colleague.save()
+    processing.assign(
+        dossier, officer=w.colleague, actor=w.head, version=dossier.version, now=AT.approved
+    )
+    dossier = fresh(dossier)
 
     text = pdf_text(render_control_slip(dossier))
 
@@ -373,6 +380,7 @@ def test_form_06_names_the_units_asked_and_the_steps_sent_back(w):
             "Trả lại bước 2: Thiếu ý kiến của Phòng Tư pháp",
             # Sent back to the officer who had it: they receive it again.
             "Phạm Văn Hùng Lê Thị Thu",
+            "Phân công Đỗ Minh Tâm xử lý 09:00 18/11/2026.",
         ],
     )
 
