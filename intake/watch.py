@@ -637,8 +637,12 @@ def one_run_at_a_time() -> Iterator[bool]:
     run that overlaps another (a run slower than the schedule, a second cluster) stops at once
     instead of racing it for the same rows: rows the other run holds would be skipped by both,
     left for the next run. SQLite runs one writer at a time and needs no lock. Either way the
-    unique constraints on flags and notifications are what guarantees nothing is sent twice."""
-    if connection.vendor != "postgresql":
+    unique constraints on flags and notifications are what guarantees nothing is sent twice.
+
+    The lock belongs to the database session: the worker needs a direct connection (or a
+    pooler in session mode). Behind a pooler in transaction mode turn it off
+    (``WATCH_RUN_LOCK=0``): the unlock could reach another session and leave the lock held."""
+    if connection.vendor != "postgresql" or not settings.WATCH_RUN_LOCK:
         yield True
         return
     with connection.cursor() as cursor:
@@ -651,6 +655,12 @@ def one_run_at_a_time() -> Iterator[bool]:
             try:
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK])
+                    (released,) = cursor.fetchone()
+                if not released:
+                    logger.error(
+                        "The watch's lock was not held by this session when released: is the "
+                        "worker behind a pooler in transaction mode? Set WATCH_RUN_LOCK=0."
+                    )
             except DatabaseError:  # the connection is gone, and its lock with it
                 logger.warning("The watch could not release its lock: its connection is gone")
 

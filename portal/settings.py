@@ -296,6 +296,9 @@ WATCH_BUDGET_SECONDS = env_int("WATCH_BUDGET_SECONDS", max(1, Q_CLUSTER["timeout
 if Q_CLUSTER["timeout"] <= WATCH_BUDGET_SECONDS:
     raise ImproperlyConfigured("WATCH_BUDGET_SECONDS must be shorter than Q_TIMEOUT.")
 WATCH_EMAIL_STAFF = env_bool("WATCH_EMAIL_STAFF", True)
+# One watch run at a time on PostgreSQL (a session advisory lock); off behind a connection
+# pooler in transaction mode, where the session changes between statements.
+WATCH_RUN_LOCK = env_bool("WATCH_RUN_LOCK", True)
 NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5, minimum=1)
 try:
     NOTIFY_RETRY_MINUTES = [

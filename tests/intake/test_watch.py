@@ -258,14 +258,16 @@ def test_a_run_that_overlaps_another_stops_at_once_and_the_lock_is_released_afte
 
 @POSTGRESQL_ONLY
 @pytest.mark.django_db(transaction=True)
-def test_without_the_run_lock_the_database_still_tells_each_flag_once():
-    """Where the lock is not held (a connection pooler that does not keep sessions), two runs
+def test_without_the_run_lock_the_database_still_tells_each_flag_once(settings):
+    """Where the lock is off (WATCH_RUN_LOCK=0, behind a pooler in transaction mode), two runs
     race for the same rows: each flag is still raised and told once, by the unique
     constraints; rows the other run held are left for the next run, which finishes them."""
+    settings.WATCH_RUN_LOCK = False
     w = world(days=5)
     dossiers = [at_officer(w, at(2026, 11, 25, 7), at(2026, 11, 25, 9)) for _ in range(20)]
     for _round in range(3):
-        _in_parallel(lambda: watch._run(at(2026, 11, 30, 9, 30), None))
+        reports = _in_parallel(lambda: run_watch(now=at(2026, 11, 30, 9, 30)))
+        assert not any(report.overlapped for report in reports)
         assert Flag.objects.count() <= 40
         assert Notification.objects.filter(recipient=w.officer, channel="bell").count() <= 20
     run_watch(now=at(2026, 11, 30, 9, 35))
