@@ -4,8 +4,8 @@ Both databases match against ``Procedure.search_text``, a folded copy of code, n
 (``portal.text.fold``). The procedures containing every word of the query are the answer; when
 there are none (a typo), those whose words come close to the query as a whole by trigram word
 similarity (pg_trgm's ``word_similarity`` on PostgreSQL, the same function written in Python
-on SQLite). Exact answers are ranked with the words as one phrase first (earliest first: in
-the name before in the field), typo answers by similarity; then shorter names. See
+on SQLite). Exact answers are ranked with the words as one phrase first (in the code or name
+before only in the field), typo answers by similarity; then shorter names. See
 ``docs/search.md``.
 """
 
@@ -60,16 +60,19 @@ def search(procedures: QuerySet[Procedure], query: str) -> QuerySet[Procedure]:
     if procedures.filter(every_word).exists():
         # Some procedures contain every word: those are the answer (the trigram index serves
         # LIKE '%word%'); near misses would only bury them. Ranked cheaply, since a common word
-        # can match thousands: the words as one phrase first, the earlier the better (the text
-        # is code, name, then field: "chung thuc" in a name before the field "Chứng thực" of
-        # "Cấp bản sao từ sổ gốc"), then shorter names.
+        # can match thousands: the words as one phrase first; a phrase in the code or name
+        # before one only in the field (the text is code, name, then field: "chung thuc" in
+        # "Chứng thực chữ ký" before the field "Chứng thực" of "Cấp bản sao từ sổ gốc"); then
+        # shorter names.
+        in_name = Q(position__gt=0, position__lte=Length("code") + Length("name") + 1)
         return (
             procedures.filter(every_word)
             .annotate(
                 phrase=Case(When(search_text__contains=folded, then=Value(1)), default=Value(0)),
                 position=StrIndex("search_text", Value(folded)),
+                in_name=Case(When(in_name, then=Value(1)), default=Value(0)),
             )
-            .order_by("-phrase", "position", Length("name"), "code")
+            .order_by("-phrase", "-in_name", Length("name"), "code")
         )
     if connection.vendor == "postgresql":
         # A typo: the operator form, ``query <% search_text``, is what the trigram index

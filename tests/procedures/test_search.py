@@ -67,7 +67,9 @@ def test_a_phrase_in_the_name_ranks_before_the_same_phrase_in_the_field(civil_st
     ProcedureFactory(
         code="2.000815", name="Chứng thực bản sao từ bản chính giấy tờ", field=certification
     )
-    assert codes("chung thuc") == ["2.000884", "2.000815", "2.000908"]
+    # A long local code does not push its name down: the name's length decides among names.
+    ProcedureFactory(code="2.000884.000.00.00.H12", name="Chứng thực di chúc", field=certification)
+    assert codes("chung thuc") == ["2.000884", "2.000884.000.00.00.H12", "2.000815", "2.000908"]
 
 
 def test_nonsense_finds_nothing(civil_status):
