@@ -55,6 +55,8 @@ def _group_description(tiers: list[FeeLine]) -> str:
     if len(set(descriptions)) <= 1:
         return descriptions[0] if descriptions else tiers[0].get_kind_display()
     shared = os.path.commonprefix(descriptions)
+    if shared in descriptions:  # one tier's description is the others' beginning
+        return shared
     cut = max(shared.rfind(mark) for mark in (",", ":", ";", " - ", " – ", "("))
     shared = shared[:cut].strip() if cut > 0 else ""
     return shared or tiers[0].get_kind_display()

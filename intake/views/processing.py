@@ -45,6 +45,7 @@ from intake.models import (
     Decision,
     Dossier,
     DossierEvent,
+    EventKind,
     ReturnMethod,
     SlipForm,
     Status,
@@ -465,14 +466,17 @@ def _rating_url(dossier: Dossier, user: AbstractBaseUser) -> str | None:
     return reverse("intake:counter_rating", args=[dossier.code])
 
 
-def _pauses(dossier: Dossier) -> list:
-    """The dossier's pauses, each marked ``asked_late`` when asked for after the three working
-    days the law allows (``processing.supplement_request_limit``)."""
+def _pauses(dossier: Dossier, events: list[DossierEvent]) -> list:
+    """The dossier's pauses, each marked ``asked_late`` as its request was recorded (after the
+    three working days the law allows: ``processing.supplement_request_limit``)."""
+    asked_late = {
+        event.at
+        for event in events
+        if event.kind == EventKind.SUPPLEMENT_REQUESTED and (event.data or {}).get("asked_late")
+    }
     pauses = list(dossier.pauses.select_related("requested_by", "received_by", "slip"))
-    if pauses:
-        limit = processing.dossier_supplement_limit(dossier)
-        for pause in pauses:
-            pause.asked_late = pause.started_at > limit
+    for pause in pauses:
+        pause.asked_late = pause.started_at in asked_late
     return pauses
 
 
@@ -574,7 +578,7 @@ def _dossier_page(
         "step_overdue": open_ and bool(dossier.step_due_at and dossier.step_due_at < now),
         "overdue": open_ and dossier.due_at < now,
         "questions": questions,
-        "pauses": _pauses(dossier),
+        "pauses": _pauses(dossier, events),
         "attachments": attachments,
         "actions": _action_forms(
             dossier, user, available_actions(dossier, user, now), bound, drafted=draft is not None

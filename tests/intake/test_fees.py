@@ -49,6 +49,16 @@ def test_tiers_are_named_by_what_their_descriptions_share():
     ]
     assert compute_fees(tiers, {"page": 5})[0][0].description == "Phí chứng thực bản sao"
     assert compute_fees(COPY_CERTIFICATION, {"page": 5})[0][0].description == "Chứng thực bản sao"
+    prefix = [
+        line(amount=2000, unit="page", description="Phí chứng thực bản sao"),
+        line(
+            amount=1000,
+            unit="page",
+            from_quantity=3,
+            description="Phí chứng thực bản sao, từ trang 3",
+        ),
+    ]
+    assert compute_fees(prefix, {"page": 5})[0][0].description == "Phí chứng thực bản sao"
     unrelated = [
         line(amount=1, unit="page", description="A"),
         line(amount=1, unit="page", from_quantity=3, description="B"),
