@@ -11,7 +11,13 @@ from datetime import date, datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+
+
+def gettext_noop(message: str) -> str:
+    """Marks ``message`` for extraction, untranslated (Django's own reads the settings, which
+    this module must not do when it is imported)."""
+    return message
+
 
 # Django's own messages whose Vietnamese reads badly ("Nhập một số tổng thể.", a space before
 # the full stop). Named here so that `make messages` keeps them in our catalogue, which Django
