@@ -37,33 +37,21 @@ def test_copy_certification_tiers_and_cap_per_copy(pages, copies, total):
     assert len(items) == 1 and items[0].quantity == pages * copies
 
 
-def test_tiers_are_named_by_what_their_descriptions_share():
+def named(first: str, second: str) -> str:
+    """The name of a two-tier page fee whose tiers are described ``first`` and ``second``."""
     tiers = [
-        line(amount=2000, unit="page", description="Phí chứng thực bản sao, trang 1 và 2"),
-        line(
-            amount=1000,
-            unit="page",
-            from_quantity=3,
-            description="Phí chứng thực bản sao, từ trang 3",
-        ),
+        line(amount=2000, unit="page", description=first),
+        line(amount=1000, unit="page", from_quantity=3, description=second),
     ]
-    assert compute_fees(tiers, {"page": 5})[0][0].description == "Phí chứng thực bản sao"
+    return compute_fees(tiers, {"page": 5})[0][0].description
+
+
+def test_tiers_are_named_by_what_their_descriptions_share():
+    shared = "Phí chứng thực bản sao"
+    assert named(f"{shared}, trang 1 và 2", f"{shared}, từ trang 3") == shared
+    assert named(shared, f"{shared}, từ trang 3") == shared  # one begins the other
     assert compute_fees(COPY_CERTIFICATION, {"page": 5})[0][0].description == "Chứng thực bản sao"
-    prefix = [
-        line(amount=2000, unit="page", description="Phí chứng thực bản sao"),
-        line(
-            amount=1000,
-            unit="page",
-            from_quantity=3,
-            description="Phí chứng thực bản sao, từ trang 3",
-        ),
-    ]
-    assert compute_fees(prefix, {"page": 5})[0][0].description == "Phí chứng thực bản sao"
-    unrelated = [
-        line(amount=1, unit="page", description="A"),
-        line(amount=1, unit="page", from_quantity=3, description="B"),
-    ]
-    assert compute_fees(unrelated, {"page": 5})[0][0].description == "Lệ phí"
+    assert named("A", "B") == "Lệ phí"
 
 
 def test_per_case_fee_multiplies_by_cases():
