@@ -345,13 +345,27 @@ class CountedPaginator(Paginator):
 
 @dataclass
 class Row:
-    """A dossier as a line of the inbox."""
+    """A dossier as a line of the inbox. ``overdue``/``due_soon`` colour the whole line; the
+    ``due_*`` and ``step_*`` pairs put each badge beside the date it concerns (the appointment,
+    or the current step's deadline)."""
 
     dossier: Dossier
     step_name: str
     due_at: datetime | None
     overdue: bool
     due_soon: bool
+    due_overdue: bool = False
+    due_within: bool = False
+    step_overdue: bool = False
+    step_within: bool = False
+
+
+def _urgency(instant: datetime | None, now: datetime) -> tuple[bool, bool]:
+    """(passed, within the next 24 hours) for one deadline; neither when there is none."""
+    if instant is None:
+        return False, False
+    passed = instant < now
+    return passed, not passed and instant < now + DUE_SOON
 
 
 def _row(dossier: Dossier, tab: Tab, now: datetime) -> Row:
@@ -359,14 +373,19 @@ def _row(dossier: Dossier, tab: Tab, now: datetime) -> Row:
     if dossier.step_index is not None and dossier.step_index < len(dossier.steps):
         step = dossier.steps[dossier.step_index]
     due = getattr(dossier, tab.due)
-    instants = [instant for instant in (due, dossier.step_due_at) if instant is not None]
-    overdue = any(instant < now for instant in instants)
+    due_overdue, due_within = _urgency(due, now)
+    step_overdue, step_within = _urgency(dossier.step_due_at, now)
+    overdue = due_overdue or step_overdue
     return Row(
         dossier=dossier,
         step_name=step["name"] if step else "",
         due_at=due,
         overdue=overdue,
-        due_soon=not overdue and any(instant < now + DUE_SOON for instant in instants),
+        due_soon=not overdue and (due_within or step_within),
+        due_overdue=due_overdue,
+        due_within=due_within,
+        step_overdue=step_overdue,
+        step_within=step_within,
     )
 
 
