@@ -55,6 +55,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from intake import processing
 from intake.models import Consultation, Dossier, Status, StepVisit
 from portal.models import Role, StaffProfile
 from procedures.models import Procedure
@@ -87,6 +88,8 @@ class Tab:
     first: tuple = ()
     # Counted by a query of its own (its condition is a subquery, not an index range).
     counted_alone: bool = False
+    # The action the tab's dossiers wait for: offered first on a dossier opened from the tab.
+    action: str = ""
 
     def rows(self, profile: StaffProfile) -> QuerySet[Dossier]:
         return Dossier.objects.filter(self.where(profile))
@@ -173,18 +176,34 @@ class QuestionTab(Tab):
 
 
 HEAD_TABS = [
-    Tab("den-phong", _("Waiting for the department head"), _awaiting_head, first=UNASSIGNED_FIRST),
+    Tab(
+        "den-phong",
+        _("Waiting for the department head"),
+        _awaiting_head,
+        first=UNASSIGNED_FIRST,
+        action=processing.ASSIGN,
+    ),
     Tab("phong", _("All at the department"), _at_department, actionable=False),
 ]
-OFFICER_TABS = [Tab("cua-toi", _("Assigned to me"), _assigned)]
+OFFICER_TABS = [Tab("cua-toi", _("Assigned to me"), _assigned, action=processing.PROPOSE)]
 LEADER_TABS = [
-    Tab("trinh-ky", _("Awaiting approval and signature"), _to_sign),
-    Tab("dung-xu-ly", _("Withdrawals to stop"), _to_stop),
+    Tab("trinh-ky", _("Awaiting approval and signature"), _to_sign, action=processing.APPROVE),
+    Tab("dung-xu-ly", _("Withdrawals to stop"), _to_stop, action=processing.STOP),
 ]
 CLERK_TABS = [
-    Tab("chuyen-tiep", _("To pass on"), _to_pass_on),
-    Tab("bo-sung", _("Supplements to record"), _unit(Status.SUPPLEMENT_REQUESTED)),
-    Tab("tra-ket-qua", _("Results at the counter"), _results_here),
+    Tab("chuyen-tiep", _("To pass on"), _to_pass_on, action=processing.FORWARD),
+    Tab(
+        "bo-sung",
+        _("Supplements to record"),
+        _unit(Status.SUPPLEMENT_REQUESTED),
+        action=processing.RECORD_SUPPLEMENT,
+    ),
+    Tab(
+        "tra-ket-qua",
+        _("Results at the counter"),
+        _results_here,
+        action=processing.RETURN_RESULT,
+    ),
     Tab(
         "rut-ho-so",
         _("Withdrawals awaiting the notice"),
@@ -195,6 +214,12 @@ CLERK_TABS = [
 QUESTION_TAB = QuestionTab(
     "y-kien", _("Opinions asked of us"), _asked, due="question_due_at", counted_alone=True
 )
+
+
+def tab_action(key: str | None) -> str:
+    """The action the inbox tab ``key`` implies ("" for none or an unknown key)."""
+    tabs = [*HEAD_TABS, *OFFICER_TABS, *LEADER_TABS, *CLERK_TABS, QUESTION_TAB]
+    return next((tab.action for tab in tabs if tab.key == key), "")
 
 
 def tabs_for(profile: StaffProfile | None) -> list[Tab]:

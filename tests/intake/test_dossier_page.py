@@ -306,3 +306,38 @@ def test_a_file_number_out_of_range_or_of_a_dossier_out_of_scope_answers_404(wor
     url = reverse("intake:attachment", args=[dossier.code, 1])
     assert client_for(outsider).get(url).status_code == 404
     assert Status(dossier.status) == Status.IN_PROGRESS
+
+
+def first_offered(response) -> tuple[str, bool]:
+    """The first action the page offers, by name, and whether its panel stands open."""
+    panel = response.context["actions"][0]
+    return panel["action"].name, panel["open"]
+
+
+def test_a_head_opening_a_dossier_to_assign_is_offered_the_assignment_first(world):
+    dossier = advance(world, "at_department")
+    inbox = client_for(world.head).get(reverse("intake:inbox"), {"tab": "den-phong"})
+    link = f'href="{dossier.get_absolute_url()}?tab=den-phong"'
+    assert link in inbox.content.decode()
+
+    from_tab = client_for(world.head).get(page_url(dossier), {"tab": "den-phong"})
+    assert first_offered(from_tab) == (processing.ASSIGN, True)
+    assert processing.PROPOSE in offered(from_tab)
+    body = from_tab.content.decode()
+    assert body.index(_("Assign an officer")) < body.index(_("Propose the result"))
+    # Opened without a tab, an officer's step without an officer waits for one all the same.
+    assert first_offered(client_for(world.head).get(page_url(dossier))) == (processing.ASSIGN, True)
+
+
+def test_the_tab_a_dossier_was_opened_from_decides_the_first_action(world):
+    dossier = advance(world, "assigned")
+    head = client_for(world.head)
+    # Assigned, the way forward comes first; from the tab of dossiers to assign, reassigning.
+    assert first_offered(head.get(page_url(dossier))) == (processing.PROPOSE, True)
+    assert first_offered(head.get(page_url(dossier), {"tab": "den-phong"}))[0] == processing.ASSIGN
+    # A tab whose action is not offered here, or an unknown one, changes nothing.
+    for tab in ("trinh-ky", "nonsense"):
+        assert first_offered(head.get(page_url(dossier), {"tab": tab})) == (
+            processing.PROPOSE,
+            True,
+        )
