@@ -470,6 +470,7 @@ class FeeUnit(models.TextChoices):
     CASE = "case", _("case")
     CONTRACT = "contract", _("contract")
     CERTIFICATE = "certificate", _("certificate")
+    PERMIT = "permit", _("permit")
 
 
 class FeeLine(models.Model):
