@@ -388,6 +388,23 @@ def test_accepting_records_the_dossier_and_shows_code_key_appointment_and_fees(
     assert dossier.get_absolute_url() in body
 
 
+def test_after_accepting_the_clerk_receives_the_next_dossier_of_the_same_procedure(
+    clerk_client, procedure
+):
+    outcome = clerk_client.post(receive_url(procedure), entered(procedure), follow=True)
+    body = outcome.content.decode()
+    link = f'href="{receive_url(procedure)}" autofocus>'
+    assert link in body
+    assert body.index(link) < body.index(reverse("intake:choose_procedure") + '"')
+    assert "Tiếp nhận hồ sơ tiếp theo" in body
+
+    # The form it opens is this procedure's, with nobody in it and a token not used yet.
+    form = clerk_client.get(receive_url(procedure)).context["form"]
+    assert form.procedure == procedure
+    assert not form["applicant_name"].value() and not form["applicant_id_number"].value()
+    assert form["token"].value() != outcome.context["reception"].token
+
+
 def test_a_double_click_records_once(clerk_client, procedure):
     data = entered(procedure)
     first = clerk_client.post(receive_url(procedure), data)
