@@ -8,6 +8,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
 
@@ -341,3 +342,22 @@ def test_the_tab_a_dossier_was_opened_from_decides_the_first_action(world):
             processing.PROPOSE,
             True,
         )
+
+
+def test_the_actions_come_first_and_the_history_is_folded_under_its_count_and_latest(world):
+    dossier = advance(world, "at_head")
+
+    response = client_for(world.head).get(page_url(dossier))
+
+    body = response.content.decode()
+    actions = body.index('id="actions-heading"')
+    assert actions < body.index('id="now-heading"') < body.index('id="documents-heading"')
+    assert actions < body.index(_("Applicant"))
+    # The history folds (a <details>, so it opens without script) under one line.
+    events = list(dossier.events.all())
+    latest = events[-1]
+    history = body[body.index('<details class="dossier-history">') :]
+    summary = history[: history.index("</summary>")]
+    assert f"{len(events)} sự kiện; gần nhất: {latest.get_kind_display()}" in summary
+    assert timezone.localtime(latest.at).strftime("%H:%M %d/%m/%Y") in summary
+    assert history.index(str(EventKind.ACCEPTED.label)) > len(summary)
