@@ -50,6 +50,7 @@ QUANTITY_LABELS = {
     FeeUnit.CASE: _("Cases"),
     FeeUnit.CONTRACT: _("Contracts"),
     FeeUnit.CERTIFICATE: _("Certificates"),
+    FeeUnit.PERMIT: _("Permits"),
 }
 
 

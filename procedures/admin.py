@@ -24,7 +24,7 @@ from procedures.models import (
 
 @admin.register(AgencyLevel)
 class AgencyLevelAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "rank"]
+    list_display = ["name", "name_en", "code", "rank"]
 
 
 class DepartmentInline(admin.TabularInline):

@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Role
@@ -27,6 +27,12 @@ class AgencyLevel(models.Model):
 
     code = models.SlugField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(
+        _("name in English"),
+        max_length=100,
+        blank=True,
+        help_text=_("Shown on the English pages, e.g. “Commune level”; empty shows the name."),
+    )
     rank = models.PositiveSmallIntegerField(
         _("rank"), help_text=_("1 for the highest tier (province); larger numbers lie below.")
     )
@@ -37,6 +43,14 @@ class AgencyLevel(models.Model):
         verbose_name_plural = _("agency levels")
 
     def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the page's language: the English one on English pages when it is set
+        (the tiers are data, not msgids, so their names are too)."""
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
         return self.name
 
 
@@ -470,6 +484,7 @@ class FeeUnit(models.TextChoices):
     CASE = "case", _("case")
     CONTRACT = "contract", _("contract")
     CERTIFICATE = "certificate", _("certificate")
+    PERMIT = "permit", _("permit")
 
 
 class FeeLine(models.Model):

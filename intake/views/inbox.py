@@ -55,6 +55,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from intake import processing
 from intake.models import Consultation, Dossier, Status, StepVisit
 from portal.models import Role, StaffProfile
 from procedures.models import Procedure
@@ -87,6 +88,8 @@ class Tab:
     first: tuple = ()
     # Counted by a query of its own (its condition is a subquery, not an index range).
     counted_alone: bool = False
+    # The action the tab's dossiers wait for: offered first on a dossier opened from the tab.
+    action: str = ""
 
     def rows(self, profile: StaffProfile) -> QuerySet[Dossier]:
         return Dossier.objects.filter(self.where(profile))
@@ -173,18 +176,34 @@ class QuestionTab(Tab):
 
 
 HEAD_TABS = [
-    Tab("den-phong", _("Waiting for the department head"), _awaiting_head, first=UNASSIGNED_FIRST),
+    Tab(
+        "den-phong",
+        _("Waiting for the department head"),
+        _awaiting_head,
+        first=UNASSIGNED_FIRST,
+        action=processing.ASSIGN,
+    ),
     Tab("phong", _("All at the department"), _at_department, actionable=False),
 ]
-OFFICER_TABS = [Tab("cua-toi", _("Assigned to me"), _assigned)]
+OFFICER_TABS = [Tab("cua-toi", _("Assigned to me"), _assigned, action=processing.PROPOSE)]
 LEADER_TABS = [
-    Tab("trinh-ky", _("Awaiting approval and signature"), _to_sign),
-    Tab("dung-xu-ly", _("Withdrawals to stop"), _to_stop),
+    Tab("trinh-ky", _("Awaiting approval and signature"), _to_sign, action=processing.APPROVE),
+    Tab("dung-xu-ly", _("Withdrawals to stop"), _to_stop, action=processing.STOP),
 ]
 CLERK_TABS = [
-    Tab("chuyen-tiep", _("To pass on"), _to_pass_on),
-    Tab("bo-sung", _("Supplements to record"), _unit(Status.SUPPLEMENT_REQUESTED)),
-    Tab("tra-ket-qua", _("Results at the counter"), _results_here),
+    Tab("chuyen-tiep", _("To pass on"), _to_pass_on, action=processing.FORWARD),
+    Tab(
+        "bo-sung",
+        _("Supplements to record"),
+        _unit(Status.SUPPLEMENT_REQUESTED),
+        action=processing.RECORD_SUPPLEMENT,
+    ),
+    Tab(
+        "tra-ket-qua",
+        _("Results at the counter"),
+        _results_here,
+        action=processing.RETURN_RESULT,
+    ),
     Tab(
         "rut-ho-so",
         _("Withdrawals awaiting the notice"),
@@ -195,6 +214,12 @@ CLERK_TABS = [
 QUESTION_TAB = QuestionTab(
     "y-kien", _("Opinions asked of us"), _asked, due="question_due_at", counted_alone=True
 )
+
+
+def tab_action(key: str | None) -> str:
+    """The action the inbox tab ``key`` implies ("" for none or an unknown key)."""
+    tabs = [*HEAD_TABS, *OFFICER_TABS, *LEADER_TABS, *CLERK_TABS, QUESTION_TAB]
+    return next((tab.action for tab in tabs if tab.key == key), "")
 
 
 def tabs_for(profile: StaffProfile | None) -> list[Tab]:
@@ -345,13 +370,27 @@ class CountedPaginator(Paginator):
 
 @dataclass
 class Row:
-    """A dossier as a line of the inbox."""
+    """A dossier as a line of the inbox. ``overdue``/``due_soon`` colour the whole line; the
+    ``due_*`` and ``step_*`` pairs put each badge beside the date it concerns (the appointment,
+    or the current step's deadline)."""
 
     dossier: Dossier
     step_name: str
     due_at: datetime | None
     overdue: bool
     due_soon: bool
+    due_overdue: bool = False
+    due_within: bool = False
+    step_overdue: bool = False
+    step_within: bool = False
+
+
+def _urgency(instant: datetime | None, now: datetime) -> tuple[bool, bool]:
+    """(passed, within the next 24 hours) for one deadline; neither when there is none."""
+    if instant is None:
+        return False, False
+    passed = instant < now
+    return passed, not passed and instant < now + DUE_SOON
 
 
 def _row(dossier: Dossier, tab: Tab, now: datetime) -> Row:
@@ -359,14 +398,19 @@ def _row(dossier: Dossier, tab: Tab, now: datetime) -> Row:
     if dossier.step_index is not None and dossier.step_index < len(dossier.steps):
         step = dossier.steps[dossier.step_index]
     due = getattr(dossier, tab.due)
-    instants = [instant for instant in (due, dossier.step_due_at) if instant is not None]
-    overdue = any(instant < now for instant in instants)
+    due_overdue, due_within = _urgency(due, now)
+    step_overdue, step_within = _urgency(dossier.step_due_at, now)
+    overdue = due_overdue or step_overdue
     return Row(
         dossier=dossier,
         step_name=step["name"] if step else "",
         due_at=due,
         overdue=overdue,
-        due_soon=not overdue and any(instant < now + DUE_SOON for instant in instants),
+        due_soon=not overdue and (due_within or step_within),
+        due_overdue=due_overdue,
+        due_within=due_within,
+        step_overdue=step_overdue,
+        step_within=step_within,
     )
 
 

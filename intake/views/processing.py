@@ -70,6 +70,7 @@ from intake.processing_forms import (
     StopForm,
 )
 from intake.slips import TEMPLATES as PRINTABLE_FORMS
+from intake.views.inbox import tab_action
 from portal.deadlines import format_duration
 from portal.models import Role
 from portal.templatetags.vn import person_name
@@ -480,24 +481,41 @@ def _pauses(dossier: Dossier, events: list[DossierEvent]) -> list:
     return pauses
 
 
+def _first_action(dossier: Dossier, allowed: set[str], tab: str | None) -> str:
+    """The action offered first: the one the inbox tab the person came from implies, else
+    handing an unassigned officer's step to an officer (the next thing it waits for), else
+    none (the page's order: what moves the dossier on first)."""
+    implied = tab_action(tab)
+    if implied in allowed:
+        return implied
+    if processing.ASSIGN in allowed and dossier.assignee_id is None:
+        return processing.ASSIGN
+    return ""
+
+
 def _action_forms(
     dossier: Dossier,
     user: AbstractBaseUser,
     allowed: set[str],
     bound: tuple[str, ActionForm] | None,
     drafted: bool = False,
+    first: str = "",
 ) -> list[dict]:
     panels = []
-    for action in ACTIONS:
+    ordered = sorted(ACTIONS, key=lambda action: action.name != first)
+    for action in ordered:
         if action.name not in allowed:
             continue
         if bound and bound[0] == action.name:
             form, is_open = bound[1], True
         else:
             form = action.form(dossier=dossier, user=user)
-            # The first way forward stands open: the day's most common action in one click;
-            # so does form 04 when the deadline watch drafted one for the leader to review.
-            is_open = bound is None and not panels and action.style == "primary"
+            # The first way forward stands open: the day's most common action in one click
+            # (or the one the inbox tab implies); so does form 04 when the deadline watch
+            # drafted one for the leader to review.
+            is_open = (
+                bound is None and not panels and (action.style == "primary" or action.name == first)
+            )
             if action.name == processing.APOLOGISE and bound is None and drafted:
                 is_open = True
         panels.append(
@@ -563,6 +581,7 @@ def _dossier_page(
     if dossier.current_role and dossier.step_index is not None:
         current = dossier.steps[dossier.step_index]
     open_ = dossier.status not in CLOSED_STATUSES
+    allowed = available_actions(dossier, user, now)
     context = {
         "reception": dossier.reception,
         "dossier": dossier,
@@ -581,7 +600,12 @@ def _dossier_page(
         "pauses": _pauses(dossier, events),
         "attachments": attachments,
         "actions": _action_forms(
-            dossier, user, available_actions(dossier, user, now), bound, drafted=draft is not None
+            dossier,
+            user,
+            allowed,
+            bound,
+            drafted=draft is not None,
+            first=_first_action(dossier, allowed, request.GET.get("tab")),
         ),
         "apology_draft": draft,
         "rating_url": _rating_url(dossier, user),

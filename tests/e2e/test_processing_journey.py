@@ -122,13 +122,14 @@ def open_from_inbox(page: Page, tab: str, code: str) -> None:
     table = page.get_by_role("main").get_by_role("table")
     expect(table.get_by_role("row")).to_have_count(2)  # the header and the dossier
     table.get_by_role("link", name=code, exact=True).click()
-    page.wait_for_url(f"**{reverse('intake:dossier', args=[code])}")
+    # The link carries the tab, so that the page offers the tab's action first.
+    page.wait_for_url(f"**{reverse('intake:dossier', args=[code])}?tab=*")
     expect(page.get_by_role("heading", level=1)).to_contain_text(code)
 
 
 def action_panel(page: Page, title: str):
     """The dossier page's form for one action, opened if it is not already."""
-    actions = page.get_by_role("complementary").locator("details.action-panel")
+    actions = page.get_by_role("region", name=t("What you can do")).locator("details.action-panel")
     panel = actions.filter(has=page.locator("summary", has_text=title))
     expect(panel).to_have_count(1)
     if panel.get_attribute("open") is None:  # the first way forward already stands open
@@ -139,7 +140,8 @@ def action_panel(page: Page, title: str):
 
 def expect_actions(page: Page, *, offered: list[str], withheld: list[str]) -> None:
     """The dossier page offers these actions and not those that are someone else's."""
-    summaries = page.get_by_role("complementary").locator("details.action-panel > summary")
+    actions = page.get_by_role("region", name=t("What you can do"))
+    summaries = actions.locator("details.action-panel > summary")
     for title in offered:
         expect(summaries.filter(has_text=title)).to_have_count(1)
     for title in withheld:

@@ -1,6 +1,7 @@
 """The counter's pages: the clerk's day, finding a procedure, the reception form and its three
 buttons, the outcome page and the staff dossier page; scope, roles, methods, bad input."""
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -387,6 +388,23 @@ def test_accepting_records_the_dossier_and_shows_code_key_appointment_and_fees(
     assert dossier.get_absolute_url() in body
 
 
+def test_after_accepting_the_clerk_receives_the_next_dossier_of_the_same_procedure(
+    clerk_client, procedure
+):
+    outcome = clerk_client.post(receive_url(procedure), entered(procedure), follow=True)
+    body = outcome.content.decode()
+    link = f'href="{receive_url(procedure)}" autofocus>'
+    assert link in body
+    assert body.index(link) < body.index(reverse("intake:choose_procedure") + '"')
+    assert "Tiếp nhận hồ sơ tiếp theo" in body
+
+    # The form it opens is this procedure's, with nobody in it and a token not used yet.
+    form = clerk_client.get(receive_url(procedure)).context["form"]
+    assert form.procedure == procedure
+    assert not form["applicant_name"].value() and not form["applicant_id_number"].value()
+    assert form["token"].value() != outcome.context["reception"].token
+
+
 def test_a_double_click_records_once(clerk_client, procedure):
     data = entered(procedure)
     first = clerk_client.post(receive_url(procedure), data)
@@ -602,6 +620,30 @@ def test_the_outcome_page_shows_an_exemption_instead_of_a_total(clerk_client, pr
     assert "Hộ nghèo" in body
     assert "10.000 đồng" in body  # the breakdown stays
     assert 'fee-total">10.000 đồng' not in body
+
+
+def _document_row(body: str, name: str) -> str:
+    """The line of the documents table that names ``name``."""
+    return next(chunk for chunk in body.split("<tr") if name in chunk).split("</tr>")[0]
+
+
+def test_an_optional_document_not_handed_in_reads_not_submitted_without_counts(
+    clerk_client, procedure
+):
+    """Not as "missing" in red with the catalogue's counts "1 0 0", on the outcome page nor on
+    the dossier page; a present document keeps its counts."""
+    response = clerk_client.post(
+        receive_url(procedure), entered(procedure, **{"doc-2-present": None}), follow=True
+    )
+    dossier = Dossier.objects.get()
+    dossier_page = clerk_client.get(reverse("intake:dossier", args=[dossier.code]))
+    for page in (response, dossier_page):
+        row = _document_row(page.content.decode(), "Giấy ủy quyền")
+        assert "còn thiếu" not in row and "text-danger" not in row
+        assert "không nộp" in row
+        assert re.findall(r'class="count"[^>]*>([^<]*)</td>', row) == ["không nộp"] + ["—"] * 4
+        present = _document_row(page.content.decode(), "Bản sao cần chứng thực")
+        assert re.findall(r'class="count"[^>]*>([^<]*)</td>', present) == ["✓", "0", "0", "2", "3"]
 
 
 # ------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
 
@@ -306,3 +307,57 @@ def test_a_file_number_out_of_range_or_of_a_dossier_out_of_scope_answers_404(wor
     url = reverse("intake:attachment", args=[dossier.code, 1])
     assert client_for(outsider).get(url).status_code == 404
     assert Status(dossier.status) == Status.IN_PROGRESS
+
+
+def first_offered(response) -> tuple[str, bool]:
+    """The first action the page offers, by name, and whether its panel stands open."""
+    panel = response.context["actions"][0]
+    return panel["action"].name, panel["open"]
+
+
+def test_a_head_opening_a_dossier_to_assign_is_offered_the_assignment_first(world):
+    dossier = advance(world, "at_department")
+    inbox = client_for(world.head).get(reverse("intake:inbox"), {"tab": "den-phong"})
+    link = f'href="{dossier.get_absolute_url()}?tab=den-phong"'
+    assert link in inbox.content.decode()
+
+    from_tab = client_for(world.head).get(page_url(dossier), {"tab": "den-phong"})
+    assert first_offered(from_tab) == (processing.ASSIGN, True)
+    assert processing.PROPOSE in offered(from_tab)
+    body = from_tab.content.decode()
+    assert body.index(_("Assign an officer")) < body.index(_("Propose the result"))
+    # Opened without a tab, an officer's step without an officer waits for one all the same.
+    assert first_offered(client_for(world.head).get(page_url(dossier))) == (processing.ASSIGN, True)
+
+
+def test_the_tab_a_dossier_was_opened_from_decides_the_first_action(world):
+    dossier = advance(world, "assigned")
+    head = client_for(world.head)
+    # Assigned, the way forward comes first; from the tab of dossiers to assign, reassigning.
+    assert first_offered(head.get(page_url(dossier))) == (processing.PROPOSE, True)
+    assert first_offered(head.get(page_url(dossier), {"tab": "den-phong"}))[0] == processing.ASSIGN
+    # A tab whose action is not offered here, or an unknown one, changes nothing.
+    for tab in ("trinh-ky", "nonsense"):
+        assert first_offered(head.get(page_url(dossier), {"tab": tab})) == (
+            processing.PROPOSE,
+            True,
+        )
+
+
+def test_the_actions_come_first_and_the_history_is_folded_under_its_count_and_latest(world):
+    dossier = advance(world, "at_head")
+
+    response = client_for(world.head).get(page_url(dossier))
+
+    body = response.content.decode()
+    actions = body.index('id="actions-heading"')
+    assert actions < body.index('id="now-heading"') < body.index('id="documents-heading"')
+    assert actions < body.index(_("Applicant"))
+    # The history folds (a <details>, so it opens without script) under one line.
+    events = list(dossier.events.all())
+    latest = events[-1]
+    history = body[body.index('<details class="dossier-history">') :]
+    summary = history[: history.index("</summary>")]
+    assert f"{len(events)} sự kiện; gần nhất: {latest.get_kind_display()}" in summary
+    assert timezone.localtime(latest.at).strftime("%H:%M %d/%m/%Y") in summary
+    assert history.index(str(EventKind.ACCEPTED.label)) > len(summary)

@@ -1,6 +1,7 @@
 """The staff inbox (``/xu-ly/``): the tabs each role brings, their counts in the navigation, the
 filters, the order, the pagination, scope, methods, and a query count independent of the rows."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -136,6 +137,43 @@ def test_tabs_are_sorted_by_due_instant(world):
     for dossier, hours in ((first, 30), (second, 5), (third, 60)):
         Dossier.objects.filter(pk=dossier.pk).update(due_at=now + timedelta(hours=hours))
     assert tab_rows(world.clerk, "chuyen-tiep") == [second.code, first.code, third.code]
+
+
+def _cells(html: str, code: str) -> tuple[str, str]:
+    """The appointment cell and the current-step cell of the line listing ``code``."""
+    line = next(chunk for chunk in html.split("<tr") if code in chunk)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", line, re.S)
+    return cells[0], cells[3]
+
+
+def test_each_badge_sits_beside_the_date_it_concerns(world):
+    now = timezone.now()
+    step_soon = advance(world, "assigned")
+    step_late = advance(world, "assigned")
+    appointment_soon = advance(world, "assigned")
+    # The appointment is 15 days away; the step's deadline falls within the day (or passed).
+    Dossier.objects.filter(pk=step_soon.pk).update(
+        due_at=now + timedelta(days=15), step_due_at=now + timedelta(hours=3)
+    )
+    Dossier.objects.filter(pk=step_late.pk).update(
+        due_at=now + timedelta(days=15), step_due_at=now - timedelta(hours=1)
+    )
+    Dossier.objects.filter(pk=appointment_soon.pk).update(
+        due_at=now + timedelta(hours=5), step_due_at=now + timedelta(days=2)
+    )
+    html = client_for(world.officer).get(INBOX, {"tab": "cua-toi"}).content.decode()
+
+    appointment, step = _cells(html, step_soon.code)
+    assert "sắp đến hạn" not in appointment and "quá hạn" not in appointment
+    assert "sắp đến hạn" in step
+
+    appointment, step = _cells(html, step_late.code)
+    assert "quá hạn" not in appointment and "sắp đến hạn" not in appointment
+    assert "quá hạn" in step
+
+    appointment, step = _cells(html, appointment_soon.code)
+    assert "sắp đến hạn" in appointment
+    assert "sắp đến hạn" not in step and "quá hạn" not in step
 
 
 def test_filters_status_procedure_step_due_soon_overdue_and_paused(world):

@@ -332,3 +332,12 @@ def test_the_real_demo_survives_export_and_import_unchanged(tmp_path):
     call_command("import_procedures", str(path), stdout=io.StringIO(), stderr=io.StringIO())
 
     assert database_state()["procedures"] == before
+
+
+def test_every_demo_level_has_an_english_name():
+    levels = json.loads((DEMO / "catalogue.json").read_text())["levels"]
+    assert {level["code"]: level["name_en"] for level in levels} == {
+        "province": "Province level",
+        "district": "District level",
+        "commune": "Commune level",
+    }

@@ -4,7 +4,9 @@ from datetime import date
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
+from procedures.models import AgencyLevel
 from tests.factories import (
     AgencyFactory,
     AgencyLevelFactory,
@@ -202,3 +204,28 @@ def test_an_unknown_filter_keeps_the_search_words(client, catalogue):
 def test_time_limits_read_without_a_trailing_zero(client, catalogue):
     body = client.get(reverse("procedures:detail", args=["1.001193"])).content.decode()
     assert "3 ngày làm việc" in body and "3,0" not in body
+
+
+def test_level_names_read_in_english_on_the_english_pages(client, catalogue):
+    AgencyLevel.objects.filter(code="commune").update(name_en="Commune level")
+    AgencyLevel.objects.filter(code="district").update(name_en="District level")
+    pages = [
+        reverse("procedures:home"),
+        reverse("procedures:search"),
+        catalogue["birth"].get_absolute_url(),
+        catalogue["permit"].get_absolute_url(),
+        catalogue["agency"].get_absolute_url(),
+    ]
+    vietnamese = [client.get(page).content.decode() for page in pages]
+    client.get("/ngon-ngu/en/", {"next": "/"})
+    english = [client.get(page).content.decode() for page in pages]
+
+    assert "Commune level" in english[0] and "District level" in english[0]
+    for body in english:
+        assert "Cấp xã" not in body and "Cấp huyện" not in body
+    assert "Commune level" in english[2] and "District level" in english[3]
+    assert "Commune level" in english[4]
+    # Vietnamese pages keep the Vietnamese names; a level without an English name keeps it too.
+    assert "Cấp xã" in vietnamese[0] and "Commune level" not in vietnamese[0]
+    with translation.override("en"):
+        assert str(AgencyLevel(name="Cấp huyện")) == "Cấp huyện"

@@ -108,7 +108,12 @@ def load_catalogue(data: dict[str, Any]) -> dict[str, int]:
     """Upsert levels, agencies (parents first), departments, fields, then every procedure."""
     for level in data.get("levels", []):
         AgencyLevel.objects.update_or_create(
-            code=level["code"], defaults={"name": level["name"], "rank": level["rank"]}
+            code=level["code"],
+            defaults={
+                "name": level["name"],
+                "name_en": level.get("name_en", ""),
+                "rank": level["rank"],
+            },
         )
     levels = {level.code: level for level in AgencyLevel.objects.all()}
     departments = 0
