@@ -422,6 +422,40 @@ def test_a_stale_page_whose_action_is_gone_is_told_the_same(world):
     assert snapshot(dossier) == before
 
 
+@pytest.mark.parametrize(
+    ("user", "slug"),
+    [
+        ("officer", "dung-xu-ly"),  # stopping is a leader's
+        ("manager", "phan-cong"),  # a manager watches, never acts
+        ("clerk", "phan-cong"),  # the counter never assigns
+    ],
+)
+def test_a_stale_page_from_someone_without_the_right_is_refused_before_the_version(
+    world, user, slug
+):
+    dossier = advance(world, "at_leader")
+    seen = dossier.version - 1
+    people = {"manager": person(world.district, ["manager"])}
+    before = snapshot(dossier)
+    client = client_for(people.get(user) or getattr(world, user))
+    response = client.post(action_url(dossier, slug), {"version": seen, "note": "x"})
+    assert response.status_code == 403
+    assert not messages_of(response)
+    assert snapshot(dossier) == before
+
+
+def test_a_stale_page_from_someone_with_the_right_is_still_told_the_dossier_changed(world):
+    dossier = advance(world, "at_leader")
+    seen = dossier.version - 1
+    before = snapshot(dossier)
+    response = client_for(world.leader).post(
+        action_url(dossier, "phe-duyet"), {"version": seen, "decision": Decision.GRANTED}
+    )
+    assert response.status_code == 302 and response["Location"] == dossier.get_absolute_url()
+    assert messages_of(response) == [processing.DossierChanged().message]
+    assert snapshot(dossier) == before
+
+
 def test_a_missing_version_is_bad_input(world):
     dossier = world.receive()
     before = snapshot(dossier)
