@@ -9,6 +9,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import gettext
 from PIL import Image
 
@@ -391,6 +392,36 @@ def test_bad_input_is_marked_beside_its_field_and_nothing_is_saved(
     forms = [panel["form"] for panel in response.context["actions"] if panel["open"]]
     assert len(forms) == 1 and field in forms[0].errors, forms[0].errors if forms else None
     assert 'class="invalid-feedback' in response.content.decode()
+    assert snapshot(dossier) == before
+
+
+@pytest.mark.parametrize(
+    ("stage", "user", "slug", "data", "field"),
+    [
+        ("assigned", "leader", "xin-loi", {"new_date": "31/12/9999", "reason": "x"}, "new_date"),
+        ("assigned", "leader", "xin-loi", {"new_date": "01/01/0001", "reason": "x"}, "new_date"),
+        (
+            "ready",
+            "clerk",
+            "tra-ket-qua",
+            {"delivery": "post", "tracking_number": "EL1VN", "at": "01/01/0001 00:00"},
+            "at",
+        ),
+    ],
+    ids=["apology-9999", "apology-year-1", "returned-year-1"],
+)
+def test_a_date_outside_the_years_is_marked_beside_its_field_and_nothing_is_saved(
+    world, stage, user, slug, data, field
+):
+    dossier = advance(world, stage)
+    before = snapshot(dossier)
+
+    response = post_action(client_for(getattr(world, user)), dossier, slug, data)
+
+    assert response.status_code == 400
+    (form,) = [panel["form"] for panel in response.context["actions"] if panel["open"]]
+    assert [error.code for error in form.errors.as_data()[field]] == ["years"]
+    assert escape(gettext("Choose a date between 2000 and 2100.")) in response.content.decode()
     assert snapshot(dossier) == before
 
 
