@@ -33,6 +33,7 @@ from intake.models import (
     Reception,
     ReturnMethod,
 )
+from portal.forms import DayField
 from procedures.models import Agency, Channel, FeeUnit, Field, Procedure, RequiredDocument
 
 CITIZEN_ID = re.compile(r"\d{12}")
@@ -498,11 +499,7 @@ class BookFilterForm(forms.Form):
         super().__init__(data)
         self.fields["field"].queryset = fields
         for name, label in (("from", _("From")), ("to", _("To"))):
-            self.fields[name] = forms.DateField(
-                label=label,
-                error_messages={"invalid": _("Enter a date as dd/mm/yyyy, e.g. 31/12/2026.")},
-                widget=forms.TextInput(attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"}),
-            )
+            self.fields[name] = DayField(label=label)
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -26,6 +26,7 @@ from intake.actions import ActionRefused
 from intake.forms import clean_citizen_id, split_item
 from intake.models import ApologyDraft, AttachmentKind, Decision, Dossier, ReturnMethod
 from intake.processing import dossier_supplement_limit
+from portal.forms import DayField, MomentField
 from portal.models import Role
 from portal.text import format_datetime
 from procedures.models import Agency, Department
@@ -337,7 +338,7 @@ class ReturnResultForm(ActionForm):
     tracking_number = forms.CharField(
         label=_("Postal tracking number"), required=False, max_length=40
     )
-    at = forms.DateTimeField(
+    at = MomentField(
         label=_("Handed over at"),
         required=False,
         help_text=_("dd/mm/yyyy hh:mm; leave empty for now."),
@@ -351,7 +352,6 @@ class ReturnResultForm(ActionForm):
         for name in ("collector_name", "collector_id_number", "tracking_number", "at"):
             self.fields[name].widget.attrs["class"] = "form-control"
         self.fields["collector_id_number"].widget.attrs["inputmode"] = "numeric"
-        self.fields["at"].widget.attrs["placeholder"] = "dd/mm/yyyy hh:mm"
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -398,11 +398,9 @@ class ApologiseForm(ActionForm):
 
     action = "apologise"
 
-    new_date = forms.DateField(
+    new_date = DayField(
         label=_("New return date"),
         help_text=_("dd/mm/yyyy, a working day after the appointment."),
-        error_messages={"invalid": _("Enter a date as dd/mm/yyyy, e.g. 31/12/2026.")},
-        widget=forms.TextInput(attrs={"placeholder": "dd/mm/yyyy", "class": "form-control"}),
     )
     reason = _reason(_("Reason for the delay"))
 
@@ -410,6 +408,7 @@ class ApologiseForm(ActionForm):
         super().__init__(data, files, dossier=dossier, user=user)
         # The deadline watch drafts form 04 for the leader to review: start from its proposal.
         draft = ApologyDraft.objects.filter(dossier=dossier).first()
+        self.fields["new_date"].widget.attrs["class"] = "form-control"
         if draft is not None:
             self.fields["new_date"].initial = draft.new_date.strftime("%d/%m/%Y")
             self.fields["reason"].initial = draft.reason

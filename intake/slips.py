@@ -18,9 +18,7 @@ same rows and print date. ``docs/slips.md`` describes every form's content.
 from __future__ import annotations
 
 import hashlib
-import io
 import re
-import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -34,6 +32,7 @@ from django.utils import timezone
 from intake.models import ApplicantKind, Dossier, Pause, ReturnMethod, Slip, SlipForm
 from portal.deadlines import Unit, format_duration
 from portal.pdf import qr_image, render_pdf
+from portal.spreadsheets import workbook_bytes, write_cell
 from portal.templatetags.vn import person_name
 from procedures.models import Agency, Field
 
@@ -345,8 +344,6 @@ def render_book_pdf(
 
 # Spreadsheet dates are real date-times (sortable, filterable) shown as dd/mm/yyyy hh:mm.
 XLSX_DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
-# Zip entries and document properties carry this instead of the clock: same rows, same bytes.
-_XLSX_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 def book_xlsx(agency: Agency, field: Field, start: date, end: date, *, printed_on: date) -> bytes:
@@ -379,12 +376,12 @@ def book_xlsx(agency: Agency, field: Field, start: date, end: date, *, printed_o
     ]
     for row, (text, title_font) in enumerate(titles, start=1):
         sheet.merge_cells(f"A{row}:{last}{row}")
-        cell = _xlsx_cell(sheet, row, 1, text)
+        cell = write_cell(sheet, row, 1, text)
         cell.font = title_font
         cell.alignment = Alignment(horizontal="center")
     header_row = len(titles) + 2
     for column, spec in enumerate(BOOK_COLUMNS, start=1):
-        cell = _xlsx_cell(sheet, header_row, column, spec.title)
+        cell = write_cell(sheet, header_row, column, spec.title)
         cell.font = bold
         cell.alignment = centre
         cell.border = ruled
@@ -399,7 +396,7 @@ def book_xlsx(agency: Agency, field: Field, start: date, end: date, *, printed_o
             value = values.get(key) if key else None
             if isinstance(value, datetime):
                 value = value.replace(tzinfo=None)  # Excel has no time zones: Vietnam's time
-            cell = _xlsx_cell(sheet, row, column, value)
+            cell = write_cell(sheet, row, column, value)
             cell.font = regular
             cell.border = ruled
             cell.alignment = centre if column == 1 else wrap
@@ -419,34 +416,4 @@ def book_xlsx(agency: Agency, field: Field, start: date, end: date, *, printed_o
     workbook.properties.title = f"Sổ theo dõi hồ sơ — {field.name}"
     workbook.properties.created = stamp
     workbook.properties.modified = stamp
-    return _zip_without_clock(workbook)
-
-
-def _xlsx_cell(sheet, row: int, column: int, value):
-    """The cell at ``row``, ``column`` holding ``value``; text stays text even when it starts
-    with “=” (an applicant named ``=HYPERLINK(…)`` is never a formula in the clerk's Excel)."""
-    cell = sheet.cell(row=row, column=column, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"
-    return cell
-
-
-def _zip_without_clock(workbook) -> bytes:
-    """The workbook's bytes with every zip entry dated ``_XLSX_EPOCH``, not the clock (openpyxl's
-    ``save_workbook`` stamps both the entries and the properties with the time of saving)."""
-    from openpyxl.writer.excel import ExcelWriter
-
-    raw = io.BytesIO()
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(workbook, archive).save()
-    fixed = io.BytesIO()
-    with (
-        zipfile.ZipFile(raw) as source,
-        zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
-        for entry in source.infolist():
-            info = zipfile.ZipInfo(entry.filename, date_time=_XLSX_EPOCH)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            target.writestr(info, source.read(entry.filename))
-    return fixed.getvalue()
+    return workbook_bytes(workbook)

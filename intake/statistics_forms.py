@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from intake.statistics import CELLS, GROUPS, Period, Scope
+from portal.forms import FIRST_YEAR, LAST_YEAR, DayField
 from procedures.models import Agency, Channel, Department, Field, Procedure
 
 PERIOD_KINDS = [
@@ -34,17 +35,6 @@ assert {value for value, _label in GROUP_CHOICES} <= set(GROUPS)
 # A custom period longer than this is refused (a year's report is the longest one reads).
 MAX_CUSTOM_DAYS = 3 * 366
 FILTERS = ("agency", "department", "field", "procedure", "channel")
-_DATE_ERROR = _("Enter a date as dd/mm/yyyy, e.g. 31/12/2026.")
-
-
-def _date_field(label) -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        required=False,
-        input_formats=["%d/%m/%Y"],
-        error_messages={"invalid": _DATE_ERROR},
-        widget=forms.TextInput(attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"}),
-    )
 
 
 class StatisticsForm(forms.Form):
@@ -64,8 +54,8 @@ class StatisticsForm(forms.Form):
     year = forms.IntegerField(
         label=_("Year"),
         required=False,
-        min_value=2000,
-        max_value=2100,
+        min_value=FIRST_YEAR,
+        max_value=LAST_YEAR,
         error_messages={"invalid": _("Enter a year, e.g. 2026.")},
     )
     agency = forms.ModelChoiceField(
@@ -122,8 +112,8 @@ class StatisticsForm(forms.Form):
         values.setdefault("group_by", "agency")
         super().__init__(values)
         # ``from`` and ``to`` in the query string, as the tracking book has them.
-        self.fields["from"] = _date_field(_("From"))
-        self.fields["to"] = _date_field(_("To"))
+        self.fields["from"] = DayField(label=_("From"), required=False)
+        self.fields["to"] = DayField(label=_("To"), required=False)
         self.order_fields(["period", "month", "quarter", "year", "from", "to"])
         ids = sorted(agency_ids)
         self.fields["agency"].queryset = Agency.objects.filter(pk__in=ids).select_related("level")
@@ -151,9 +141,6 @@ class StatisticsForm(forms.Form):
                 self.add_error("from", _("Enter the first day of the period."))
             if end is None and "to" not in self.errors:
                 self.add_error("to", _("Enter the last day of the period."))
-            if start and start.year < 2000:
-                self.add_error("from", _("Choose a date between 2000 and 2100."))
-                start = None
             if start and end:
                 if start > end:
                     raise ValidationError(_("The period must start before it ends."), "order")

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from portal.calendar import announce_change
+from portal.forms import ADMIN_DAYS
 from portal.models import CalendarDay, DaySource, OfficeSession, StaffProfile, Weekday
 
 
@@ -58,6 +59,7 @@ class CalendarDayAdmin(admin.ModelAdmin):
     same date wins over them)."""
 
     form = CalendarDayForm
+    formfield_overrides = ADMIN_DAYS
     list_display = ["date", "weekday", "kind", "name", "decided_by", "source"]
     list_filter = ["kind", "source"]
     date_hierarchy = "date"

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from portal.forms import ADMIN_DAYS
 from procedures.models import (
     Agency,
     AgencyLevel,
@@ -76,6 +77,7 @@ class DocumentInline(admin.TabularInline):
 class FeeLineInline(admin.StackedInline):
     model = FeeLine
     extra = 0
+    formfield_overrides = ADMIN_DAYS
 
 
 class LegalBasisInline(admin.TabularInline):
@@ -181,6 +183,7 @@ class ProcedureAdmin(admin.ModelAdmin):
     autocomplete_fields = ["agencies"]
     inlines = [ChannelInline, DocumentInline, FeeLineInline, LegalBasisInline, ProcessStepInline]
     save_on_top = True
+    formfield_overrides = ADMIN_DAYS
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Procedure]:
         return (

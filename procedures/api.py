@@ -18,10 +18,9 @@ from django.utils import timezone
 
 from portal.calendar import get_calendar
 from portal.deadlines import TIME_ZONE, due_at
+from portal.forms import FIRST_YEAR, LAST_YEAR, within_years
 from procedures.models import Agency, Channel, Procedure, TimeUnit
 
-# Years the work calendar can speak about; anything else is a mistake in the request.
-EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 # "+07:00" arrives as " 07:00" when a client forgets to encode the plus sign.
 _UNENCODED_OFFSET = re.compile(r" (\d{2}(:?\d{2})?)$")
 
@@ -60,9 +59,9 @@ class DueDateQuery(forms.Form):
             ) from None
         if timezone.is_naive(value):
             value = value.replace(tzinfo=TIME_ZONE)  # no zone given: Vietnam's time
-        if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        if not within_years(value):
             raise forms.ValidationError(
-                f"Tham số received_at phải nằm trong các năm {EARLIEST_YEAR}–{LATEST_YEAR}."
+                f"Tham số received_at phải nằm trong các năm {FIRST_YEAR}–{LAST_YEAR}."
             )
         return value
 

@@ -65,6 +65,7 @@ from intake.processing.rules import (
     apology_deadline_ok,
     available_actions,
     may_assign,
+    takes_part,
     works_at_step,
 )
 from intake.processing.supplements import (
@@ -117,5 +118,6 @@ __all__ = [
     "send_back",
     "stop",
     "supplement_request_limit",
+    "takes_part",
     "works_at_step",
 ]

@@ -171,6 +171,39 @@ def available_actions(
     return actions
 
 
+# The roles that take each action in some state of a dossier (``available_actions`` says who
+# takes it now). A leader stands in for a missing head, a head for the officer of their step.
+_STEP_ROLES = (Role.CLERK, Role.OFFICER, Role.DEPARTMENT_HEAD, Role.LEADER)
+_ACTION_ROLES = {
+    FORWARD: (Role.CLERK, Role.DEPARTMENT_HEAD, Role.LEADER),
+    PROPOSE: (Role.OFFICER, Role.DEPARTMENT_HEAD, Role.LEADER),
+    APPROVE: (Role.CLERK, Role.DEPARTMENT_HEAD, Role.LEADER),
+    ASSIGN: (Role.DEPARTMENT_HEAD, Role.LEADER),
+    REQUEST_SUPPLEMENT: (Role.OFFICER, Role.DEPARTMENT_HEAD, Role.LEADER),
+    CONSULT: (Role.OFFICER, Role.DEPARTMENT_HEAD, Role.LEADER),
+    SEND_BACK: _STEP_ROLES,
+    RETURN_RESULT: (Role.CLERK,),
+    RECORD_SUPPLEMENT: (Role.CLERK,),
+    REQUEST_WITHDRAWAL: (Role.CLERK,),
+    STOP: (Role.LEADER,),
+    APOLOGISE: (Role.LEADER,),
+    ATTACH: _STEP_ROLES,
+}
+
+
+def takes_part(dossier: Dossier, user: AbstractBaseUser, action: str) -> bool:
+    """Whether this person could take the action on this dossier in some state of it: a role
+    the action needs, at an agency that receives, decides or does a step of it. Someone who
+    could may have acted on a page the dossier has since left (“changed by someone else”);
+    anyone else is refused whatever the page was."""
+    profile = _profile(user)
+    if profile is None or not profile.has_role(*_ACTION_ROLES.get(action, ())):
+        return False
+    agencies = {step["agency"] for step in dossier.steps}
+    agencies |= {dossier.receiving_agency_id, dossier.competent_agency_id}
+    return profile.agency_id in agencies
+
+
 def apology_deadline_ok(dossier: Dossier, now: datetime) -> bool:
     """Form 04 may be issued only while at least one working day remains before the deadline
     (office time on the deciding agency's calendar)."""

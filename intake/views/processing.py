@@ -5,9 +5,10 @@ the counter, the process with every step and its visits, the timeline, the quest
 other units, the pauses for supplements, the files and the forms issued; then only the actions
 ``intake.processing.available_actions`` allows this person now, each a small form.
 
-Every action posts to ``/ho-so/<code>/<action>/``: the view checks the version of the dossier
-the person was shown (someone else may have acted: the page comes back with a message), that
-the action is theirs to take (403), parses the form (``intake.processing_forms``), calls the
+Every action posts to ``/ho-so/<code>/<action>/``: the view checks that the action is theirs to
+take (403; on a page the dossier has since left, that they take part in it with a role the
+action needs), then the version of the dossier the person was shown (someone else may have
+acted: the page comes back with a message), parses the form (``intake.processing_forms``), calls the
 verb and redirects to the page with a message (POST-redirect-GET). Bad input, or a verb that
 says no, re-renders the page with the message beside the field (400) and nothing saved.
 Answering a question carries the version too but is not refused for it: the answer does not
@@ -644,11 +645,14 @@ def dossier_action(request: HttpRequest, code: str, action: Action) -> HttpRespo
     dossier = dossier_for(request.user, code)
     if action.name == ANSWER:
         return _answer(request, dossier)
-    version = _posted_version(request)
-    if version is not None and version != dossier.version:
-        return _changed(request, dossier)
-    if action.name not in available_actions(dossier, request.user):
+    # The right first, then the version: a stale page tells only those who take part in the
+    # dossier that it changed (the action may have left them with it); anyone else is refused.
+    stale = _posted_version(request) not in (None, dossier.version)
+    allowed = action.name in available_actions(dossier, request.user)
+    if not allowed and not (stale and processing.takes_part(dossier, request.user, action.name)):
         raise PermissionDenied
+    if stale:
+        return _changed(request, dossier)
     form = action.form(request.POST, request.FILES, dossier=dossier, user=request.user)
     if form.is_valid():
         try:

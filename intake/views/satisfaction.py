@@ -51,6 +51,7 @@ from intake.satisfaction import (
 )
 from intake.transparency import last_twelve_months
 from intake.views import lookup
+from portal.forms import DayField
 from portal.models import Role, StaffProfile
 
 # Forms: they parse and validate; the verbs decide.
@@ -113,23 +114,11 @@ class PeriodForm(forms.Form):
     def __init__(self, data):
         super().__init__({key: data.get(key, "").strip() for key in ("from", "to")})
         for name, label in (("from", gettext_lazy("From")), ("to", gettext_lazy("To"))):
-            self.fields[name] = forms.DateField(
-                label=label,
-                required=False,
-                input_formats=["%d/%m/%Y"],
-                widget=forms.TextInput(
-                    attrs={"class": "form-control", "placeholder": "dd/mm/yyyy"}
-                ),
-                error_messages={"invalid": gettext_lazy("Write the date as dd/mm/yyyy.")},
-            )
+            self.fields[name] = DayField(label=label, required=False)
+            self.fields[name].widget.attrs["class"] = "form-control"
 
     def clean(self):
         data = super().clean()
-        for name in ("from", "to"):
-            day = data.get(name)
-            if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
-                self.add_error(name, _("Choose a date between 2000 and 2100."))
-                data.pop(name, None)
         if data.get("from") and data.get("to") and data["from"] > data["to"]:
             self.add_error("to", _("The end of the period comes before its start."))
         return data
@@ -143,10 +132,6 @@ class PeriodForm(forms.Form):
         start = timezone.make_aware(datetime.combine(first, time.min))
         end = timezone.make_aware(datetime.combine(last + timedelta(days=1), time.min))
         return start, end
-
-
-# The years a period may reach (the statistics' bounds): beyond them dates overflow.
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def _private(response: HttpResponse) -> HttpResponse:

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from portal.spreadsheets import write_cell
 from procedures.catalogue.checks import (
     CatalogueError,
     CatalogueFileError,
@@ -266,16 +267,14 @@ def write_xlsx(path: Path | str, rows: Iterable[Mapping[str, str]]) -> None:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "procedures"
-    sheet.append(COLUMNS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    for column_number, column in enumerate(COLUMNS, start=1):
+        write_cell(sheet, 1, column_number, column).font = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="top")
     for row_number, row in enumerate(rows, start=2):
         for column_number, column in enumerate(COLUMNS, start=1):
             if not row[column]:
                 continue
-            cell = sheet.cell(row=row_number, column=column_number, value=row[column])
-            cell.data_type = "s"  # text, even when it starts with “=” (never a formula)
+            cell = write_cell(sheet, row_number, column_number, row[column])
             if "\n" in row[column]:
                 cell.alignment = wrap
     sheet.freeze_panes = "B2"

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from portal.forms import YEARS_MESSAGE, within_years
 from portal.text import fold
 from procedures.catalogue.columns import ITEM_SEPARATOR, NO, YES
 
@@ -190,6 +191,15 @@ def _date(value: Any, *, required: bool = False) -> str | None:
     raise _Invalid(
         _("“%(value)s” is not a date; write it as YYYY-MM-DD or DD/MM/YYYY.") % {"value": raw}
     )
+
+
+def _day(value: Any, *, required: bool = False) -> str | None:
+    """A date the portal counts with (a validity, a fee's effective dates): as ``_date``, in
+    the years every typed date keeps to (``portal.forms``)."""
+    text = _date(value, required=required)
+    if text is not None and not within_years(date.fromisoformat(text)):
+        raise _Invalid(str(YEARS_MESSAGE))
+    return text
 
 
 def _time(value: Any) -> str | None:

@@ -2,6 +2,8 @@
 
 import pytest
 from django.test import Client
+from django.utils import translation
+from django.utils.html import escape
 from django.utils.translation import gettext
 
 from tests.intake.journeys import world
@@ -46,6 +48,55 @@ def test_statistics_periods_before_2000_get_a_message(w):
     assert gettext("Choose a date between 2000 and 2100.") in response.content.decode()
     drill = leader.get("/thong-ke/ho-so/", {"cell": "received", **query})
     assert drill.status_code == 200
+
+
+# Typed dates outside the years 2000–2100 (``portal.forms``), and the fields they are marked on.
+OUTSIDE_THE_YEARS = pytest.mark.parametrize(
+    ("period", "fields"),
+    [
+        ({"from": "31/12/9999", "to": "31/12/9999"}, ["from", "to"]),
+        ({"from": "01/01/2026", "to": "31/12/9999"}, ["to"]),
+        ({"from": "01/01/0001", "to": "01/01/0001"}, ["from", "to"]),
+    ],
+    ids=["year-9999", "up-to-9999", "year-1"],
+)
+EXPORTS = pytest.mark.parametrize("export", ["", "xlsx", "pdf"])
+
+
+def marked_outside_the_years(response, fields: list[str]) -> None:
+    """The page (never a file) with the message beside each field, in Vietnamese."""
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    form = response.context["form"]
+    for field in fields:
+        assert [error.code for error in form.errors.as_data()[field]] == ["years"]
+    with translation.override("vi"):
+        message = gettext("Choose a date between 2000 and 2100.")
+    assert message != "Choose a date between 2000 and 2100."
+    assert escape(message) in response.content.decode()
+
+
+@OUTSIDE_THE_YEARS
+@EXPORTS
+def test_the_book_marks_dates_outside_the_years_in_every_format(w, period, fields, export):
+    w.receive()
+    response = as_user(w.clerk).get("/mot-cua/so-theo-doi/", {**period, "format": export})
+    marked_outside_the_years(response, fields)
+    assert sorted(response.context["form"].errors) == sorted(fields)
+    assert response.context["page"] is None
+
+
+@OUTSIDE_THE_YEARS
+@EXPORTS
+def test_statistics_dates_outside_the_years_are_marked_beside_their_field(
+    w, period, fields, export
+):
+    leader = as_user(w.leader)
+    query = {"period": "custom", **period, "format": export}
+    marked_outside_the_years(leader.get("/thong-ke/", query), fields)
+    if export != "pdf":  # the drill-down has no PDF
+        drill = leader.get("/thong-ke/ho-so/", {"cell": "received", **query})
+        marked_outside_the_years(drill, fields)
 
 
 def test_a_drill_down_row_with_a_superscript_digit_is_not_in_the_table(w):

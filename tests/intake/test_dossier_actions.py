@@ -9,6 +9,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import gettext
 from PIL import Image
 
@@ -394,6 +395,36 @@ def test_bad_input_is_marked_beside_its_field_and_nothing_is_saved(
     assert snapshot(dossier) == before
 
 
+@pytest.mark.parametrize(
+    ("stage", "user", "slug", "data", "field"),
+    [
+        ("assigned", "leader", "xin-loi", {"new_date": "31/12/9999", "reason": "x"}, "new_date"),
+        ("assigned", "leader", "xin-loi", {"new_date": "01/01/0001", "reason": "x"}, "new_date"),
+        (
+            "ready",
+            "clerk",
+            "tra-ket-qua",
+            {"delivery": "post", "tracking_number": "EL1VN", "at": "01/01/0001 00:00"},
+            "at",
+        ),
+    ],
+    ids=["apology-9999", "apology-year-1", "returned-year-1"],
+)
+def test_a_date_outside_the_years_is_marked_beside_its_field_and_nothing_is_saved(
+    world, stage, user, slug, data, field
+):
+    dossier = advance(world, stage)
+    before = snapshot(dossier)
+
+    response = post_action(client_for(getattr(world, user)), dossier, slug, data)
+
+    assert response.status_code == 400
+    (form,) = [panel["form"] for panel in response.context["actions"] if panel["open"]]
+    assert [error.code for error in form.errors.as_data()[field]] == ["years"]
+    assert escape(gettext("Choose a date between 2000 and 2100.")) in response.content.decode()
+    assert snapshot(dossier) == before
+
+
 def test_a_stale_page_is_told_the_dossier_changed_and_nothing_is_saved(world):
     dossier = advance(world, "at_department")
     seen = dossier.version
@@ -418,6 +449,40 @@ def test_a_stale_page_whose_action_is_gone_is_told_the_same(world):
     before = snapshot(dossier)
     response = client_for(world.clerk).post(action_url(dossier, "chuyen-tiep"), {"version": seen})
     assert response.status_code == 302
+    assert messages_of(response) == [processing.DossierChanged().message]
+    assert snapshot(dossier) == before
+
+
+@pytest.mark.parametrize(
+    ("user", "slug"),
+    [
+        ("officer", "dung-xu-ly"),  # stopping is a leader's
+        ("manager", "phan-cong"),  # a manager watches, never acts
+        ("clerk", "phan-cong"),  # the counter never assigns
+    ],
+)
+def test_a_stale_page_from_someone_without_the_right_is_refused_before_the_version(
+    world, user, slug
+):
+    dossier = advance(world, "at_leader")
+    seen = dossier.version - 1
+    people = {"manager": person(world.district, ["manager"])}
+    before = snapshot(dossier)
+    client = client_for(people.get(user) or getattr(world, user))
+    response = client.post(action_url(dossier, slug), {"version": seen, "note": "x"})
+    assert response.status_code == 403
+    assert not messages_of(response)
+    assert snapshot(dossier) == before
+
+
+def test_a_stale_page_from_someone_with_the_right_is_still_told_the_dossier_changed(world):
+    dossier = advance(world, "at_leader")
+    seen = dossier.version - 1
+    before = snapshot(dossier)
+    response = client_for(world.leader).post(
+        action_url(dossier, "phe-duyet"), {"version": seen, "decision": Decision.GRANTED}
+    )
+    assert response.status_code == 302 and response["Location"] == dossier.get_absolute_url()
     assert messages_of(response) == [processing.DossierChanged().message]
     assert snapshot(dossier) == before
 

@@ -459,6 +459,14 @@ def test_the_command_freezes_closed_months_and_rebuilds_on_request(cases, time_m
         call_command("freeze_statistics", "--month", "2026-09")
 
 
+def test_the_command_refuses_a_month_outside_the_years():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="2000–2100"):
+        call_command("freeze_statistics", "--month", "0001-01")
+    assert not FrozenMonth.objects.exists()
+
+
 def test_departments_are_ranked_by_their_late_dossiers_like_the_department_table(cases, district):
     from intake.statistics import ranked_by_late
 

@@ -218,6 +218,19 @@ def test_an_editor_adds_a_day_off_in_the_admin_and_listeners_hear_of_it(
     assert not get_calendar().is_working_day(date(2026, 3, 10))
 
 
+@pytest.mark.parametrize("day", ["31/12/9999", "01/01/0001"])
+def test_the_admin_refuses_a_day_outside_the_years(client, editor, listener, day):
+    response = client.post(
+        reverse("admin:portal_calendarday_add"),
+        {"date": day, "kind": DayKind.DAY_OFF, "name": "Nghỉ", "decided_by": ""},
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors.as_data()
+    assert [error.code for error in errors["date"]] == ["years"]
+    assert not CalendarDay.objects.exists()
+    assert listener == []
+
+
 def test_deleting_an_entry_in_the_admin_announces_the_change(
     client, editor, listener, django_capture_on_commit_callbacks
 ):

@@ -536,6 +536,25 @@ def test_import_names_row_and_column_of_every_bad_value(reference_data, tmp_path
     assert Procedure.objects.count() == 0
 
 
+def test_import_refuses_validity_and_fee_dates_outside_the_years(reference_data, tmp_path):
+    good = procedure_to_row(clean_procedure(birth_registration())[0])
+    forever = {**good, "valid_to": "31/12/9999"}
+    ancient_fee = {
+        **good,
+        "code": "1.000002",
+        "fees": "charge | Lệ phí | 5000 | dossier | 1 |  |  |  |  | 0001-01-01",
+    }
+    path = write_rows_csv(tmp_path / "nam.csv", [forever, ancient_fee])
+
+    message = import_error(path)
+
+    assert "Row 2, column valid_to: Choose a date between 2000 and 2100." in message
+    assert (
+        "Row 3, column fees: item 1, effective_from: Choose a date between 2000 and 2100."
+    ) in message
+    assert Procedure.objects.count() == 0
+
+
 def test_a_good_row_beside_a_bad_one_changes_nothing(reference_data, tmp_path):
     upsert_procedure(birth_registration())
     before, counts = catalogue_snapshot(), row_counts()

@@ -401,6 +401,20 @@ def test_an_editor_writes_a_process_in_the_admin(editor_client, levels):
     assert procedure.process_budget_hours() == 24
 
 
+def test_the_admin_refuses_a_validity_outside_the_years(editor_client, levels):
+    procedure = ProcedureFactory()
+    data = admin_post(procedure, three_day_rows(levels["commune"]))
+
+    response = editor_client.post(change_url(procedure), data | {"valid_to": "31/12/9999"})
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors.as_data()
+    assert [error.code for error in errors["valid_to"]] == ["years"]
+    procedure.refresh_from_db()
+    assert procedure.valid_to is None
+    assert not ProcessStep.objects.exists()
+
+
 def test_the_admin_refuses_steps_that_do_not_add_up_to_the_time_limit(editor_client, levels):
     procedure = ProcedureFactory()  # in person, 3 working days
     rows = three_day_rows(

@@ -14,13 +14,17 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from intake.statistics_freeze import closed_months, freeze_month
+from portal.forms import FIRST_YEAR, LAST_YEAR, within_years
 
 
 def _month(value: str) -> date:
     try:
-        return datetime.strptime(value, "%Y-%m").date()
+        month = datetime.strptime(value, "%Y-%m").date()
     except ValueError:
         raise CommandError(f"--month {value}: expected a month as YYYY-MM, e.g. 2026-08.") from None
+    if not within_years(month):
+        raise CommandError(f"--month {value}: expected a month of {FIRST_YEAR}–{LAST_YEAR}.")
+    return month
 
 
 class Command(BaseCommand):
