@@ -18,7 +18,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from intake.models import Dossier, Pause, Status, Timeliness
-from portal.deadlines import TIME_ZONE
+from portal.deadlines import TIME_ZONE, minute_of
 from procedures.models import Agency, Channel
 
 # Periods.
@@ -235,6 +235,9 @@ def _paused(window: Window) -> Exists:
 def cell_condition(cell: str, window: Window) -> Q:
     """The condition a dossier meets to count in ``cell`` over ``window``."""
     start, end, stock = window.start, window.end, window.stock_at
+    # Past the original appointment at the stock instant, by the minute (``is_late``): due
+    # before the stock instant's minute began.
+    due_passed = Q(original_due_at__lt=minute_of(stock))
     alive_at_stock = Q(accepted_at__lt=stock) & (
         Q(finished_at__isnull=True) | Q(finished_at__gte=stock)
     )
@@ -252,15 +255,15 @@ def cell_condition(cell: str, window: Window) -> Q:
         "resolved_in_time": resolved & Q(verdict__in=IN_TIME),
         "resolved_late": resolved & Q(verdict=Timeliness.LATE),
         "in_progress": alive_at_stock & ~Q(paused),
-        "in_progress_within": alive_at_stock & ~Q(paused) & Q(original_due_at__gte=stock),
-        "in_progress_overdue": alive_at_stock & ~Q(paused) & Q(original_due_at__lt=stock),
+        "in_progress_within": alive_at_stock & ~Q(paused) & ~due_passed,
+        "in_progress_overdue": alive_at_stock & ~Q(paused) & due_passed,
         "paused": alive_at_stock & Q(paused),
         "open_at_end": alive_at_stock,
         "stopped": ended & Q(status=Status.STOPPED),
         "repeated_in_time": resolved & Q(verdict__in=IN_TIME) & Q(_second_supplement()),
         "late_766": resolved & (Q(verdict=Timeliness.LATE) | Q(_second_supplement())),
         "late_any": (resolved & Q(verdict=Timeliness.LATE))
-        | (alive_at_stock & ~Q(paused) & Q(original_due_at__lt=stock)),
+        | (alive_at_stock & ~Q(paused) & due_passed),
     }
     for channel in Channel.values:
         conditions[f"received_{channel}"] = received & Q(channel=channel)

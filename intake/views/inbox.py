@@ -56,6 +56,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from intake.models import Consultation, Dossier, Status, StepVisit
+from portal.deadlines import is_late, minute_of
 from portal.models import Role, StaffProfile
 from procedures.models import Procedure
 
@@ -300,13 +301,15 @@ class InboxFilterForm(forms.Form):
                     )
                 )
             )
+        # Overdue by the minute (``portal.deadlines.is_late``): due before this minute began.
+        minute = minute_of(now)
         if data.get("due") == "overdue":
-            rows = rows.filter(Q(**{f"{tab.due}__lt": now}) | Q(step_due_at__lt=now))
+            rows = rows.filter(Q(**{f"{tab.due}__lt": minute}) | Q(step_due_at__lt=minute))
         elif data.get("due") == "soon":
             soon = now + DUE_SOON
             rows = rows.filter(
-                Q(**{f"{tab.due}__gte": now, f"{tab.due}__lt": soon})
-                | Q(step_due_at__gte=now, step_due_at__lt=soon)
+                Q(**{f"{tab.due}__gte": minute, f"{tab.due}__lt": soon})
+                | Q(step_due_at__gte=minute, step_due_at__lt=soon)
             )
         if data.get("paused"):
             rows = rows.filter(status=Status.SUPPLEMENT_REQUESTED)
@@ -360,7 +363,7 @@ def _row(dossier: Dossier, tab: Tab, now: datetime) -> Row:
         step = dossier.steps[dossier.step_index]
     due = getattr(dossier, tab.due)
     instants = [instant for instant in (due, dossier.step_due_at) if instant is not None]
-    overdue = any(instant < now for instant in instants)
+    overdue = any(is_late(now, instant) for instant in instants)
     return Row(
         dossier=dossier,
         step_name=step["name"] if step else "",

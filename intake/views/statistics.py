@@ -57,7 +57,7 @@ from intake.statistics_report import (
 )
 from intake.views.book import XLSX_TYPE, _download
 from portal.calendar import get_calendar
-from portal.deadlines import working_time_between
+from portal.deadlines import is_late, working_time_between
 from portal.models import Role, StaffProfile
 from portal.pdf import render_pdf
 from procedures.models import Agency
@@ -100,7 +100,7 @@ def late_rows(dossiers: list[Dossier], stock_at: datetime) -> list[LateDossier]:
     rows = []
     for dossier in dossiers:
         end = dossier.finished_at or stock_at
-        if end > dossier.original_due_at:
+        if is_late(end, dossier.original_due_at):
             calendar = get_calendar(dossier.receiving_agency_id)
             late = working_time_between(dossier.original_due_at, end, calendar).value
             hours = Decimal(late.total_seconds() / 3600).quantize(Decimal("0.1"))
