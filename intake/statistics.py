@@ -117,6 +117,8 @@ def _live_aggregates(window: Window) -> dict[str, models.Aggregate]:
         "paused": count("paused"),
         "stopped": count("stopped"),
         "repeated_in_time": count("repeated_in_time"),
+        "stopped_in_time_766": count("stopped_in_time_766"),
+        "open_in_time_766": count("open_in_time_766"),
         "processing_seconds": Sum(_duration("finished_at", "accepted_at"), filter=resolved),
         "allowed_seconds": Sum(_duration("original_due_at", "accepted_at"), filter=resolved),
     }
@@ -258,6 +260,7 @@ def frozen_cube(
         "in_progress_within": total("in_progress_within", month__month=last),
         "in_progress_overdue": total("in_progress_overdue", month__month=last),
         "paused": total("paused", month__month=last),
+        "open_in_time_766": total("open_in_time_766", month__month=last),
     }
     for name in COUNT_FIELDS:
         if name not in aggregates and not name.startswith("received_"):
@@ -295,7 +298,8 @@ def plan(period: Period, now: datetime, frozen: Iterable[date] | None = None) ->
     rest (the open month, part of a month, a month not frozen yet) is counted live; runs of the
     same kind are merged, so a live run ends its stocks at its own end (or now)."""
     if frozen is None:
-        frozen = FrozenMonth.objects.filter(month__in=period.months).values_list("month", flat=True)
+        frozen = FrozenMonth.objects.current().filter(month__in=period.months)
+        frozen = frozen.values_list("month", flat=True)
     frozen = set(frozen)
     start, end = period.bounds
     segments: list[Segment] = []
@@ -537,7 +541,8 @@ def monthly_trend(
     wanted = [first_of_month(last_month)]
     while len(wanted) < months:
         wanted.insert(0, first_of_month(wanted[0] - timedelta(days=1)))
-    frozen = set(FrozenMonth.objects.filter(month__in=wanted).values_list("month", flat=True))
+    frozen = FrozenMonth.objects.current().filter(month__in=wanted)
+    frozen = set(frozen.values_list("month", flat=True))
     found = {
         month: cube.get((None,) * len(DIMENSIONS), ZERO)
         for month, cube in _frozen_by_month(scope, sorted(frozen)).items()

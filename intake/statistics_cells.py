@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, fields
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import TruncMinute
 from django.utils.translation import gettext_lazy as _
 
 from intake.models import Dossier, Pause, Status, Timeliness
@@ -212,24 +213,42 @@ class Window:
         return cls(start, end, end, current)
 
 
-def _second_supplement() -> Exists:
-    """The dossier was asked for a supplement twice or more (the second request's event says
-    ``"repeated": true``; every request opens one ``Pause``): a second pause exists, one probe
-    of the pauses' dossier index."""
-    return Exists(Pause.objects.filter(dossier=OuterRef("pk")).order_by()[1:2])
+def _second_supplement(window: Window) -> Exists:
+    """The dossier was asked for a supplement twice or more by the window's stock instant (the
+    second request's event says ``"repeated": true``; every request opens one ``Pause``): a
+    second pause exists, one probe of the pauses' dossier index."""
+    pauses = Pause.objects.filter(dossier=OuterRef("pk"), started_at__lt=window.stock_at)
+    return Exists(pauses.order_by()[1:2])
+
+
+def _minute(name: str) -> TruncMinute:
+    """The column's instant with its seconds dropped, in SQL (the minute rule,
+    ``portal.deadlines.is_late``). Truncated in UTC: the same minute as in Vietnam's time, and
+    PostgreSQL compares the result with the stored instants without a time zone shift."""
+    return TruncMinute(name, tzinfo=UTC)
+
+
+def _open_pauses(window: Window):
+    stock = window.stock_at
+    if window.current:
+        return Pause.objects.filter(ended_at__isnull=True, started_at__lt=stock)
+    return Pause.objects.filter(started_at__lt=stock).filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gte=stock)
+    )
 
 
 def _paused(window: Window) -> Exists:
     """Waiting for a supplement at the window's stock instant. Now, that is a pause not ended
     yet: the partial unique index of open pauses answers it."""
-    stock = window.stock_at
-    if window.current:
-        pauses = Pause.objects.filter(ended_at__isnull=True, started_at__lt=stock)
-    else:
-        pauses = Pause.objects.filter(started_at__lt=stock).filter(
-            Q(ended_at__isnull=True) | Q(ended_at__gte=stock)
-        )
-    return Exists(pauses.filter(dossier=OuterRef("pk")))
+    return Exists(_open_pauses(window).filter(dossier=OuterRef("pk")))
+
+
+def _asked_in_time(window: Window) -> Exists:
+    """Waiting for a supplement at the stock instant, asked for it by the minute of the
+    original appointment as it stood then (a pause moves the appointment only when the
+    supplement comes back): how Decision 766, 2.1 judges a paused dossier."""
+    pauses = _open_pauses(window).alias(asked=_minute("started_at"))
+    return Exists(pauses.filter(dossier=OuterRef("pk"), asked__lte=OuterRef("original_due_at")))
 
 
 def cell_condition(cell: str, window: Window) -> Q:
@@ -245,6 +264,16 @@ def cell_condition(cell: str, window: Window) -> Q:
     ended = Q(finished_at__gte=start, finished_at__lt=end)
     resolved = ended & Q(status__in=RESOLVED_STATUSES)
     received = Q(accepted_at__gte=start, accepted_at__lt=end)
+    stopped = ended & Q(status=Status.STOPPED)
+    once = ~Q(_second_supplement(window))
+    # Decision 766, 2.1: every dossier of the period, each judged where it stands.
+    all_766 = resolved | stopped | alive_at_stock
+    resolved_in_time_766 = resolved & Q(verdict__in=IN_TIME) & once
+    stopped_in_time_766 = stopped & Q(original_due_at__gte=_minute("finished_at")) & once
+    open_in_time_766 = (
+        alive_at_stock & once & ((~Q(paused) & ~due_passed) | Q(_asked_in_time(window)))
+    )
+    in_time_766 = resolved_in_time_766 | stopped_in_time_766 | open_in_time_766
     conditions = {
         "carried_over": Q(accepted_at__lt=start)
         & (Q(finished_at__isnull=True) | Q(finished_at__gte=start)),
@@ -259,9 +288,13 @@ def cell_condition(cell: str, window: Window) -> Q:
         "in_progress_overdue": alive_at_stock & ~Q(paused) & due_passed,
         "paused": alive_at_stock & Q(paused),
         "open_at_end": alive_at_stock,
-        "stopped": ended & Q(status=Status.STOPPED),
-        "repeated_in_time": resolved & Q(verdict__in=IN_TIME) & Q(_second_supplement()),
-        "late_766": resolved & (Q(verdict=Timeliness.LATE) | Q(_second_supplement())),
+        "stopped": stopped,
+        "repeated_in_time": resolved & Q(verdict__in=IN_TIME) & ~once,
+        "stopped_in_time_766": stopped_in_time_766,
+        "open_in_time_766": open_in_time_766,
+        "all_766": all_766,
+        "in_time_766": in_time_766,
+        "late_766": all_766 & ~in_time_766,
         "late_any": (resolved & Q(verdict=Timeliness.LATE))
         | (alive_at_stock & ~Q(paused) & due_passed),
     }
@@ -294,6 +327,8 @@ CELLS = (
     "paused",
     "stopped",
     "refused",
+    "all_766",
+    "in_time_766",
     "late_766",
     "late_any",
 )
@@ -319,12 +354,17 @@ class Counts:
     stopped: int = 0
     refused: int = 0
     repeated_in_time: int = 0
+    # Decision 766, 2.1 beyond the resolved dossiers: stopped in the period by the original
+    # appointment, and open at the end judged in time (in progress within the deadline, or
+    # paused by a request made by the appointment), each asked for a supplement at most once.
+    stopped_in_time_766: int = 0
+    open_in_time_766: int = 0
     processing_seconds: int = 0
     allowed_seconds: int = 0
 
     # The stock at the start and those at the end; every other figure is a flow.
     START = ("carried_over",)
-    END = ("in_progress_within", "in_progress_overdue", "paused")
+    END = ("in_progress_within", "in_progress_overdue", "paused", "open_in_time_766")
 
     def __add__(self, other: Counts) -> Counts:
         """Side by side (two agencies): every figure adds up."""
@@ -371,8 +411,23 @@ class Counts:
         return self.resolved_late + self.in_progress_overdue
 
     @property
+    def all_766(self) -> int:
+        """Every dossier of the period for Decision 766, 2.1: resolved, stopped, or open at the
+        end (carried over + received, by the balance)."""
+        return self.resolved + self.stopped + self.open_at_end
+
+    @property
+    def in_time_766(self) -> int:
+        return (
+            self.resolved_in_time
+            - self.repeated_in_time
+            + self.stopped_in_time_766
+            + self.open_in_time_766
+        )
+
+    @property
     def late_766(self) -> int:
-        return self.resolved_late + self.repeated_in_time
+        return self.all_766 - self.in_time_766
 
     @property
     def balanced(self) -> bool:
@@ -384,7 +439,9 @@ class Counts:
 
     @property
     def indicator_2_1(self) -> Decimal | None:
-        return percent(self.resolved_in_time - self.repeated_in_time, self.resolved)
+        """Decision 766, 2.1 as the national dashboard counts it: on time over every dossier of
+        the period, not only the resolved ones (``on_time_rate``)."""
+        return percent(self.in_time_766, self.all_766)
 
     @property
     def online_share(self) -> Decimal | None:

@@ -14,7 +14,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from intake.statistics_definitions import DEFINITIONS_VERSION
 from procedures.models import Channel
+
+
+class FrozenMonthQuerySet(models.QuerySet):
+    def current(self) -> FrozenMonthQuerySet:
+        """The months frozen under today's definitions: reports read only these, and count a
+        month frozen under an older version live until ``freeze_statistics --rebuild``."""
+        return self.filter(definitions=DEFINITIONS_VERSION)
 
 
 class FrozenMonth(models.Model):
@@ -28,6 +36,8 @@ class FrozenMonth(models.Model):
     )
     frozen_at = models.DateTimeField(_("frozen at"))
     rows = models.PositiveIntegerField(_("summary rows"), default=0)
+
+    objects = FrozenMonthQuerySet.as_manager()
 
     class Meta:
         ordering = ["month"]
@@ -78,6 +88,12 @@ class MonthlySummary(models.Model):
     refused = models.PositiveIntegerField(_("refused"), default=0)
     repeated_in_time = models.PositiveIntegerField(
         _("in time but asked twice for supplements"), default=0
+    )
+    stopped_in_time_766 = models.PositiveIntegerField(
+        _("stopped by the appointment (Decision 766, 2.1)"), default=0
+    )
+    open_in_time_766 = models.PositiveIntegerField(
+        _("open at the end and in time (Decision 766, 2.1)"), default=0
     )
     processing_seconds = models.BigIntegerField(_("processing time (seconds)"), default=0)
     allowed_seconds = models.BigIntegerField(_("allowed time (seconds)"), default=0)

@@ -183,6 +183,7 @@ def build_report(profile: StaffProfile, form: StatisticsForm) -> ReportView:
         ),
         procedures=procedures,
         printed_on=timezone.localdate(),
+        links={cell: _drill_url(form, cell=cell) for cell in ("in_time_766", "late_766")},
     )
 
 
@@ -240,7 +241,9 @@ CELL_TITLES = {
     "paused": _("paused for supplements at the end"),
     "stopped": _("withdrawn or stopped"),
     "refused": _("refused at the counter"),
-    "late_766": _("late for Decision 766 (late, or asked twice for supplements)"),
+    "all_766": _("of the period for Decision 766, indicator 2.1 (resolved, stopped or open)"),
+    "in_time_766": _("on time for Decision 766, indicator 2.1"),
+    "late_766": _("not on time for Decision 766, indicator 2.1"),
     "late_any": _("late: resolved late or overdue at the end"),
 }
 assert set(CELL_TITLES) == set(CELLS)
