@@ -65,7 +65,10 @@ from procedures.models import Agency, Channel, Department, Field, Procedure
 # Counting live.
 
 # The dimensions of a cube cell, and where each lives on a dossier, a refusal and a frozen row.
-DIMENSIONS = ("agency", "department", "procedure", "field", "channel")
+# "agency" is whose figure the dossier is under the scope's view (``Scope.by``): its deciding
+# agency, or its receiving unit; "receiving" (the receiving unit beside the deciding agency) is
+# read only to freeze a month, so that its rows serve both views.
+DIMENSIONS = ("agency", "department", "procedure", "field", "channel", "receiving")
 GROUPS = ("agency", "department", "procedure", "field", "channel")
 _ON_DOSSIER = {
     "agency": "competent_agency",
@@ -73,6 +76,7 @@ _ON_DOSSIER = {
     "procedure": "procedure",
     "field": "field",
     "channel": "channel",
+    "receiving": "receiving_agency",
 }
 _ON_RECEPTION = {
     "agency": "agency",
@@ -80,9 +84,19 @@ _ON_RECEPTION = {
     "procedure": "procedure",
     "field": "procedure__field",
     "channel": "channel",
+    "receiving": "agency",
 }
+_ON_SUMMARY = {name: name for name in GROUPS} | {"receiving": "receiving_agency"}
 
-Key = tuple  # (agency, department, procedure, field, channel), each an id, a code or None
+Key = tuple  # (agency, department, procedure, field, channel, receiving): ids, codes or None
+
+
+def _on_dossier(scope: Scope, name: str) -> str:
+    return scope.agency_column if name == "agency" else _ON_DOSSIER[name]
+
+
+def _on_summary(scope: Scope, name: str) -> str:
+    return scope.summary_agency_column if name == "agency" else _ON_SUMMARY[name]
 
 
 def _seconds(value: timedelta | int | None) -> int:
@@ -160,7 +174,7 @@ def live_cube(
     queryset = scope.dossiers()
     if "department" in dimensions and scope.department_id is None:
         queryset = queryset.annotate(lead_department=LeadDepartment())
-    names = [_ON_DOSSIER[name] for name in dimensions]
+    names = [_on_dossier(scope, name) for name in dimensions]
     alive = queryset.filter(accepted_at__lt=window.end).order_by()
     parts = [
         alive.filter(finished_at__gte=window.start),
@@ -184,7 +198,7 @@ def live_cube(
 
 def _refusals(scope: Scope, window: Window, dimensions: tuple[str, ...]):
     """``(key, count)`` of the counter's refusals in ``window``."""
-    names = [_ON_RECEPTION[name] for name in dimensions if _ON_RECEPTION[name]]
+    names = list(dict.fromkeys(_ON_RECEPTION[name] for name in dimensions if _ON_RECEPTION[name]))
     refused = Reception.objects.filter(
         scope.reception_q(),
         outcome=Outcome.REFUSED,
@@ -246,7 +260,7 @@ def _key(dimensions: Iterable[str], values: Iterable) -> Key:
 
 
 def frozen_cube(
-    scope: Scope, months: list[date], dimensions: tuple[str, ...] = DIMENSIONS
+    scope: Scope, months: list[date], dimensions: tuple[str, ...] = GROUPS
 ) -> dict[Key, Counts]:
     """The frozen figures of consecutive closed ``months``: one query over their rows."""
     first, last = months[0], months[-1]
@@ -265,15 +279,16 @@ def frozen_cube(
     for name in COUNT_FIELDS:
         if name not in aggregates and not name.startswith("received_"):
             aggregates[name] = total(name)
+    columns = [_on_summary(scope, name) for name in dimensions]
     rows = (
         MonthlySummary.objects.filter(scope.summary_q(), month__month__in=months)
         .order_by()
-        .values(*dimensions)
+        .values(*columns)
         .annotate(**aggregates)
     )
     cube: dict[Key, Counts] = {}
     for row in rows:
-        key = _key(dimensions, [row[name] for name in dimensions])
+        key = _key(dimensions, [row[name] for name in columns])
         cube[key] = Counts(**{name: row[name] or 0 for name in COUNT_FIELDS})
     return cube
 
@@ -651,7 +666,7 @@ def _in_row(queryset: models.QuerySet, scope: Scope, group_by: str | None, key) 
     if group_by == "department" and scope.department_id is None:
         queryset = queryset.annotate(lead_department=LeadDepartment())
     if group_by:
-        queryset = queryset.filter(**{_ON_DOSSIER[group_by]: key})
+        queryset = queryset.filter(**{_on_dossier(scope, group_by): key})
     return queryset
 
 

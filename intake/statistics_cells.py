@@ -93,15 +93,38 @@ class Period:
 # What is counted: the scope and the cells.
 
 
+# Whose figure a dossier is: its deciding (competent) agency's, or its receiving unit's (the
+# counter that took it in). Refusals are always the counter's.
+COMPETENT = "competent"
+RECEIVING = "receiving"
+AGENCY_VIEWS = (COMPETENT, RECEIVING)
+
+
 @dataclass(frozen=True)
 class Scope:
-    """Which dossiers count: the competent agencies (None: all), and optional filters."""
+    """Which dossiers count: the agencies (None: all) — deciding agencies, or receiving units
+    when ``by`` is ``RECEIVING`` —, and optional filters."""
 
     agency_ids: frozenset[int] | None = None
     department_id: int | None = None
     field_id: int | None = None
     procedure_id: int | None = None
     channel: str = ""
+    by: str = COMPETENT
+
+    def __post_init__(self) -> None:
+        if self.by not in AGENCY_VIEWS:
+            raise ValueError(f"Unknown agency view {self.by!r}.")
+
+    @property
+    def agency_column(self) -> str:
+        """The dossier's column that says whose figure it is."""
+        return "receiving_agency" if self.by == RECEIVING else "competent_agency"
+
+    @property
+    def summary_agency_column(self) -> str:
+        """The same on a frozen row (``MonthlySummary``)."""
+        return "receiving_agency" if self.by == RECEIVING else "agency"
 
     @classmethod
     def under(cls, agency: Agency, **filters) -> Scope:
@@ -120,7 +143,7 @@ class Scope:
     def dossier_q(self) -> Q:
         q = Q()
         if self.agency_ids is not None:
-            q &= Q(competent_agency__in=sorted(self.agency_ids))
+            q &= Q(**{f"{self.agency_column}__in": sorted(self.agency_ids)})
         if self.department_id is not None:
             q &= Q(lead_department=self.department_id)
         if self.field_id is not None:
@@ -149,7 +172,7 @@ class Scope:
     def summary_q(self) -> Q:
         q = Q()
         if self.agency_ids is not None:
-            q &= Q(agency__in=sorted(self.agency_ids))
+            q &= Q(**{f"{self.summary_agency_column}__in": sorted(self.agency_ids)})
         for name in ("department", "field", "procedure"):
             value = getattr(self, f"{name}_id")
             if value is not None:

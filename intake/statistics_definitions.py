@@ -29,7 +29,8 @@ DEFINITIONS = (
         _("Period"),
         _(
             "From 00:00 on the first day to 24:00 on the last day, Vietnam time. A dossier "
-            "belongs to the competent agency (the one that decides it); a refusal to the "
+            "belongs to the competent agency (the one that decides it), or to the unit whose "
+            "counter received it when the report is by receiving unit; a refusal to the "
             "counter that refused it. The lead department is the first department in the "
             "dossier's process, fixed when it was accepted."
         ),

@@ -559,6 +559,7 @@ def dossiers_xlsx(rows: list, *, title: str, refusals: bool, printed_on: date) -
             gettext("Dossier code"),
             gettext("Procedure"),
             gettext("Competent agency"),
+            gettext("Receiving unit"),
             gettext("Channel"),
             gettext("Accepted at"),
             gettext("Appointment (before any apology)"),
@@ -567,12 +568,13 @@ def dossiers_xlsx(rows: list, *, title: str, refusals: bool, printed_on: date) -
             gettext("Officer"),
             gettext("Late by (office hours)"),
         ]
-        widths = [26, 50, 28, 14, 18, 18, 18, 12, 24, 14]
+        widths = [26, 50, 28, 28, 14, 18, 18, 18, 12, 24, 14]
         values = [
             [
                 row.dossier.code,
                 f"{row.dossier.procedure.code} — {row.dossier.procedure.name}",
                 str(row.dossier.competent_agency),
+                str(row.dossier.receiving_agency),
                 row.dossier.get_channel_display(),
                 _local(row.dossier.accepted_at),
                 _local(row.dossier.original_due_at),

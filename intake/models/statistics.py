@@ -58,6 +58,16 @@ class MonthlySummary(models.Model):
     agency = models.ForeignKey(
         "procedures.Agency", verbose_name=_("agency"), on_delete=models.PROTECT, related_name="+"
     )
+    # The counter that received the dossiers (or refused them): the row serves the report by
+    # receiving unit too. Empty on rows frozen before it was kept (definitions TK-2026.1).
+    receiving_agency = models.ForeignKey(
+        "procedures.Agency",
+        verbose_name=_("receiving unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     department = models.ForeignKey(
         "procedures.Department",
         verbose_name=_("lead department"),
@@ -109,12 +119,20 @@ class MonthlySummary(models.Model):
             # One row per cell: two partial constraints, because a row without a department
             # would never collide with another under a plain one (NULLs are distinct).
             models.UniqueConstraint(
-                fields=["month", "agency", "department", "procedure", "field", "channel"],
+                fields=[
+                    "month",
+                    "agency",
+                    "receiving_agency",
+                    "department",
+                    "procedure",
+                    "field",
+                    "channel",
+                ],
                 condition=Q(department__isnull=False),
                 name="intake_monthlysummary_cell_unique",
             ),
             models.UniqueConstraint(
-                fields=["month", "agency", "procedure", "field", "channel"],
+                fields=["month", "agency", "receiving_agency", "procedure", "field", "channel"],
                 condition=Q(department__isnull=True),
                 name="intake_monthlysummary_cell_unique_nodept",
             ),
@@ -122,6 +140,8 @@ class MonthlySummary(models.Model):
         indexes = [
             # Reports of closed months: an agency subtree's rows over a run of months.
             models.Index(fields=["agency", "month"], name="summary_agency_month"),
+            # The same by receiving unit.
+            models.Index(fields=["receiving_agency", "month"], name="summary_receiving_month"),
         ]
 
     def __str__(self) -> str:

@@ -45,7 +45,7 @@ from intake.statistics import (
     monthly_trend,
     ranked_by_late,
 )
-from intake.statistics_forms import GROUP_CHOICES, DrillDownForm, StatisticsForm, row_param
+from intake.statistics_forms import DrillDownForm, StatisticsForm, row_param
 from intake.statistics_report import (
     MONTH_CELLS,
     MonthLine,
@@ -111,7 +111,9 @@ def late_rows(dossiers: list[Dossier], stock_at: datetime) -> list[LateDossier]:
 
 
 def _filters_text(form: StatisticsForm) -> list[tuple[str, str]]:
-    chosen = []
+    """The filters chosen, and always whose figures the agencies' are."""
+    view = dict(form.fields["view"].choices)[form.agency_view]
+    chosen = [(str(form.fields["view"].label), str(view))]
     for name in ("agency", "department", "field", "procedure", "channel"):
         value = form.cleaned_data.get(name)
         if value:
@@ -169,7 +171,7 @@ def build_report(profile: StaffProfile, form: StatisticsForm) -> ReportView:
         filters=_filters_text(form),
         table=table,
         lines=lines,
-        group_label=str(dict(GROUP_CHOICES)[form.rows_by]),
+        group_label=form.rows_label,
         indicators=indicators,
         trend=trend,
         months=months,
@@ -311,6 +313,7 @@ def dossiers(request: HttpRequest) -> HttpResponse:
         "cell": cell,
         "period": period,
         "row_label": _row_label(form),
+        "view_label": _filters_text(form)[0],
         "frozen_figure": _frozen_figure(form, page.paginator.count),
         "querystring": form.querystring(),
         "back_url": f"{reverse('intake:statistics')}?{_back_query(form)}",
@@ -332,4 +335,4 @@ def _row_label(form: DrillDownForm) -> str:
         return ""
     key = form.cleaned_data["row_key"]
     label = labels_for(form.rows_by, [key]).get(key, ("",))[0] if key is not None else "—"
-    return f"{dict(GROUP_CHOICES)[form.rows_by]}: {label}"
+    return f"{form.rows_label}: {label}"
