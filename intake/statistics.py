@@ -65,7 +65,10 @@ from procedures.models import Agency, Channel, Department, Field, Procedure
 # Counting live.
 
 # The dimensions of a cube cell, and where each lives on a dossier, a refusal and a frozen row.
-DIMENSIONS = ("agency", "department", "procedure", "field", "channel")
+# "agency" is whose figure the dossier is under the scope's view (``Scope.by``): its deciding
+# agency, or its receiving unit; "receiving" (the receiving unit beside the deciding agency) is
+# read only to freeze a month, so that its rows serve both views.
+DIMENSIONS = ("agency", "department", "procedure", "field", "channel", "receiving")
 GROUPS = ("agency", "department", "procedure", "field", "channel")
 _ON_DOSSIER = {
     "agency": "competent_agency",
@@ -73,6 +76,7 @@ _ON_DOSSIER = {
     "procedure": "procedure",
     "field": "field",
     "channel": "channel",
+    "receiving": "receiving_agency",
 }
 _ON_RECEPTION = {
     "agency": "agency",
@@ -80,9 +84,19 @@ _ON_RECEPTION = {
     "procedure": "procedure",
     "field": "procedure__field",
     "channel": "channel",
+    "receiving": "agency",
 }
+_ON_SUMMARY = {name: name for name in GROUPS} | {"receiving": "receiving_agency"}
 
-Key = tuple  # (agency, department, procedure, field, channel), each an id, a code or None
+Key = tuple  # (agency, department, procedure, field, channel, receiving): ids, codes or None
+
+
+def _on_dossier(scope: Scope, name: str) -> str:
+    return scope.agency_column if name == "agency" else _ON_DOSSIER[name]
+
+
+def _on_summary(scope: Scope, name: str) -> str:
+    return scope.summary_agency_column if name == "agency" else _ON_SUMMARY[name]
 
 
 def _seconds(value: timedelta | int | None) -> int:
@@ -117,6 +131,8 @@ def _live_aggregates(window: Window) -> dict[str, models.Aggregate]:
         "paused": count("paused"),
         "stopped": count("stopped"),
         "repeated_in_time": count("repeated_in_time"),
+        "stopped_in_time_766": count("stopped_in_time_766"),
+        "open_in_time_766": count("open_in_time_766"),
         "processing_seconds": Sum(_duration("finished_at", "accepted_at"), filter=resolved),
         "allowed_seconds": Sum(_duration("original_due_at", "accepted_at"), filter=resolved),
     }
@@ -158,7 +174,7 @@ def live_cube(
     queryset = scope.dossiers()
     if "department" in dimensions and scope.department_id is None:
         queryset = queryset.annotate(lead_department=LeadDepartment())
-    names = [_ON_DOSSIER[name] for name in dimensions]
+    names = [_on_dossier(scope, name) for name in dimensions]
     alive = queryset.filter(accepted_at__lt=window.end).order_by()
     parts = [
         alive.filter(finished_at__gte=window.start),
@@ -182,7 +198,7 @@ def live_cube(
 
 def _refusals(scope: Scope, window: Window, dimensions: tuple[str, ...]):
     """``(key, count)`` of the counter's refusals in ``window``."""
-    names = [_ON_RECEPTION[name] for name in dimensions if _ON_RECEPTION[name]]
+    names = list(dict.fromkeys(_ON_RECEPTION[name] for name in dimensions if _ON_RECEPTION[name]))
     refused = Reception.objects.filter(
         scope.reception_q(),
         outcome=Outcome.REFUSED,
@@ -244,7 +260,7 @@ def _key(dimensions: Iterable[str], values: Iterable) -> Key:
 
 
 def frozen_cube(
-    scope: Scope, months: list[date], dimensions: tuple[str, ...] = DIMENSIONS
+    scope: Scope, months: list[date], dimensions: tuple[str, ...] = GROUPS
 ) -> dict[Key, Counts]:
     """The frozen figures of consecutive closed ``months``: one query over their rows."""
     first, last = months[0], months[-1]
@@ -258,19 +274,21 @@ def frozen_cube(
         "in_progress_within": total("in_progress_within", month__month=last),
         "in_progress_overdue": total("in_progress_overdue", month__month=last),
         "paused": total("paused", month__month=last),
+        "open_in_time_766": total("open_in_time_766", month__month=last),
     }
     for name in COUNT_FIELDS:
         if name not in aggregates and not name.startswith("received_"):
             aggregates[name] = total(name)
+    columns = [_on_summary(scope, name) for name in dimensions]
     rows = (
         MonthlySummary.objects.filter(scope.summary_q(), month__month__in=months)
         .order_by()
-        .values(*dimensions)
+        .values(*columns)
         .annotate(**aggregates)
     )
     cube: dict[Key, Counts] = {}
     for row in rows:
-        key = _key(dimensions, [row[name] for name in dimensions])
+        key = _key(dimensions, [row[name] for name in columns])
         cube[key] = Counts(**{name: row[name] or 0 for name in COUNT_FIELDS})
     return cube
 
@@ -295,7 +313,8 @@ def plan(period: Period, now: datetime, frozen: Iterable[date] | None = None) ->
     rest (the open month, part of a month, a month not frozen yet) is counted live; runs of the
     same kind are merged, so a live run ends its stocks at its own end (or now)."""
     if frozen is None:
-        frozen = FrozenMonth.objects.filter(month__in=period.months).values_list("month", flat=True)
+        frozen = FrozenMonth.objects.current().filter(month__in=period.months)
+        frozen = frozen.values_list("month", flat=True)
     frozen = set(frozen)
     start, end = period.bounds
     segments: list[Segment] = []
@@ -537,7 +556,8 @@ def monthly_trend(
     wanted = [first_of_month(last_month)]
     while len(wanted) < months:
         wanted.insert(0, first_of_month(wanted[0] - timedelta(days=1)))
-    frozen = set(FrozenMonth.objects.filter(month__in=wanted).values_list("month", flat=True))
+    frozen = FrozenMonth.objects.current().filter(month__in=wanted)
+    frozen = set(frozen.values_list("month", flat=True))
     found = {
         month: cube.get((None,) * len(DIMENSIONS), ZERO)
         for month, cube in _frozen_by_month(scope, sorted(frozen)).items()
@@ -646,7 +666,7 @@ def _in_row(queryset: models.QuerySet, scope: Scope, group_by: str | None, key) 
     if group_by == "department" and scope.department_id is None:
         queryset = queryset.annotate(lead_department=LeadDepartment())
     if group_by:
-        queryset = queryset.filter(**{_ON_DOSSIER[group_by]: key})
+        queryset = queryset.filter(**{_on_dossier(scope, group_by): key})
     return queryset
 
 

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, fields
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import TruncMinute
 from django.utils.translation import gettext_lazy as _
 
 from intake.models import Dossier, Pause, Status, Timeliness
-from portal.deadlines import TIME_ZONE
+from portal.deadlines import TIME_ZONE, minute_of
 from procedures.models import Agency, Channel
 
 # Periods.
@@ -92,15 +93,38 @@ class Period:
 # What is counted: the scope and the cells.
 
 
+# Whose figure a dossier is: its deciding (competent) agency's, or its receiving unit's (the
+# counter that took it in). Refusals are always the counter's.
+COMPETENT = "competent"
+RECEIVING = "receiving"
+AGENCY_VIEWS = (COMPETENT, RECEIVING)
+
+
 @dataclass(frozen=True)
 class Scope:
-    """Which dossiers count: the competent agencies (None: all), and optional filters."""
+    """Which dossiers count: the agencies (None: all) — deciding agencies, or receiving units
+    when ``by`` is ``RECEIVING`` —, and optional filters."""
 
     agency_ids: frozenset[int] | None = None
     department_id: int | None = None
     field_id: int | None = None
     procedure_id: int | None = None
     channel: str = ""
+    by: str = COMPETENT
+
+    def __post_init__(self) -> None:
+        if self.by not in AGENCY_VIEWS:
+            raise ValueError(f"Unknown agency view {self.by!r}.")
+
+    @property
+    def agency_column(self) -> str:
+        """The dossier's column that says whose figure it is."""
+        return "receiving_agency" if self.by == RECEIVING else "competent_agency"
+
+    @property
+    def summary_agency_column(self) -> str:
+        """The same on a frozen row (``MonthlySummary``)."""
+        return "receiving_agency" if self.by == RECEIVING else "agency"
 
     @classmethod
     def under(cls, agency: Agency, **filters) -> Scope:
@@ -119,7 +143,7 @@ class Scope:
     def dossier_q(self) -> Q:
         q = Q()
         if self.agency_ids is not None:
-            q &= Q(competent_agency__in=sorted(self.agency_ids))
+            q &= Q(**{f"{self.agency_column}__in": sorted(self.agency_ids)})
         if self.department_id is not None:
             q &= Q(lead_department=self.department_id)
         if self.field_id is not None:
@@ -148,7 +172,7 @@ class Scope:
     def summary_q(self) -> Q:
         q = Q()
         if self.agency_ids is not None:
-            q &= Q(agency__in=sorted(self.agency_ids))
+            q &= Q(**{f"{self.summary_agency_column}__in": sorted(self.agency_ids)})
         for name in ("department", "field", "procedure"):
             value = getattr(self, f"{name}_id")
             if value is not None:
@@ -212,29 +236,50 @@ class Window:
         return cls(start, end, end, current)
 
 
-def _second_supplement() -> Exists:
-    """The dossier was asked for a supplement twice or more (the second request's event says
-    ``"repeated": true``; every request opens one ``Pause``): a second pause exists, one probe
-    of the pauses' dossier index."""
-    return Exists(Pause.objects.filter(dossier=OuterRef("pk")).order_by()[1:2])
+def _second_supplement(window: Window) -> Exists:
+    """The dossier was asked for a supplement twice or more by the window's stock instant (the
+    second request's event says ``"repeated": true``; every request opens one ``Pause``): a
+    second pause exists, one probe of the pauses' dossier index."""
+    pauses = Pause.objects.filter(dossier=OuterRef("pk"), started_at__lt=window.stock_at)
+    return Exists(pauses.order_by()[1:2])
+
+
+def _minute(name: str) -> TruncMinute:
+    """The column's instant with its seconds dropped, in SQL (the minute rule,
+    ``portal.deadlines.is_late``). Truncated in UTC: the same minute as in Vietnam's time, and
+    PostgreSQL compares the result with the stored instants without a time zone shift."""
+    return TruncMinute(name, tzinfo=UTC)
+
+
+def _open_pauses(window: Window):
+    stock = window.stock_at
+    if window.current:
+        return Pause.objects.filter(ended_at__isnull=True, started_at__lt=stock)
+    return Pause.objects.filter(started_at__lt=stock).filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gte=stock)
+    )
 
 
 def _paused(window: Window) -> Exists:
     """Waiting for a supplement at the window's stock instant. Now, that is a pause not ended
     yet: the partial unique index of open pauses answers it."""
-    stock = window.stock_at
-    if window.current:
-        pauses = Pause.objects.filter(ended_at__isnull=True, started_at__lt=stock)
-    else:
-        pauses = Pause.objects.filter(started_at__lt=stock).filter(
-            Q(ended_at__isnull=True) | Q(ended_at__gte=stock)
-        )
-    return Exists(pauses.filter(dossier=OuterRef("pk")))
+    return Exists(_open_pauses(window).filter(dossier=OuterRef("pk")))
+
+
+def _asked_in_time(window: Window) -> Exists:
+    """Waiting for a supplement at the stock instant, asked for it by the minute of the
+    original appointment as it stood then (a pause moves the appointment only when the
+    supplement comes back): how Decision 766, 2.1 judges a paused dossier."""
+    pauses = _open_pauses(window).alias(asked=_minute("started_at"))
+    return Exists(pauses.filter(dossier=OuterRef("pk"), asked__lte=OuterRef("original_due_at")))
 
 
 def cell_condition(cell: str, window: Window) -> Q:
     """The condition a dossier meets to count in ``cell`` over ``window``."""
     start, end, stock = window.start, window.end, window.stock_at
+    # Past the original appointment at the stock instant, by the minute (``is_late``): due
+    # before the stock instant's minute began.
+    due_passed = Q(original_due_at__lt=minute_of(stock))
     alive_at_stock = Q(accepted_at__lt=stock) & (
         Q(finished_at__isnull=True) | Q(finished_at__gte=stock)
     )
@@ -242,6 +287,16 @@ def cell_condition(cell: str, window: Window) -> Q:
     ended = Q(finished_at__gte=start, finished_at__lt=end)
     resolved = ended & Q(status__in=RESOLVED_STATUSES)
     received = Q(accepted_at__gte=start, accepted_at__lt=end)
+    stopped = ended & Q(status=Status.STOPPED)
+    once = ~Q(_second_supplement(window))
+    # Decision 766, 2.1: every dossier of the period, each judged where it stands.
+    all_766 = resolved | stopped | alive_at_stock
+    resolved_in_time_766 = resolved & Q(verdict__in=IN_TIME) & once
+    stopped_in_time_766 = stopped & Q(original_due_at__gte=_minute("finished_at")) & once
+    open_in_time_766 = (
+        alive_at_stock & once & ((~Q(paused) & ~due_passed) | Q(_asked_in_time(window)))
+    )
+    in_time_766 = resolved_in_time_766 | stopped_in_time_766 | open_in_time_766
     conditions = {
         "carried_over": Q(accepted_at__lt=start)
         & (Q(finished_at__isnull=True) | Q(finished_at__gte=start)),
@@ -252,15 +307,19 @@ def cell_condition(cell: str, window: Window) -> Q:
         "resolved_in_time": resolved & Q(verdict__in=IN_TIME),
         "resolved_late": resolved & Q(verdict=Timeliness.LATE),
         "in_progress": alive_at_stock & ~Q(paused),
-        "in_progress_within": alive_at_stock & ~Q(paused) & Q(original_due_at__gte=stock),
-        "in_progress_overdue": alive_at_stock & ~Q(paused) & Q(original_due_at__lt=stock),
+        "in_progress_within": alive_at_stock & ~Q(paused) & ~due_passed,
+        "in_progress_overdue": alive_at_stock & ~Q(paused) & due_passed,
         "paused": alive_at_stock & Q(paused),
         "open_at_end": alive_at_stock,
-        "stopped": ended & Q(status=Status.STOPPED),
-        "repeated_in_time": resolved & Q(verdict__in=IN_TIME) & Q(_second_supplement()),
-        "late_766": resolved & (Q(verdict=Timeliness.LATE) | Q(_second_supplement())),
+        "stopped": stopped,
+        "repeated_in_time": resolved & Q(verdict__in=IN_TIME) & ~once,
+        "stopped_in_time_766": stopped_in_time_766,
+        "open_in_time_766": open_in_time_766,
+        "all_766": all_766,
+        "in_time_766": in_time_766,
+        "late_766": all_766 & ~in_time_766,
         "late_any": (resolved & Q(verdict=Timeliness.LATE))
-        | (alive_at_stock & ~Q(paused) & Q(original_due_at__lt=stock)),
+        | (alive_at_stock & ~Q(paused) & due_passed),
     }
     for channel in Channel.values:
         conditions[f"received_{channel}"] = received & Q(channel=channel)
@@ -291,6 +350,8 @@ CELLS = (
     "paused",
     "stopped",
     "refused",
+    "all_766",
+    "in_time_766",
     "late_766",
     "late_any",
 )
@@ -316,12 +377,17 @@ class Counts:
     stopped: int = 0
     refused: int = 0
     repeated_in_time: int = 0
+    # Decision 766, 2.1 beyond the resolved dossiers: stopped in the period by the original
+    # appointment, and open at the end judged in time (in progress within the deadline, or
+    # paused by a request made by the appointment), each asked for a supplement at most once.
+    stopped_in_time_766: int = 0
+    open_in_time_766: int = 0
     processing_seconds: int = 0
     allowed_seconds: int = 0
 
     # The stock at the start and those at the end; every other figure is a flow.
     START = ("carried_over",)
-    END = ("in_progress_within", "in_progress_overdue", "paused")
+    END = ("in_progress_within", "in_progress_overdue", "paused", "open_in_time_766")
 
     def __add__(self, other: Counts) -> Counts:
         """Side by side (two agencies): every figure adds up."""
@@ -368,8 +434,23 @@ class Counts:
         return self.resolved_late + self.in_progress_overdue
 
     @property
+    def all_766(self) -> int:
+        """Every dossier of the period for Decision 766, 2.1: resolved, stopped, or open at the
+        end (carried over + received, by the balance)."""
+        return self.resolved + self.stopped + self.open_at_end
+
+    @property
+    def in_time_766(self) -> int:
+        return (
+            self.resolved_in_time
+            - self.repeated_in_time
+            + self.stopped_in_time_766
+            + self.open_in_time_766
+        )
+
+    @property
     def late_766(self) -> int:
-        return self.resolved_late + self.repeated_in_time
+        return self.all_766 - self.in_time_766
 
     @property
     def balanced(self) -> bool:
@@ -381,7 +462,9 @@ class Counts:
 
     @property
     def indicator_2_1(self) -> Decimal | None:
-        return percent(self.resolved_in_time - self.repeated_in_time, self.resolved)
+        """Decision 766, 2.1 as the national dashboard counts it: on time over every dossier of
+        the period, not only the resolved ones (``on_time_rate``)."""
+        return percent(self.in_time_766, self.all_766)
 
     @property
     def online_share(self) -> Decimal | None:

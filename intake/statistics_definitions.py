@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 # Changed whenever a definition below changes meaning; printed on every report and kept on every
 # frozen month, so that two reports made under different definitions can be told apart.
-DEFINITIONS_VERSION = "TK-2026.1"
+DEFINITIONS_VERSION = "TK-2026.2"
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,8 @@ DEFINITIONS = (
         _("Period"),
         _(
             "From 00:00 on the first day to 24:00 on the last day, Vietnam time. A dossier "
-            "belongs to the competent agency (the one that decides it); a refusal to the "
+            "belongs to the competent agency (the one that decides it), or to the unit whose "
+            "counter received it when the report is by receiving unit; a refusal to the "
             "counter that refused it. The lead department is the first department in the "
             "dossier's process, fixed when it was accepted."
         ),
@@ -85,16 +86,23 @@ DEFINITIONS = (
     ),
     Definition(
         "on_time_rate",
-        _("On-time rate"),
-        _("(Early + on time) / resolved."),
+        _("On-time rate (this portal)"),
+        _(
+            "(Early + on time) / resolved: the resolved dossiers of the period only, judged at "
+            "approval. Not the national dashboard's indicator 2.1."
+        ),
     ),
     Definition(
         "766_2_1",
-        _("Decision 766, indicator 2.1"),
+        _("Decision 766, indicator 2.1 (national formula)"),
         _(
-            "The on-time rate with supplement time subtracted (the original appointment already "
-            "moved by the pauses) and every dossier asked for a supplement a second time "
-            "counted late."
+            "On time / every dossier of the period: resolved, withdrawn or stopped, and in "
+            "progress or paused at the end (carried over + received). On time: resolved "
+            "early or on time; stopped by the original appointment; in progress within the "
+            "deadline at the end of the period; paused, asked for the supplement by the "
+            "appointment. Supplement time is subtracted (the original appointment is moved by "
+            "the pauses), every deadline is judged by the minute, and a dossier asked for a "
+            "supplement a second time counts late."
         ),
     ),
     Definition(

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from intake.statistics import CELLS, GROUPS, Period, Scope
+from intake.statistics_cells import AGENCY_VIEWS, COMPETENT, RECEIVING
 from portal.forms import FIRST_YEAR, LAST_YEAR, DayField
 from procedures.models import Agency, Channel, Department, Field, Procedure
 
@@ -32,6 +33,13 @@ GROUP_CHOICES = [
     ("field", _("Field")),
 ]
 assert {value for value, _label in GROUP_CHOICES} <= set(GROUPS)
+# Whose figure a dossier is (``Scope.by``): the same choice names the rows "by agency".
+AGENCY_VIEW_CHOICES = [
+    (COMPETENT, _("By deciding agency")),
+    (RECEIVING, _("By receiving unit")),
+]
+assert [value for value, _label in AGENCY_VIEW_CHOICES] == list(AGENCY_VIEWS)
+AGENCY_ROW_LABELS = {COMPETENT: _("Deciding agency"), RECEIVING: _("Receiving unit")}
 # A custom period longer than this is refused (a year's report is the longest one reads).
 MAX_CUSTOM_DAYS = 3 * 366
 FILTERS = ("agency", "department", "field", "procedure", "channel")
@@ -95,6 +103,11 @@ class StatisticsForm(forms.Form):
         choices=[("", _("All channels")), *Channel.choices],
     )
     group_by = forms.ChoiceField(label=_("Rows by"), choices=GROUP_CHOICES, required=False)
+    view = forms.ChoiceField(
+        label=_("Agencies' figures"),
+        choices=AGENCY_VIEW_CHOICES,
+        required=False,
+    )
 
     def __init__(self, data, *, agency: Agency, agency_ids: frozenset[int], today: date):
         self.today = today
@@ -110,6 +123,7 @@ class StatisticsForm(forms.Form):
         for name, value in defaults.items():
             values.setdefault(name, value)
         values.setdefault("group_by", "agency")
+        values.setdefault("view", COMPETENT)
         super().__init__(values)
         # ``from`` and ``to`` in the query string, as the tracking book has them.
         self.fields["from"] = DayField(label=_("From"), required=False)
@@ -176,6 +190,17 @@ class StatisticsForm(forms.Form):
     def rows_by(self) -> str:
         return self.cleaned_data.get("group_by") or "agency"
 
+    @property
+    def agency_view(self) -> str:
+        return self.cleaned_data.get("view") or COMPETENT
+
+    @property
+    def rows_label(self) -> str:
+        """The heading of the rows: which agency, when they are agencies."""
+        if self.rows_by == "agency":
+            return str(AGENCY_ROW_LABELS[self.agency_view])
+        return str(dict(GROUP_CHOICES)[self.rows_by])
+
     def scope(self) -> Scope:
         data = self.cleaned_data
         agency_ids = self.agency_ids
@@ -188,6 +213,7 @@ class StatisticsForm(forms.Form):
             field_id=data["field"].pk if data.get("field") else None,
             procedure_id=data["procedure"].pk if data.get("procedure") else None,
             channel=data.get("channel") or "",
+            by=self.agency_view,
         )
 
     def query(self) -> dict[str, str]:
@@ -211,6 +237,8 @@ class StatisticsForm(forms.Form):
         if data.get("channel"):
             values["channel"] = data["channel"]
         values["group_by"] = self.rows_by
+        if self.agency_view != COMPETENT:
+            values["view"] = self.agency_view
         return values
 
     def querystring(self, **extra: str) -> str:

@@ -68,13 +68,14 @@ def freeze_month(
         month=month, definitions=DEFINITIONS_VERSION, frozen_at=now, rows=0
     )
     rows = []
-    for (agency, department, procedure, field_id, channel), counts in cube.items():
+    for (agency, department, procedure, field_id, channel, receiving), counts in cube.items():
         if counts == ZERO:
             continue
         rows.append(
             MonthlySummary(
                 month=frozen,
                 agency_id=agency,
+                receiving_agency_id=receiving,
                 department_id=department,
                 procedure_id=procedure,
                 field_id=field_id,

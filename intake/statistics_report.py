@@ -288,6 +288,8 @@ class ReportView:
     satisfaction: list = field(default_factory=list)
     version: str = DEFINITIONS_VERSION
     definitions: tuple = DEFINITIONS
+    # Links to the dossiers behind figures outside the table (the view adds them), by cell.
+    links: dict[str, str] = field(default_factory=dict)
     top_headings: list[Heading] = field(default_factory=list)
     bottom_headings: list[Heading] = field(default_factory=list)
 
@@ -422,10 +424,18 @@ def report_xlsx(report: ReportView) -> bytes:
     sheet.print_title_rows = f"{row}:{row + 1}"
     current += 1
     indicators = report.indicators
+    total = report.table.total
     for label, value in (
-        (gettext("Decision 766, indicator 2.1 (%)"), indicators.indicator_2_1),
+        (
+            gettext(
+                "Decision 766, indicator 2.1, national formula: every dossier of the period (%)"
+            ),
+            indicators.indicator_2_1,
+        ),
+        (gettext("Dossiers of the period on time for indicator 2.1"), total.in_time_766),
+        (gettext("Dossiers of the period for indicator 2.1"), total.all_766),
         (gettext("Decision 766, indicator 3.3 (%)"), indicators.indicator_3_3),
-        (gettext("On-time rate (%)"), report.table.total.on_time_rate),
+        (gettext("On-time rate of this portal: resolved dossiers only (%)"), total.on_time_rate),
     ):
         put(sheet, current, 1, label, style=bold)
         put(sheet, current, 2, value, align=centre)
@@ -550,6 +560,7 @@ def dossiers_xlsx(rows: list, *, title: str, refusals: bool, printed_on: date) -
             gettext("Dossier code"),
             gettext("Procedure"),
             gettext("Competent agency"),
+            gettext("Receiving unit"),
             gettext("Channel"),
             gettext("Accepted at"),
             gettext("Appointment (before any apology)"),
@@ -558,12 +569,13 @@ def dossiers_xlsx(rows: list, *, title: str, refusals: bool, printed_on: date) -
             gettext("Officer"),
             gettext("Late by (office hours)"),
         ]
-        widths = [26, 50, 28, 14, 18, 18, 18, 12, 24, 14]
+        widths = [26, 50, 28, 28, 14, 18, 18, 18, 12, 24, 14]
         values = [
             [
                 row.dossier.code,
                 f"{row.dossier.procedure.code} — {row.dossier.procedure.name}",
                 str(row.dossier.competent_agency),
+                str(row.dossier.receiving_agency),
                 row.dossier.get_channel_display(),
                 _local(row.dossier.accepted_at),
                 _local(row.dossier.original_due_at),

@@ -74,7 +74,14 @@ from intake.notifications import Alert, Person, Staff, everyone
 from intake.processing import apology_deadline_ok
 from intake.routing import step_budget
 from portal.calendar import get_calendar
-from portal.deadlines import WorkCalendar, add_working_time, working_time_between
+from portal.deadlines import (
+    MINUTE,
+    WorkCalendar,
+    add_working_time,
+    is_late,
+    minute_of,
+    working_time_between,
+)
 from portal.models import Role, StaffProfile
 from portal.text import format_date, format_datetime
 
@@ -326,13 +333,17 @@ def alarms_come(deadline: Deadline, now: datetime) -> QuerySet[Dossier]:
 
 
 def _advance(deadline: Deadline, ids: list[int], now: datetime) -> None:
-    """The next alarm of dossiers just flagged: the deadline itself after "due soon", none
-    after "overdue" (one statement for the batch)."""
+    """The next alarm of dossiers just flagged: a minute after the deadline (when it is late
+    by the minute, ``is_late``) after "due soon", none after "overdue" (one statement for the
+    batch)."""
     if ids:
         Dossier.objects.filter(pk__in=ids).update(
             **{
                 deadline.alarm: Case(
-                    When(**{f"{deadline.column}__gt": now}, then=F(deadline.column)),
+                    When(
+                        **{f"{deadline.column}__gte": minute_of(now)},
+                        then=F(deadline.column) + MINUTE,
+                    ),
                     default=None,
                 )
             }
@@ -374,7 +385,9 @@ def _raise_appointments(now: datetime, staff: Staff, report: Report) -> int:
     dossiers = list(alarms_come(APPOINTMENT, now)[:BATCH])
     if not dossiers:
         return 0
-    kinds = {d.pk: FlagKind.OVERDUE if now >= d.due_at else FlagKind.DUE_SOON for d in dossiers}
+    kinds = {
+        d.pk: FlagKind.OVERDUE if is_late(now, d.due_at) else FlagKind.DUE_SOON for d in dossiers
+    }
     inserted = _insert_flags([(d.pk, None, kinds[d.pk], d.due_at) for d in dossiers], now)
     assignees = staff.users(d.assignee_id for d in dossiers)
     has_draft = set(
@@ -426,7 +439,7 @@ def _raise_steps(now: datetime, staff: Staff, report: Report) -> int:
             logger.warning("Dossier %s: its open step does not match step_due_at", dossier.code)
             broken.append(dossier.pk)
             continue
-        kind = FlagKind.OVERDUE if now >= dossier.step_due_at else FlagKind.DUE_SOON
+        kind = FlagKind.OVERDUE if is_late(now, dossier.step_due_at) else FlagKind.DUE_SOON
         kinds[dossier.pk] = kind
         rows.append((dossier.pk, visit.pk, kind, dossier.step_due_at))
     inserted = _insert_flags(rows, now)
@@ -697,7 +710,7 @@ def _run(now: datetime, budget_seconds: float | None) -> Report:
 
 
 def _digest_lines(dossiers: list[Dossier], now: datetime) -> tuple[list[str], int, int]:
-    overdue = sum(1 for d in dossiers if d.due_at <= now)
+    overdue = sum(1 for d in dossiers if is_late(now, d.due_at))
     soon = len(dossiers) - overdue
     lines = [
         _("Overdue: %(overdue)d. Due within two working days: %(soon)d.")
@@ -714,7 +727,7 @@ def _digest_lines(dossiers: list[Dossier], now: datetime) -> tuple[list[str], in
             if shown == DIGEST_LIMIT:
                 break
             shown += 1
-            state = _("overdue") if dossier.due_at <= now else _("due")
+            state = _("overdue") if is_late(now, dossier.due_at) else _("due")
             lines.append(
                 f"• {dossier.code} — {dossier.procedure.name} — {state} "
                 f"{format_datetime(dossier.due_at)}"

@@ -12,7 +12,9 @@ The rules and worked examples are in ``docs/deadlines.md``; in short:
   the end of a session stays there;
 - same day: the closing of the day the count starts;
 - calendar days: the closing of the Nth day after the day the count starts, moved to the next
-  working day when that day is a day off.
+  working day when that day is a day off;
+- every instant is judged against a deadline by the minute, as slips print them: a finish at
+  09:00:59 against a 09:00 appointment is on time, 09:01:00 late (``is_late``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ _MINUTE = 60 * _US
 _HOUR = 60 * _MINUTE
 # No real calendar goes this long without an opening; a calendar that does is a mistake.
 _MAX_DAYS_WITHOUT_WORK = 400
+MINUTE = timedelta(minutes=1)
 
 WEEKDAY_NAMES = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
 
@@ -576,11 +579,24 @@ def apply_pause(
     )
 
 
+def minute_of(instant: datetime) -> datetime:
+    """The start of ``instant``'s minute (its seconds and microseconds dropped)."""
+    return instant.replace(second=0, microsecond=0)
+
+
+def is_late(instant: datetime, due: datetime) -> bool:
+    """Whether ``instant`` is past ``due``, judged by the minute as slips print both: late from
+    the first second of the minute after the due one (09:00:59 against 09:00 is not late,
+    09:01:00 is). A deadline is overdue at ``now`` exactly when a finish now would be late."""
+    return due < minute_of(instant)
+
+
 def classify_finish(
     finished_at: datetime, due: datetime, calendar: WorkCalendar | None = None
 ) -> Verdict:
     """Early (finished on a date before the due date), on time (on the due date, at or before
-    the due time) or late (after the due time), as the statistics define them.
+    the due time, by the minute: ``is_late``) or late (after the due time), as the statistics
+    define them.
 
     Given a calendar, a late verdict also says by how much office time.
     """
@@ -589,7 +605,7 @@ def classify_finish(
     head = f"Hoàn thành lúc {format_instant(done, tz)}, hẹn trả {format_instant(due_local, tz)}"
     if done.date() < due_local.date():
         return Verdict(Timeliness.EARLY, [f"{head}: trước hạn."])
-    if done <= due_local:
+    if not is_late(done, due_local):
         return Verdict(Timeliness.ON_TIME, [f"{head}: đúng hạn."])
     lines = [f"{head}: trễ hạn."]
     if calendar is not None:

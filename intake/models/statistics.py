@@ -14,7 +14,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from intake.statistics_definitions import DEFINITIONS_VERSION
 from procedures.models import Channel
+
+
+class FrozenMonthQuerySet(models.QuerySet):
+    def current(self) -> FrozenMonthQuerySet:
+        """The months frozen under today's definitions: reports read only these, and count a
+        month frozen under an older version live until ``freeze_statistics --rebuild``."""
+        return self.filter(definitions=DEFINITIONS_VERSION)
 
 
 class FrozenMonth(models.Model):
@@ -28,6 +36,8 @@ class FrozenMonth(models.Model):
     )
     frozen_at = models.DateTimeField(_("frozen at"))
     rows = models.PositiveIntegerField(_("summary rows"), default=0)
+
+    objects = FrozenMonthQuerySet.as_manager()
 
     class Meta:
         ordering = ["month"]
@@ -47,6 +57,16 @@ class MonthlySummary(models.Model):
     )
     agency = models.ForeignKey(
         "procedures.Agency", verbose_name=_("agency"), on_delete=models.PROTECT, related_name="+"
+    )
+    # The counter that received the dossiers (or refused them): the row serves the report by
+    # receiving unit too. Empty on rows frozen before it was kept (definitions TK-2026.1).
+    receiving_agency = models.ForeignKey(
+        "procedures.Agency",
+        verbose_name=_("receiving unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     department = models.ForeignKey(
         "procedures.Department",
@@ -79,6 +99,12 @@ class MonthlySummary(models.Model):
     repeated_in_time = models.PositiveIntegerField(
         _("in time but asked twice for supplements"), default=0
     )
+    stopped_in_time_766 = models.PositiveIntegerField(
+        _("stopped by the appointment (Decision 766, 2.1)"), default=0
+    )
+    open_in_time_766 = models.PositiveIntegerField(
+        _("open at the end and in time (Decision 766, 2.1)"), default=0
+    )
     processing_seconds = models.BigIntegerField(_("processing time (seconds)"), default=0)
     allowed_seconds = models.BigIntegerField(_("allowed time (seconds)"), default=0)
 
@@ -93,12 +119,20 @@ class MonthlySummary(models.Model):
             # One row per cell: two partial constraints, because a row without a department
             # would never collide with another under a plain one (NULLs are distinct).
             models.UniqueConstraint(
-                fields=["month", "agency", "department", "procedure", "field", "channel"],
+                fields=[
+                    "month",
+                    "agency",
+                    "receiving_agency",
+                    "department",
+                    "procedure",
+                    "field",
+                    "channel",
+                ],
                 condition=Q(department__isnull=False),
                 name="intake_monthlysummary_cell_unique",
             ),
             models.UniqueConstraint(
-                fields=["month", "agency", "procedure", "field", "channel"],
+                fields=["month", "agency", "receiving_agency", "procedure", "field", "channel"],
                 condition=Q(department__isnull=True),
                 name="intake_monthlysummary_cell_unique_nodept",
             ),
@@ -106,6 +140,8 @@ class MonthlySummary(models.Model):
         indexes = [
             # Reports of closed months: an agency subtree's rows over a run of months.
             models.Index(fields=["agency", "month"], name="summary_agency_month"),
+            # The same by receiving unit.
+            models.Index(fields=["receiving_agency", "month"], name="summary_receiving_month"),
         ]
 
     def __str__(self) -> str:

@@ -62,6 +62,7 @@ from portal.deadlines import (
     apply_pause,
     classify_finish,
     due_at,
+    is_late,
     working_time_between,
 )
 from portal.models import Role
@@ -283,11 +284,11 @@ def _local_date(instant: datetime) -> date:
 
 def _verdict(finished: datetime, due: datetime) -> str:
     """``classify_finish(finished, due).value``, without the explanation nobody reads here:
-    early on a date before the due date, on time up to the due instant, else late."""
+    early on a date before the due date, on time up to the due minute, else late."""
     finished, due = finished.astimezone(TIME_ZONE), due.astimezone(TIME_ZONE)
     if finished.date() < due.date():
         return "early"
-    return "on_time" if finished <= due else "late"
+    return "late" if is_late(finished, due) else "on_time"
 
 
 def _pick(staff: list[Staffer], rng: random.Random) -> Staffer:

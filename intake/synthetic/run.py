@@ -37,6 +37,7 @@ from intake.synthetic.rows import (
     tables,
 )
 from intake.synthetic.world import arrival_days, jobs, load_world
+from portal.deadlines import is_late
 
 OPEN_STATUSES = (Status.ACCEPTED, Status.IN_PROGRESS, Status.SUPPLEMENT_REQUESTED)
 # From this many dossiers on, PostgreSQL loads skip the foreign-key triggers when allowed;
@@ -109,7 +110,9 @@ def _stats(chunk: Chunk, now: datetime, rows: dict[str, list]) -> dict:
         "verdicts": Counter(d.verdict for d in dossiers if d.verdict),
         "outcomes": Counter(str(r.outcome) for r in chunk.receptions),
         "rows": Counter({name: len(table) for name, table in rows.items()}),
-        "overdue_open": sum(1 for d in dossiers if d.status in OPEN_STATUSES and d.due_at < now),
+        "overdue_open": sum(
+            1 for d in dossiers if d.status in OPEN_STATUSES and is_late(now, d.due_at)
+        ),
         "apologies": sum(1 for d in dossiers if d.apologised_at is not None),
     }
 

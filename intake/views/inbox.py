@@ -57,6 +57,7 @@ from django.views.decorators.http import require_GET
 
 from intake import processing
 from intake.models import Consultation, Dossier, Status, StepVisit
+from portal.deadlines import is_late, minute_of
 from portal.models import Role, StaffProfile
 from procedures.models import Procedure
 
@@ -325,13 +326,15 @@ class InboxFilterForm(forms.Form):
                     )
                 )
             )
+        # Overdue by the minute (``portal.deadlines.is_late``): due before this minute began.
+        minute = minute_of(now)
         if data.get("due") == "overdue":
-            rows = rows.filter(Q(**{f"{tab.due}__lt": now}) | Q(step_due_at__lt=now))
+            rows = rows.filter(Q(**{f"{tab.due}__lt": minute}) | Q(step_due_at__lt=minute))
         elif data.get("due") == "soon":
             soon = now + DUE_SOON
             rows = rows.filter(
-                Q(**{f"{tab.due}__gte": now, f"{tab.due}__lt": soon})
-                | Q(step_due_at__gte=now, step_due_at__lt=soon)
+                Q(**{f"{tab.due}__gte": minute, f"{tab.due}__lt": soon})
+                | Q(step_due_at__gte=minute, step_due_at__lt=soon)
             )
         if data.get("paused"):
             rows = rows.filter(status=Status.SUPPLEMENT_REQUESTED)
@@ -389,7 +392,7 @@ def _urgency(instant: datetime | None, now: datetime) -> tuple[bool, bool]:
     """(passed, within the next 24 hours) for one deadline; neither when there is none."""
     if instant is None:
         return False, False
-    passed = instant < now
+    passed = is_late(now, instant)
     return passed, not passed and instant < now + DUE_SOON
 
 

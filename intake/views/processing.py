@@ -72,7 +72,7 @@ from intake.processing_forms import (
 )
 from intake.slips import TEMPLATES as PRINTABLE_FORMS
 from intake.views.inbox import tab_action
-from portal.deadlines import format_duration
+from portal.deadlines import format_duration, is_late
 from portal.models import Role
 from portal.templatetags.vn import person_name
 
@@ -557,7 +557,7 @@ def _dossier_page(
             {
                 "number": number,
                 "consultation": consultation,
-                "overdue": consultation.answered_at is None and consultation.due_at < now,
+                "overdue": consultation.answered_at is None and is_late(now, consultation.due_at),
                 "form": form,
             }
         )
@@ -595,8 +595,8 @@ def _dossier_page(
         "timeline": _timeline(events),
         "steps": _step_rows(dossier, visits),
         "current_step": current,
-        "step_overdue": open_ and bool(dossier.step_due_at and dossier.step_due_at < now),
-        "overdue": open_ and dossier.due_at < now,
+        "step_overdue": open_ and bool(dossier.step_due_at and is_late(now, dossier.step_due_at)),
+        "overdue": open_ and is_late(now, dossier.due_at),
         "questions": questions,
         "pauses": _pauses(dossier, events),
         "attachments": attachments,

@@ -45,7 +45,7 @@ from intake.statistics import (
     monthly_trend,
     ranked_by_late,
 )
-from intake.statistics_forms import GROUP_CHOICES, DrillDownForm, StatisticsForm, row_param
+from intake.statistics_forms import DrillDownForm, StatisticsForm, row_param
 from intake.statistics_report import (
     MONTH_CELLS,
     MonthLine,
@@ -57,7 +57,7 @@ from intake.statistics_report import (
 )
 from intake.views.book import XLSX_TYPE, _download
 from portal.calendar import get_calendar
-from portal.deadlines import working_time_between
+from portal.deadlines import is_late, working_time_between
 from portal.models import Role, StaffProfile
 from portal.pdf import render_pdf
 from procedures.models import Agency
@@ -100,7 +100,7 @@ def late_rows(dossiers: list[Dossier], stock_at: datetime) -> list[LateDossier]:
     rows = []
     for dossier in dossiers:
         end = dossier.finished_at or stock_at
-        if end > dossier.original_due_at:
+        if is_late(end, dossier.original_due_at):
             calendar = get_calendar(dossier.receiving_agency_id)
             late = working_time_between(dossier.original_due_at, end, calendar).value
             hours = Decimal(late.total_seconds() / 3600).quantize(Decimal("0.1"))
@@ -111,7 +111,9 @@ def late_rows(dossiers: list[Dossier], stock_at: datetime) -> list[LateDossier]:
 
 
 def _filters_text(form: StatisticsForm) -> list[tuple[str, str]]:
-    chosen = []
+    """The filters chosen, and always whose figures the agencies' are."""
+    view = dict(form.fields["view"].choices)[form.agency_view]
+    chosen = [(str(form.fields["view"].label), str(view))]
     for name in ("agency", "department", "field", "procedure", "channel"):
         value = form.cleaned_data.get(name)
         if value:
@@ -169,7 +171,7 @@ def build_report(profile: StaffProfile, form: StatisticsForm) -> ReportView:
         filters=_filters_text(form),
         table=table,
         lines=lines,
-        group_label=str(dict(GROUP_CHOICES)[form.rows_by]),
+        group_label=form.rows_label,
         indicators=indicators,
         trend=trend,
         months=months,
@@ -183,6 +185,7 @@ def build_report(profile: StaffProfile, form: StatisticsForm) -> ReportView:
         ),
         procedures=procedures,
         printed_on=timezone.localdate(),
+        links={cell: _drill_url(form, cell=cell) for cell in ("in_time_766", "late_766")},
     )
 
 
@@ -240,7 +243,9 @@ CELL_TITLES = {
     "paused": _("paused for supplements at the end"),
     "stopped": _("withdrawn or stopped"),
     "refused": _("refused at the counter"),
-    "late_766": _("late for Decision 766 (late, or asked twice for supplements)"),
+    "all_766": _("of the period for Decision 766, indicator 2.1 (resolved, stopped or open)"),
+    "in_time_766": _("on time for Decision 766, indicator 2.1"),
+    "late_766": _("not on time for Decision 766, indicator 2.1"),
     "late_any": _("late: resolved late or overdue at the end"),
 }
 assert set(CELL_TITLES) == set(CELLS)
@@ -308,6 +313,7 @@ def dossiers(request: HttpRequest) -> HttpResponse:
         "cell": cell,
         "period": period,
         "row_label": _row_label(form),
+        "view_label": _filters_text(form)[0],
         "frozen_figure": _frozen_figure(form, page.paginator.count),
         "querystring": form.querystring(),
         "back_url": f"{reverse('intake:statistics')}?{_back_query(form)}",
@@ -329,4 +335,4 @@ def _row_label(form: DrillDownForm) -> str:
         return ""
     key = form.cleaned_data["row_key"]
     label = labels_for(form.rows_by, [key]).get(key, ("",))[0] if key is not None else "—"
-    return f"{dict(GROUP_CHOICES)[form.rows_by]}: {label}"
+    return f"{form.rows_label}: {label}"

@@ -69,7 +69,8 @@ def test_a_leaders_step_warns_the_leaders_of_its_agency_and_overdue_adds_no_head
         processing.forward(dossier, actor=w.head, version=dossier.version)
     dossier.refresh_from_db()
     assert dossier.current_role == "leader"
-    watch_at(at(2026, 11, 25, 16))  # the leader's 4 hours end at 16:00 (halfway: 13:30)
+    # The leader's 4 hours end at 16:00 (halfway: 13:30); overdue from 16:01, by the minute.
+    watch_at(at(2026, 11, 25, 16, 1))
     assert bell(w.leader) == ["step_overdue"]
     assert bell(w.commune_leader) == [] and "step_overdue" not in bell(w.head)
 

@@ -186,6 +186,8 @@ EXPECTED = Counts(
     stopped=1,  # withdrawn
     refused=1,
     repeated_in_time=1,  # paused_twice
+    stopped_in_time_766=1,  # withdrawn, stopped before its appointment
+    open_in_time_766=2,  # within; paused_at_end, asked before its appointment
 )
 # Processing and allowed times are checked apart (they are sums of durations).
 TIMES = ("processing_seconds", "allowed_seconds")
@@ -229,7 +231,10 @@ def test_augusts_table_counts_each_case_where_the_definitions_say(cases, distric
     assert table.total.received == 10 and table.total.resolved == 7
     assert table.total.balanced
     assert table.total.on_time_rate == Decimal("71.4")  # 5 / 7
-    assert table.total.indicator_2_1 == Decimal("57.1")  # (5 − 1 asked twice) / 7
+    # Every dossier of the period: resolved 7 + stopped 1 + open at the end 4 = 2 + 10; on
+    # time: resolved 5 − 1 asked twice, the withdrawn one, within, paused_at_end.
+    assert (table.total.in_time_766, table.total.all_766) == (7, 12)
+    assert table.total.indicator_2_1 == Decimal("58.3")
     assert table.total.online_share == Decimal("10.0")  # 1 / 10
     assert table.live and not table.frozen_months
 
@@ -297,7 +302,7 @@ def test_processing_and_allowed_times_are_summed_for_indicator_2_2(cases, distri
         int((d.original_due_at - d.accepted_at).total_seconds()) for d in resolved
     )
     indicators = indicators_766(district, AUGUST, now=AFTER_AUGUST)
-    assert indicators.indicator_2_1 == Decimal("57.1")
+    assert indicators.indicator_2_1 == Decimal("58.3")
     assert indicators.indicator_3_3 == Decimal("10.0")
     [procedure] = indicators.procedures
     assert procedure.procedure == cases.world.procedure
@@ -316,7 +321,19 @@ def test_processing_and_allowed_times_are_summed_for_indicator_2_2(cases, distri
         ("resolved_early", {"day_before", "paused_twice"}),
         ("resolved_on_time", {"due_instant", "same_day", "paused_once"}),
         ("resolved_late", {"late", "make_up"}),
-        ("late_766", {"late", "make_up", "paused_twice"}),
+        ("late_766", {"late", "make_up", "paused_twice", "carried_open", "online"}),
+        (
+            "in_time_766",
+            {
+                "due_instant",
+                "same_day",
+                "day_before",
+                "paused_once",
+                "withdrawn",
+                "within",
+                "paused_at_end",
+            },
+        ),
         ("in_progress_within", {"within"}),
         ("in_progress_overdue", {"carried_open", "online"}),
         ("paused", {"paused_at_end"}),

@@ -78,7 +78,7 @@ def test_a_manager_sees_augusts_table_with_links_to_the_dossiers(cases, manager)
     assert cell(html, str(cases.world.commune), "refused") == "1"
     total = html.split("table-group-divider", 1)[1]
     assert 'data-cell="on_time_rate">71,4<' in total
-    assert 'data-figure="indicator_2_1">57,1 %' in html
+    assert 'data-figure="indicator_2_1">58,3 %' in html
     assert 'data-figure="indicator_3_3">10,0 %' in html
     assert DEFINITIONS_VERSION in html
     assert f"{DRILL}?period=month&amp;year=2026&amp;month=8" in html
@@ -101,6 +101,23 @@ def test_a_manager_sees_augusts_table_with_links_to_the_dossiers(cases, manager)
     assert "month=8" in august_line and "cell=received" in august_line and ">10</a>" in august_line
     procedure = html.split('data-indicator="2.2"', 1)[1].split("</table>", 1)[0]
     assert f"row={cases.world.procedure.code}" in procedure and ">7</a>" in procedure
+
+
+def test_the_page_shows_indicator_2_1_beside_the_portals_on_time_rate_each_named(cases, manager):
+    """Issue 12, item 7: the national formula and the portal's rate, each labelled, with the
+    dossiers counting and not counting for 2.1."""
+    html = manager.get(URL, AUGUST).content.decode()
+    assert 'data-figure="on_time_rate">71,4 %' in html
+    assert 'data-figure="indicator_2_1">58,3 %' in html
+    assert gettext("On-time rate (this portal)") in html
+    assert gettext("Decision 766, indicator 2.1 (national formula)") in html
+    assert gettext("Resolved dossiers only: not the national indicator 2.1.") in html
+    counts = html.split("data-766-counts>", 1)[1].split("</div>", 1)[0]
+    assert counts.startswith("7 ") and " 12 " in counts
+    for cell, count in (("in_time_766", 7), ("late_766", 5)):
+        link = html.split(f'data-drill="{cell}"', 1)[0].rsplit('href="', 1)[1].split('"', 1)[0]
+        response = manager.get(link.replace("&amp;", "&"))
+        assert response.context["page"].paginator.count == count, cell
 
 
 def test_a_leader_of_the_district_may_open_it_too(cases):
@@ -272,9 +289,7 @@ def test_the_xlsx_reads_back_like_the_screen_and_is_the_same_every_time(cases, m
     titles = [row[0] for row in values[:6]]
     assert str(cases.world.district) in titles
     assert any(DEFINITIONS_VERSION in (title or "") for title in titles)
-    header = next(
-        index for index, row in enumerate(values) if row[0] == "Cơ quan" or row[0] in ("Agency",)
-    )
+    header = next(index for index, row in enumerate(values) if row[0] == gettext("Deciding agency"))
     total = next(row for row in values[header:] if row[0] in ("Total", "Tổng cộng", "Tổng"))
     # carried over, received (total, in person, online, postal), resolved (total, early, on
     # time, late), in progress (within, overdue), paused, withdrawn, refused, rate.
@@ -286,6 +301,14 @@ def test_the_xlsx_reads_back_like_the_screen_and_is_the_same_every_time(cases, m
     procedures = workbook.worksheets[1]
     cells = [c.value for row in procedures.iter_rows() for c in row]
     assert f"{cases.world.procedure.code} — {cases.world.procedure.name}" in cells
+    # Indicator 2.1 by the national formula, beside the portal's on-time rate, each named.
+    labelled = {row[0]: row[1] for row in values if row and row[0]}
+    formula = gettext(
+        "Decision 766, indicator 2.1, national formula: every dossier of the period (%)"
+    )
+    assert labelled[formula] == 58.3
+    assert labelled[gettext("On-time rate of this portal: resolved dossiers only (%)")] == 71.4
+    assert labelled[gettext("Dossiers of the period for indicator 2.1")] == 12
     trend = [[c.value for c in row] for row in workbook.worksheets[2].iter_rows()]
     assert ["08/2026", 10, 7, 2, 3, 2, 71.4] in trend
 
@@ -301,7 +324,7 @@ def test_the_dossiers_behind_a_number_export_to_xlsx(cases, manager):
         cases.carried_open.code,
         cases.online.code,
     }
-    officer = {row[8].value for row in sheet.iter_rows(min_row=4)}
+    officer = {row[9].value for row in sheet.iter_rows(min_row=4)}
     assert officer == {"Nguyễn Văn A"}
     refused = manager.get(DRILL, AUGUST | {"cell": "refused", "format": "xlsx"})
     sheet = load_workbook(io.BytesIO(refused.content)).worksheets[0]

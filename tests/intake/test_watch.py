@@ -93,11 +93,14 @@ def test_the_steps_and_the_appointments_flags_follow_each_other_to_the_end():
     watch_at(at(2026, 11, 30, 7))
     assert flags(dossier) == [("step", "due_soon"), ("appointment", "due_soon")]
     assert bell(w.leader) == ["apology_draft"]
+    # Overdue by the minute (docs/deadlines.md, rule 7): not at 09:00, due at 09:00, but at 09:01.
     watch_at(at(2026, 11, 30, 9))
+    assert flags(dossier)[-1] == ("appointment", "due_soon")
+    watch_at(at(2026, 11, 30, 9, 1))
     assert flags(dossier)[-1] == ("step", "overdue")
     assert bell(w.officer) == ["step_due_soon", "step_overdue"]
     assert bell(w.head) == ["step_overdue"]
-    watch_at(at(2026, 12, 1, 17))
+    watch_at(at(2026, 12, 1, 17, 1))
     assert flags(dossier)[-1] == ("appointment", "overdue")
     assert bell(w.officer)[-1] == bell(w.head)[-1] == bell(w.leader)[-1] == "dossier_overdue"
     # The commune's leader neither decides nor holds it.
@@ -126,7 +129,7 @@ def test_a_step_due_after_tet_is_flagged_before_it_and_overdue_after():
     assert flags(dossier) == [("step", "due_soon")]
     watch_at(at(2026, 2, 18, 10))  # Mùng hai Tết: nothing moves
     assert flags(dossier) == [("step", "due_soon")]
-    watch_at(at(2026, 2, 23, 9))
+    watch_at(at(2026, 2, 23, 9, 1))
     # The appointment's warning also skipped Tết: Monday 23/02 07:00.
     assert flags(dossier) == [
         ("step", "due_soon"),

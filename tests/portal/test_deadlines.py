@@ -23,6 +23,7 @@ from portal.deadlines import (
     classify_finish,
     due_at,
     format_instant,
+    is_late,
     working_time_between,
 )
 from procedures.models import SupplementPolicy, TimeUnit
@@ -458,9 +459,20 @@ def test_working_time_is_additive(a, b, c):
 @given(instants, instants)
 def test_the_verdict_follows_the_definition(finished, due):
     verdict = classify_finish(finished, due).value
-    if finished > due:
+    # By the minute: late from the first second of the minute after the due one.
+    if finished >= due.replace(second=0, microsecond=0) + timedelta(minutes=1):
         assert verdict is Timeliness.LATE
     elif finished.date() < due.date():
         assert verdict is Timeliness.EARLY
     else:
         assert verdict is Timeliness.ON_TIME
+
+
+def test_a_finish_within_the_due_minute_is_on_time_the_next_minute_late():
+    """The minute rule (docs/deadlines.md, rule 6): slips print minutes, so a finish at
+    09:00:59 against 09:00 is on time, 09:01:00 late."""
+    due = datetime(2026, 3, 12, 9, 0, tzinfo=TIME_ZONE)
+    assert classify_finish(due + timedelta(seconds=59), due).value == Timeliness.ON_TIME
+    assert classify_finish(due + timedelta(minutes=1), due).value == Timeliness.LATE
+    assert not is_late(due + timedelta(seconds=59, microseconds=999_999), due)
+    assert is_late(due + timedelta(minutes=1), due)
