@@ -448,10 +448,22 @@ def test_refusal_records_the_reasons_and_shows_form_03(clerk_client, procedure):
                 "proxy_name": "Trần Văn Bình",
                 "proxy_id_number": "070085001234",
                 "proxy_phone": "+84987654321",
+                "proxy_address": "Tổ 5, ấp Tân Hòa",
+                "proxy_email": "binh@example.vn",
+                "proxy_authorisation": "Giấy ủy quyền số 12/GUQ ngày 20/11/2026",
             },
-            {"proxy_name": "Trần Văn Bình", "proxy_phone": "0987654321"},
+            {
+                "proxy_name": "Trần Văn Bình",
+                "proxy_phone": "0987654321",
+                "proxy_address": "Tổ 5, ấp Tân Hòa",
+                "proxy_email": "binh@example.vn",
+                "proxy_authorisation": "Giấy ủy quyền số 12/GUQ ngày 20/11/2026",
+            },
         ),
-        ({"proxy_name": "Không tích ủy quyền"}, {"proxy_name": ""}),
+        (
+            {"proxy_name": "Không tích ủy quyền", "proxy_authorisation": "Không tích"},
+            {"proxy_name": "", "proxy_authorisation": ""},
+        ),
         (
             {"fee_exempt": "on", "fee_exemption_reason": "Người có công"},
             {"fee_total": 0, "fee_exemption_reason": "Người có công"},
@@ -494,6 +506,28 @@ def test_what_the_clerk_types_is_normalised_before_it_is_stored(
         ({"applicant_address": ""}, "applicant_address", "required"),
         ({"by_proxy": "on"}, "proxy_name", "proxy"),
         ({"by_proxy": "on", "proxy_name": "Bình"}, "proxy_id_number", "proxy"),
+        (
+            {
+                "by_proxy": "on",
+                "proxy_name": "Trần Văn Bình",
+                "proxy_id_number": "070085001234",
+                "proxy_phone": "0912345678",
+            },
+            "proxy_authorisation",
+            "proxy",
+        ),
+        (
+            {
+                "by_proxy": "on",
+                "proxy_name": "Trần Văn Bình",
+                "proxy_id_number": "070085001234",
+                "proxy_phone": "0912345678",
+                "proxy_authorisation": "Giấy ủy quyền số 12",
+                "proxy_email": "binh@",
+            },
+            "proxy_email",
+            "invalid",
+        ),
         (
             {
                 "by_proxy": "on",
