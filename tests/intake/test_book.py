@@ -279,8 +279,9 @@ def test_the_pdf_prints_the_book_on_landscape_pages(clerk_client, unit, clerk, b
     text = pdf_text(response.content)
     for expected in [
         "Mẫu số 07",
+        "Số: 01/2026/STD",
         "SỔ THEO DÕI HỒ SƠ",
-        "Lĩnh vực: Hộ tịch",
+        "Lĩnh vực: Hộ tịch — Quyển số: 01/2026",
         "Từ ngày 01/01/2026 đến ngày 31/12/2026",
         "UBND XÃ TÂN TIẾN",
         "Tên thủ tục hành chính",

@@ -9,6 +9,7 @@ from datetime import date, datetime
 import openpyxl
 import pypdf
 import pytest
+from django.urls import reverse
 
 from intake import processing
 from intake.actions import receive
@@ -165,3 +166,29 @@ def test_an_incomplete_reception_has_no_line_and_takes_no_number(w):
 
     assert dossier.book_number == 1
     assert [line["STT"] for line in book_sheet(w)] == [1]
+
+
+def test_the_book_page_shows_the_extension_the_verdict_and_a_refusal(w, client):
+    dossier = late_after_an_apology(w)
+    receive(
+        ReceptionDataFactory(procedure=w.procedure, applicant_name="Trần Thị Lan", reasons="Sai"),
+        clerk=w.clerk,
+        agency=w.commune,
+        outcome=Outcome.REFUSED,
+        now=at(2026, 3, 23, 9, 0),
+    )
+    client.force_login(w.clerk)
+
+    response = client.get(
+        reverse("intake:book"),
+        {"field": w.procedure.field.code, "from": "01/01/2026", "to": "31/12/2026"},
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert [row["number"] for _entry, row in response.context["lines"]] == [1, 2]
+    assert dossier.code in html
+    assert "Gia hạn đến" in html
+    assert "Trễ hạn" in html or "Quá hạn" in html
+    assert "Trần Thị Lan" in html and "Từ chối tiếp nhận" in html
+    assert "Quyển số 01/2026" in html

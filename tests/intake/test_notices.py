@@ -254,6 +254,7 @@ def test_form_05_says_processing_stopped_at_the_applicants_request(w):
         text,
         [
             "Mẫu số 05",
+            "Số: 1/2026/TBD",
             "ỦY BAN NHÂN DÂN HUYỆN BÙ ĐỐP",
             "Bù Đốp, ngày 17 tháng 11 năm 2026",
             "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ",
@@ -289,6 +290,7 @@ def test_form_06_prints_every_hand_over_with_its_deadline_and_verdict(w):
             "UBND XÃ TÂN TIẾN",
             "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ",
             "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ",
+            f"Số: {dossier.code}/PKS",
             f"Mã hồ sơ: {dossier.code}",
             "Cơ quan chủ trì giải quyết: UBND huyện Bù Đốp (Phòng Kinh tế - Hạ tầng)",
             "Cơ quan, đơn vị phối hợp giải quyết: không có",

@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import reverse
 
 from intake.actions import receive
-from intake.models import Outcome, Slip
+from intake.models import Outcome, Slip, SlipForm
 from intake.slips import (
     RECEIPT_COPIES,
     issuer_of,
@@ -571,3 +571,28 @@ def test_the_download_answers_get_only(unit, clerk, procedure):
     client = Client()
     client.force_login(clerk)
     assert client.post(url(reception)).status_code == 405
+
+
+def test_every_form_is_numbered_with_its_suffix_in_one_place():
+    assert {form.value: form.suffix for form in SlipForm} == {
+        "01": "TNHS",
+        "02": "PBS",
+        "03": "PTC",
+        "04": "PXL",
+        "05": "TBD",
+        "06": "PKS",
+        "07": "STD",
+    }
+    assert SlipForm.SUPPLEMENT.printed_number("3/2026") == "3/2026/PBS"
+    assert SlipForm.CONTROL.printed_number("") == "……/PKS"
+
+
+def test_a_receipt_whose_deadline_crosses_an_unconfirmed_day_off_says_it_is_provisional(
+    unit, clerk, procedure
+):
+    # Thursday 31/12/2026 09:05 + 3 working days crosses New Year's Day 2027, a day the
+    # holidays package expects but no Government notice has confirmed yet.
+    reception = take(unit, clerk, procedure, now=datetime(2026, 12, 31, 9, 5, tzinfo=TIME_ZONE))
+    text = flat(pdf_text(stored_pdf(render_slip(reception.slips.get()))))
+
+    assert "Không tính ngày nghỉ 01/01/2027: Tết Dương lịch (dự kiến)." in text
