@@ -80,7 +80,7 @@ class CalendarDayAdmin(admin.ModelAdmin):
         confirmed = CalendarYear.objects.filter(year=ExtractYear(OuterRef("date")))
         return super().get_queryset(request).annotate(year_confirmed=Exists(confirmed))
 
-    @admin.display(description=_("confirmation"), boolean=False)
+    @admin.display(description=_("confirmation"))
     def confirmation(self, day: CalendarDay) -> str:
         """“Dự kiến” until an editor confirms the year with the Government's notice."""
         if getattr(day, "year_confirmed", False):

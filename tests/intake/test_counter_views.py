@@ -709,3 +709,21 @@ def test_received_today_means_the_local_day(clerk_client, unit, clerk, procedure
     )
     response = clerk_client.get(reverse("intake:counter"))
     assert response.context["accepted"] == []
+
+
+def test_a_dossier_filed_by_proxy_shows_the_authorised_persons_details(clerk_client, procedure):
+    proxy = {
+        "by_proxy": "on",
+        "proxy_name": "Trần Văn Bình",
+        "proxy_id_number": "070085001234",
+        "proxy_phone": "0987654321",
+        "proxy_address": "Tổ 5, ấp Tân Hòa",
+        "proxy_email": "binh@example.vn",
+        "proxy_authorisation": "Giấy ủy quyền số 12/GUQ ngày 20/11/2026",
+    }
+    response = clerk_client.post(receive_url(procedure), entered(procedure, **proxy), follow=True)
+
+    html = response.content.decode()
+    for text in ("Tổ 5, ấp Tân Hòa", "binh@example.vn", "Giấy ủy quyền số 12/GUQ ngày 20/11/2026"):
+        assert text in html
+    assert "Văn bản ủy quyền" in html
