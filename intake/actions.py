@@ -32,6 +32,7 @@ from intake.models import (
     Status,
 )
 from intake.routing import PROCESS_FIELDS, enter_step, plan_for
+from intake.slips import receipt_record
 from portal.calendar import get_calendar
 from portal.deadlines import due_at
 from procedures.models import Agency, Procedure, TimeUnit
@@ -64,6 +65,9 @@ class ReceptionData:
     proxy_name: str = ""
     proxy_id_number: str = ""
     proxy_phone: str = ""
+    proxy_address: str = ""
+    proxy_email: str = ""
+    proxy_authorisation: str = ""
     quantities: dict[str, int] = field(default_factory=dict)
     fee_exemption_reason: str = ""
     return_address: str = ""
@@ -187,6 +191,9 @@ def receive(
                 proxy_name=data.proxy_name.strip(),
                 proxy_id_number=data.proxy_id_number,
                 proxy_phone=data.proxy_phone,
+                proxy_address=data.proxy_address.strip(),
+                proxy_email=data.proxy_email,
+                proxy_authorisation=data.proxy_authorisation.strip(),
                 documents=data.documents,
                 fees=[item.as_dict() for item in items],
                 fee_total=total,
@@ -208,15 +215,32 @@ def receive(
             raise
         return existing
     form = SLIP_FOR_OUTCOME[outcome]
+    recorded = None
     if outcome == Outcome.ACCEPTED:
         dossier = _open_dossier(reception, clerk, now)
         number = dossier.code
+        recorded = receipt_record(dossier, reception)
     else:
         number = _slip_number(form, agency, now)
+    if outcome == Outcome.REFUSED:
+        # A refusal has its line in the tracking book, in the sequence of the accepted ones.
+        reception.book_year = timezone.localdate(now).year
+        reception.book_number = Sequence.next(_book_sequence(agency, procedure, now))
+        reception.save(update_fields=["book_year", "book_number"])
     Slip.objects.create(
-        form=form, number=number, reception=reception, issued_at=now, issued_by=clerk
+        form=form,
+        number=number,
+        reception=reception,
+        issued_at=now,
+        issued_by=clerk,
+        recorded=recorded,
     )
     return reception
+
+
+def _book_sequence(agency: Agency, procedure: Procedure, now: datetime) -> str:
+    """The tracking book's numbering: per receiving unit, field and year."""
+    return f"book:{agency.pk}:{procedure.field_id}:{timezone.localdate(now).year}"
 
 
 def _open_dossier(reception: Reception, clerk: AbstractBaseUser, now: datetime) -> Dossier:
@@ -228,7 +252,7 @@ def _open_dossier(reception: Reception, clerk: AbstractBaseUser, now: datetime) 
     competent = competent_agency_for(procedure, agency)
     day = timezone.localdate(now)
     sequence = Sequence.next(f"dossier:{agency.electronic_id}:{day:%y%m%d}")
-    book_number = Sequence.next(f"book:{agency.pk}:{procedure.field_id}:{day.year}")
+    book_number = Sequence.next(_book_sequence(agency, procedure, now))
     dossier = Dossier.objects.create(
         code=f"{agency.electronic_id}-{day:%y%m%d}-{sequence:04d}",
         reception=reception,

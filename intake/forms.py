@@ -186,6 +186,22 @@ class ReceptionForm(forms.Form):
         clean_citizen_id, label=_("Authorised person's citizen ID"), required=False
     )
     proxy_phone = NormalisedField(clean_phone, label=_("Authorised person's phone"), required=False)
+    proxy_address = forms.CharField(
+        label=_("Authorised person's address"),
+        required=False,
+        max_length=_max_length("proxy_address"),
+    )
+    proxy_email = forms.EmailField(
+        label=_("Authorised person's e-mail"),
+        required=False,
+        max_length=_max_length("proxy_email"),
+    )
+    proxy_authorisation = forms.CharField(
+        label=_("Authorisation document"),
+        help_text=_("Number, date and issuer of the power of attorney or authorisation letter."),
+        required=False,
+        max_length=_max_length("proxy_authorisation"),
+    )
 
     channel = forms.ChoiceField(label=_("Channel"), widget=forms.RadioSelect)
 
@@ -322,7 +338,7 @@ class ReceptionForm(forms.Form):
         cleaned = super().clean()
         self._clean_identifier(cleaned)
         if cleaned.get("by_proxy"):
-            for name in ("proxy_name", "proxy_id_number", "proxy_phone"):
+            for name in ("proxy_name", "proxy_id_number", "proxy_phone", "proxy_authorisation"):
                 if not cleaned.get(name) and name not in self.errors:
                     self.add_error(
                         name,
@@ -428,6 +444,9 @@ class ReceptionForm(forms.Form):
             proxy_name=data["proxy_name"] if proxy else "",
             proxy_id_number=data["proxy_id_number"] if proxy else "",
             proxy_phone=data["proxy_phone"] if proxy else "",
+            proxy_address=data["proxy_address"] if proxy else "",
+            proxy_email=data["proxy_email"] if proxy else "",
+            proxy_authorisation=data["proxy_authorisation"] if proxy else "",
             documents=[
                 {
                     "name": document.name,

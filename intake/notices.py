@@ -5,8 +5,8 @@
   points to, and prints what that pause holds: the items with their reasons, whom to call, the
   clock's policy. The requesting unit (the step's department, else its agency) issues it and
   the officer who asked signs as the guiding officer.
-- **04**: the apology and new return date (``intake.processing.apologise``), from the
-  ``APOLOGISED`` event: the appointment it replaces, the new one, the reason (the note).
+- **04**: the apology and request to extend the time (``intake.processing.apologise``), from
+  the ``APOLOGISED`` event: the appointment it replaces, the new one, the reason (the note).
 - **05**: the notice that processing stopped (``intake.processing.stop``), with the reason the
   applicant gave when withdrawing (the ``WITHDRAWAL_REQUESTED`` event's note).
 - **06**: the processing control slip, never stored: ``render_control_slip(dossier)`` prints it
@@ -36,21 +36,14 @@ from intake.models import (
     SlipForm,
     Status,
     StepVisit,
-    Timeliness,
 )
-from intake.slips import TEMPLATES, Issuer, header, issuer_of, place_name
+from intake.slips import TEMPLATES, VERDICTS, Issuer, header, issuer_of, place_name
 from portal.models import Role
 from portal.pdf import render_pdf
 from portal.templatetags.vn import person_name
 from portal.text import format_datetime
 from procedures.models import Agency, Department, SupplementPolicy
 
-# The verdict of a step or a dossier, as form 06 prints it.
-VERDICTS = {
-    Timeliness.EARLY: "Trước hạn",
-    Timeliness.ON_TIME: "Đúng hạn",
-    Timeliness.LATE: "Quá hạn",
-}
 IN_PROGRESS = "Đang giải quyết"
 
 
@@ -255,7 +248,8 @@ def control_slip_context(dossier: Dossier) -> dict:
     if dossier.apologised_at:
         note(
             dossier.apologised_at,
-            f"Xin lỗi, hẹn lại ngày trả kết quả (Mẫu số 04): {_when(dossier.due_at)}.",
+            "Xin lỗi và đề nghị gia hạn thời gian giải quyết (Mẫu số 04) đến "
+            f"{_when(dossier.due_at)}.",
         )
 
     # Who took the dossier at each visit. A department receives it through its head, who

@@ -290,7 +290,7 @@ def _applicant_subject(kind: str, c: dict) -> str:
         return _("Dossier %(code)s: more documents are needed") % c
     if kind == NotificationKind.RESULT_READY:
         return _("Dossier %(code)s: the result is ready") % c
-    return _("Dossier %(code)s: apology and new return date %(new_due)s") % c
+    return _("Dossier %(code)s: apology and request to extend the time to %(new_due)s") % c
 
 
 def _applicant_sms(kind: str, c: dict) -> str:
@@ -309,8 +309,8 @@ def _applicant_sms(kind: str, c: dict) -> str:
         return _("The result of dossier %(code)s is ready: collect it at %(unit)s.") % c
     return (
         _(
-            "%(unit)s apologises: dossier %(code)s will not be ready on %(previous_due)s. "
-            "New return date: %(new_due)s."
+            "%(unit)s apologises: dossier %(code)s will not be ready on %(previous_due)s "
+            "and asks to extend the time to %(new_due)s."
         )
         % c
     )

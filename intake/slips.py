@@ -25,11 +25,21 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from intake.models import ApplicantKind, Dossier, Pause, ReturnMethod, Slip, SlipForm
+from intake.models import (
+    ApplicantKind,
+    Dossier,
+    EventKind,
+    Outcome,
+    Pause,
+    Reception,
+    ReturnMethod,
+    Slip,
+    SlipForm,
+    Status,
+)
 from portal.deadlines import Unit, format_duration
 from portal.pdf import qr_image, render_pdf
 from portal.spreadsheets import workbook_bytes, write_cell
@@ -50,7 +60,7 @@ TITLES = {
     SlipForm.RECEIPT: "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
     SlipForm.SUPPLEMENT: "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ",
     SlipForm.REFUSAL: "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ",
-    SlipForm.APOLOGY: "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ",
+    SlipForm.APOLOGY: "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT",
     SlipForm.STOP: "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ",
     SlipForm.CONTROL: "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ",
     SlipForm.BOOK: "SỔ THEO DÕI HỒ SƠ",
@@ -119,7 +129,7 @@ def header(form: str, issuer: Issuer, issued_on: date | datetime, number: str) -
         "unit": issuer.unit,
         "place": issuer.place,
         "issued_on": issued_on,
-        "number": number,
+        "number": SlipForm(form).printed_number(number),
         "form_label": form_label(form),
         "title": TITLES[form],
     }
@@ -157,14 +167,16 @@ def slip_context(slip: Slip) -> dict:
             .filter(reception=reception)
             .get()
         )
-        lookup_page = settings.SITE_URL + reverse("intake:lookup")
+        record = slip.recorded or _receipt_record_from_history(dossier, reception)
+        issuer = Issuer(**record["issuer"])
         context |= {
+            **header(slip.form, issuer, slip.issued_at, slip.number),
+            **{key: value for key, value in record.items() if key != "issuer"},
             "dossier": dossier,
             "copies": RECEIPT_COPIES,
             "documents": [doc for doc in reception.documents if doc.get("present", True)],
-            "time_limit": _time_limit(dossier),
-            "lookup_page": lookup_page,
-            "qr": qr_image(settings.SITE_URL + dossier.lookup_url()),
+            "due_at": datetime.fromisoformat(record["due_at"]),
+            "qr": qr_image(record["lookup_url"]),
         }
     elif slip.form in (SlipForm.APOLOGY, SlipForm.STOP) or pause is not None:
         # The forms of processing (intake/notices.py builds on this module's header).
@@ -179,6 +191,53 @@ def slip_context(slip: Slip) -> dict:
     elif slip.form == SlipForm.REFUSAL:
         context["reasons"] = _lines(reception.reasons)
     return context
+
+
+def book_volume(year: int) -> str:
+    """The volume (“Quyển số”) of a unit's book of one field: one volume a year, ``"01/2026"``."""
+    return f"01/{year}"
+
+
+def receipt_record(dossier: Dossier, reception: Reception) -> dict:
+    """What form 01 prints that other rows hold and may change later (the appointment after a
+    pause or an apology, the catalogue's names, the unit's name, the site's address): recorded
+    in ``Slip.recorded`` when the dossier is accepted, so that the slip prints again, byte for
+    byte, as the applicant's copy reads."""
+    procedure = dossier.procedure
+    issuer = issuer_of(reception.agency)
+    return {
+        "issuer": {
+            "parent_body": issuer.parent_body,
+            "unit_name": issuer.unit_name,
+            "unit": issuer.unit,
+            "place": issuer.place,
+        },
+        "procedure_name": procedure.name,
+        "procedure_code": procedure.code,
+        "number_of_sets": procedure.number_of_sets,
+        "field_name": dossier.field.name,
+        "clerk_name": person_name(reception.clerk),
+        "time_limit": _time_limit(dossier),
+        "due_at": dossier.due_at.isoformat(),
+        "due_explanation": list(dossier.due_explanation),
+        "book_volume": book_volume(dossier.book_year),
+        "lookup_page": settings.SITE_URL + reverse("intake:lookup"),
+        "lookup_url": settings.SITE_URL + dossier.lookup_url(),
+    }
+
+
+def _receipt_record_from_history(dossier: Dossier, reception: Reception) -> dict:
+    """The record of a form 01 issued before ``Slip.recorded`` existed: the appointment and its
+    explanation as the acceptance event wrote them (never the dossier's current ones, which a
+    pause or an apology moved), the rest as the rows hold it now."""
+    record = receipt_record(dossier, reception)
+    accepted = dossier.events.filter(kind=EventKind.ACCEPTED).order_by("at", "pk").first()
+    if accepted is not None and accepted.data.get("due_at"):
+        record["due_at"] = accepted.data["due_at"]
+        record["due_explanation"] = accepted.data.get("explanation", record["due_explanation"])
+    else:
+        record["due_at"] = dossier.original_due_at.isoformat()
+    return record
 
 
 def _pause_of(slip: Slip) -> Pause | None:
@@ -261,6 +320,13 @@ BOOK_COLUMNS = (
     BookColumn("Hình thức trả kết quả", 20),
     BookColumn("Ký nhận", 14),
 )
+# The spreadsheet adds two columns after the book's own: its dates are real date-times, so what
+# the PDF prints beside them (a later appointment, the verdict, a stop or refusal) has its own.
+BOOK_XLSX_COLUMNS = (
+    *BOOK_COLUMNS,
+    BookColumn("Gia hạn / hẹn lại", 17),
+    BookColumn("Ghi chú", 32),
+)
 DELIVERY = {
     ReturnMethod.COUNTER: "Trực tiếp tại Bộ phận Một cửa",
     ReturnMethod.POST: "Qua dịch vụ bưu chính công ích",
@@ -275,22 +341,97 @@ def book_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     )
 
 
-def book_entries(agency: Agency, field: Field, start: date, end: date) -> QuerySet[Dossier]:
-    """The unit's dossiers of ``field`` accepted from ``start`` to ``end`` (local days), in
-    the book's order (the index of ``intake_dossier_book_entry_unique`` serves it)."""
+@dataclass(frozen=True)
+class BookKey:
+    """Where a line sits in the book (year, entry number) and what it is: an accepted dossier
+    (``dossier``) or a refusal at the counter (``reception``)."""
+
+    book_year: int
+    book_number: int
+    kind: str  # "dossier" or "refusal"
+    pk: int
+
+
+def book_keys(agency: Agency, field: Field, start: date, end: date) -> list[BookKey]:
+    """The book's lines from ``start`` to ``end`` (local days), in entry order: the unit's
+    dossiers of ``field`` accepted then and its refusals at the counter (form 03), which share
+    the numbering (two queries on indexes: ``intake_dossier_book_entry_unique`` and
+    ``reception_book_entry``; only numbers and ids are read)."""
     since, until = book_bounds(start, end)
-    return (
-        Dossier.objects.filter(
-            receiving_agency=agency,
-            field=field,
-            book_year__gte=start.year,
-            book_year__lte=end.year,
-            accepted_at__gte=since,
-            accepted_at__lt=until,
+    dossiers = Dossier.objects.filter(
+        receiving_agency=agency,
+        field=field,
+        book_year__gte=start.year,
+        book_year__lte=end.year,
+        accepted_at__gte=since,
+        accepted_at__lt=until,
+    ).values_list("book_year", "book_number", "pk")
+    refusals = Reception.objects.filter(
+        agency=agency,
+        procedure__field=field,
+        outcome=Outcome.REFUSED,
+        book_year__gte=start.year,
+        book_year__lte=end.year,
+        book_number__isnull=False,
+        received_at__gte=since,
+        received_at__lt=until,
+    ).values_list("book_year", "book_number", "pk")
+    keys = [BookKey(year, number, "dossier", pk) for year, number, pk in dossiers]
+    keys += [BookKey(year, number, "refusal", pk) for year, number, pk in refusals]
+    return sorted(keys, key=lambda key: (key.book_year, key.book_number, key.kind))
+
+
+@dataclass(frozen=True)
+class BookEntry:
+    """One line of the book: an accepted dossier, or a reception refused at the counter."""
+
+    book_year: int
+    book_number: int
+    reception: Reception
+    dossier: Dossier | None
+    slips: dict[str, Slip]  # the forms 01, 03 and 05 issued for the reception, by form
+
+    @property
+    def code(self) -> str:
+        return self.dossier.code if self.dossier else ""
+
+
+def book_lines(keys: list[BookKey]) -> list[BookEntry]:
+    """The lines of ``keys`` with what they print, in three queries whatever their number."""
+    dossier_ids = [key.pk for key in keys if key.kind == "dossier"]
+    refusal_ids = [key.pk for key in keys if key.kind == "refusal"]
+    dossiers = {
+        dossier.pk: dossier
+        for dossier in Dossier.objects.filter(pk__in=dossier_ids).select_related(
+            "procedure", "reception__procedure", "competent_agency"
         )
-        .select_related("procedure", "reception", "competent_agency")
-        .order_by("book_year", "book_number")
-    )
+    }
+    refusals = {
+        reception.pk: reception
+        for reception in Reception.objects.filter(pk__in=refusal_ids).select_related("procedure")
+    }
+    reception_ids = [dossier.reception_id for dossier in dossiers.values()] + refusal_ids
+    slips: dict[int, dict[str, Slip]] = {}
+    for slip in Slip.objects.filter(
+        reception_id__in=reception_ids,
+        form__in=[SlipForm.RECEIPT, SlipForm.REFUSAL, SlipForm.STOP],
+    ):
+        slips.setdefault(slip.reception_id, {})[slip.form] = slip
+    entries = []
+    for key in keys:
+        dossier = dossiers[key.pk] if key.kind == "dossier" else None
+        reception = dossier.reception if dossier else refusals[key.pk]
+        entries.append(
+            BookEntry(
+                key.book_year, key.book_number, reception, dossier, slips.get(reception.pk, {})
+            )
+        )
+    return entries
+
+
+def book_entries(agency: Agency, field: Field, start: date, end: date) -> list[BookEntry]:
+    """Every line of the unit's book of ``field`` from ``start`` to ``end``, in entry order."""
+    return book_lines(book_keys(agency, field, start, end))
 
 
 def _code_lines(code: str) -> tuple[str, str]:
@@ -298,26 +439,92 @@ def _code_lines(code: str) -> tuple[str, str]:
     return f"{unit}-", f"{day}-{number}"
 
 
-def book_row(dossier: Dossier) -> dict:
-    """One line of the book, as both the PDF and the spreadsheet print it."""
-    reception = dossier.reception
+def _local(instant: datetime | None) -> datetime | None:
+    return timezone.localtime(instant) if instant else None
+
+
+def _receipt_appointment(entry: BookEntry) -> datetime:
+    """The appointment form 01 printed: recorded with it, else the original appointment."""
+    receipt = entry.slips.get(SlipForm.RECEIPT)
+    if receipt is not None and receipt.recorded and receipt.recorded.get("due_at"):
+        return datetime.fromisoformat(receipt.recorded["due_at"])
+    return entry.dossier.original_due_at
+
+
+def book_row(entry: BookEntry) -> dict:
+    """One line of the book, as both the PDF and the spreadsheet print it.
+
+    The appointment is the one form 01 gave the applicant; a later one (an apology's extension,
+    a pause for a supplement) is printed beside it, and the verdict is the dossier's, judged
+    against the original appointment (``Dossier.verdict``), never against the later date. A
+    stopped dossier shows the date of form 05; a refusal at the counter, its form 03.
+    """
+    reception = entry.reception
+    dossier = entry.dossier
     contact = reception.applicant_address
     if reception.applicant_phone:
         contact = f"{contact}; ĐT: {reception.applicant_phone}"
-    return {
-        "number": dossier.book_number,
-        "code": dossier.code,
-        # “H15.50.05.13-” / “261123-0001”: the unit, then the day and sequence.
-        "code_lines": _code_lines(dossier.code),
-        "procedure": dossier.procedure.name,
+    row = {
+        "number": entry.book_number,
+        "code": entry.code,
+        "code_lines": _code_lines(dossier.code) if dossier else ("", ""),
+        "procedure": reception.procedure.name,
         "applicant": reception.applicant_name,
         "contact": contact,
-        "lead_agency": str(dossier.competent_agency),
-        "received": timezone.localtime(dossier.accepted_at),
-        "appointment": timezone.localtime(dossier.due_at),
-        "returned": timezone.localtime(dossier.returned_at) if dossier.returned_at else None,
-        "delivery": DELIVERY[reception.return_method] if dossier.returned_at else "",
+        "lead_agency": str(dossier.competent_agency) if dossier else "",
+        "received": _local(dossier.accepted_at if dossier else reception.received_at),
+        "appointment": None,
+        "new_appointment": None,
+        "new_appointment_label": "",
+        "returned": None,
+        "verdict": "",
+        "status": "",
+        "delivery": "",
     }
+    if dossier is None:
+        refusal = entry.slips.get(SlipForm.REFUSAL)
+        number = SlipForm.REFUSAL.printed_number(refusal.number if refusal else "")
+        row["status"] = "Từ chối tiếp nhận"
+        row["delivery"] = f"Phiếu từ chối tiếp nhận (Mẫu số 03) số {number}"
+        return row
+    appointment = _receipt_appointment(entry)
+    row["appointment"] = _local(appointment)
+    if dossier.due_at != appointment:
+        row["new_appointment"] = _local(dossier.due_at)
+        row["new_appointment_label"] = "Gia hạn" if dossier.apologised_at else "Hẹn lại"
+    row["verdict"] = VERDICTS.get(dossier.verdict, "")
+    if dossier.returned_at:
+        row["returned"] = _local(dossier.returned_at)
+        row["delivery"] = DELIVERY[dossier.delivery or reception.return_method]
+    elif dossier.status == Status.STOPPED:
+        stop = entry.slips.get(SlipForm.STOP)
+        stopped_on = _local(stop.issued_at if stop else dossier.finished_at)
+        number = SlipForm.STOP.printed_number(stop.number if stop else "")
+        row["status"] = f"Dừng giải quyết ngày {stopped_on:%d/%m/%Y}" if stopped_on else ""
+        row["delivery"] = f"Thông báo dừng giải quyết hồ sơ (Mẫu số 05) số {number}"
+    elif dossier.status == Status.WITHDRAWAL_REQUESTED:
+        row["status"] = "Người nộp xin rút hồ sơ"
+    return row
+
+
+# The verdict of a step or a dossier, as form 06 and the book print it.
+VERDICTS = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn"}
+
+
+def book_notes(row: dict) -> str:
+    """The spreadsheet's “Ghi chú” cell: what the PDF prints beside the dates."""
+    notes = []
+    if row["new_appointment"]:
+        notes.append(f"{row['new_appointment_label']}: {row['new_appointment']:%d/%m/%Y %H:%M}")
+    for key in ("verdict", "status"):
+        if row[key]:
+            notes.append(row[key])
+    return "; ".join(notes)
+
+
+def book_volumes(start: date, end: date) -> str:
+    """The volumes (“Quyển số”) a period covers: ``"01/2026"``, ``"01/2025, 01/2026"``."""
+    return ", ".join(book_volume(year) for year in range(start.year, end.year + 1))
 
 
 def _period_text(start: date, end: date) -> str:
@@ -332,12 +539,14 @@ def render_book_pdf(
     agency: Agency, field: Field, start: date, end: date, *, printed_on: date
 ) -> bytes:
     """The book for the period on landscape A4; the same rows and date give the same bytes."""
+    volumes = book_volumes(start, end)
     context = {
-        **_header(SlipForm.BOOK, agency, printed_on, ""),
+        **_header(SlipForm.BOOK, agency, printed_on, volumes),
         "field": field,
+        "volumes": volumes,
         "period": _period_text(start, end),
         "columns": BOOK_COLUMNS,
-        "rows": [book_row(dossier) for dossier in book_entries(agency, field, start, end)],
+        "rows": [book_row(entry) for entry in book_entries(agency, field, start, end)],
     }
     return render_pdf(TEMPLATES[SlipForm.BOOK], context)
 
@@ -355,10 +564,11 @@ def book_xlsx(agency: Agency, field: Field, start: date, end: date, *, printed_o
     from openpyxl.worksheet.properties import PageSetupProperties
 
     issuer = issuer_of(agency)
+    volumes = book_volumes(start, end)
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Sổ theo dõi hồ sơ"
-    last = get_column_letter(len(BOOK_COLUMNS))
+    last = get_column_letter(len(BOOK_XLSX_COLUMNS))
     font = "Times New Roman"
     bold = Font(name=font, size=12, bold=True)
     regular = Font(name=font, size=11)
@@ -371,7 +581,7 @@ def book_xlsx(agency: Agency, field: Field, start: date, end: date, *, printed_o
         (issuer.parent_body, Font(name=font, size=12)),
         (issuer.unit_name, bold),
         ("SỔ THEO DÕI HỒ SƠ", Font(name=font, size=14, bold=True)),
-        (f"Lĩnh vực: {field.name}", Font(name=font, size=12)),
+        (f"Lĩnh vực: {field.name} — Quyển số: {volumes}", Font(name=font, size=12)),
         (_period_text(start, end), Font(name=font, size=12, italic=True)),
     ]
     for row, (text, title_font) in enumerate(titles, start=1):
@@ -380,7 +590,7 @@ def book_xlsx(agency: Agency, field: Field, start: date, end: date, *, printed_o
         cell.font = title_font
         cell.alignment = Alignment(horizontal="center")
     header_row = len(titles) + 2
-    for column, spec in enumerate(BOOK_COLUMNS, start=1):
+    for column, spec in enumerate(BOOK_XLSX_COLUMNS, start=1):
         cell = write_cell(sheet, header_row, column, spec.title)
         cell.font = bold
         cell.alignment = centre
@@ -389,9 +599,10 @@ def book_xlsx(agency: Agency, field: Field, start: date, end: date, *, printed_o
     sheet.row_dimensions[header_row].height = 32
 
     keys = ("number", "code", "procedure", "applicant", "contact", "lead_agency")
-    keys += ("received", "appointment", "returned", "delivery", None)
-    for row, dossier in enumerate(book_entries(agency, field, start, end), start=header_row + 1):
-        values = book_row(dossier)
+    keys += ("received", "appointment", "returned", "delivery", None, "new_appointment", "notes")
+    for row, entry in enumerate(book_entries(agency, field, start, end), start=header_row + 1):
+        values = book_row(entry)
+        values["notes"] = book_notes(values) or None
         for column, key in enumerate(keys, start=1):
             value = values.get(key) if key else None
             if isinstance(value, datetime):

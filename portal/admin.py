@@ -2,12 +2,21 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import ExtractYear
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from portal.calendar import announce_change
 from portal.forms import ADMIN_DAYS
-from portal.models import CalendarDay, DaySource, OfficeSession, StaffProfile, Weekday
+from portal.models import (
+    CalendarDay,
+    CalendarYear,
+    DaySource,
+    OfficeSession,
+    StaffProfile,
+    Weekday,
+)
 
 
 class StaffProfileInline(admin.StackedInline):
@@ -60,7 +69,7 @@ class CalendarDayAdmin(admin.ModelAdmin):
 
     form = CalendarDayForm
     formfield_overrides = ADMIN_DAYS
-    list_display = ["date", "weekday", "kind", "name", "decided_by", "source"]
+    list_display = ["date", "weekday", "kind", "name", "decided_by", "source", "confirmation"]
     list_filter = ["kind", "source"]
     date_hierarchy = "date"
     search_fields = ["name", "decided_by"]
@@ -68,6 +77,17 @@ class CalendarDayAdmin(admin.ModelAdmin):
     @admin.display(description=_("weekday"))
     def weekday(self, day: CalendarDay) -> str:
         return Weekday(day.date.weekday()).label
+
+    def get_queryset(self, request: HttpRequest):
+        confirmed = CalendarYear.objects.filter(year=ExtractYear(OuterRef("date")))
+        return super().get_queryset(request).annotate(year_confirmed=Exists(confirmed))
+
+    @admin.display(description=_("confirmation"))
+    def confirmation(self, day: CalendarDay) -> str:
+        """“Dự kiến” until an editor confirms the year with the Government's notice."""
+        if getattr(day, "year_confirmed", False):
+            return str(_("Confirmed"))
+        return str(_("Provisional"))
 
     def has_change_permission(self, request: HttpRequest, obj: CalendarDay | None = None) -> bool:
         if obj is not None and obj.source == DaySource.PACKAGE:
@@ -91,6 +111,27 @@ class CalendarDayAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset) -> None:
         # Package rows stay: they come back with the next seed_calendar anyway.
         super().delete_queryset(request, queryset.filter(source=DaySource.EDITOR))
+        announce_change()
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(admin.ModelAdmin):
+    """An editor confirms a year's days off against the Government's notice; until then they
+    are provisional (“dự kiến”) everywhere they are shown."""
+
+    list_display = ["year", "notice", "updated_at"]
+    search_fields = ["notice"]
+
+    def save_model(self, request: HttpRequest, obj: CalendarYear, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        announce_change()
+
+    def delete_model(self, request: HttpRequest, obj: CalendarYear) -> None:
+        super().delete_model(request, obj)
+        announce_change()
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        super().delete_queryset(request, queryset)
         announce_change()
 
 

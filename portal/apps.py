@@ -10,7 +10,7 @@ class PortalConfig(AppConfig):
     role_permissions = {
         "catalogue_editor": [
             ("portal", f"{action}_{model}")
-            for model in ("calendarday", "officesession")
+            for model in ("calendarday", "calendaryear", "officesession")
             for action in ("add", "change", "delete", "view")
         ],
     }

@@ -31,7 +31,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portal.deadlines import DEFAULT_WEEK, WorkCalendar
-from portal.models import CalendarDay, DayKind, DaySource, OfficeSession
+from portal.models import CalendarDay, CalendarYear, DayKind, DaySource, OfficeSession
 
 DECISIONS_FILE = Path(__file__).resolve().parent.parent / "fixtures" / "calendar_vn.json"
 VERSION_KEY = "portal:calendar:version"
@@ -92,6 +92,18 @@ def decision_entries(years: Iterable[int] | None = None) -> list[Entry]:
     return entries
 
 
+def confirmed_decisions(years: Iterable[int] | None = None) -> dict[int, str]:
+    """The years ``fixtures/calendar_vn.json`` confirms, with the Government's notice for each
+    (all years, or only ``years``)."""
+    wanted = set(years) if years is not None else None
+    data = json.loads(DECISIONS_FILE.read_text(encoding="utf-8"))
+    return {
+        item["year"]: item["notice"]
+        for item in data.get("confirmed_years", [])
+        if wanted is None or item["year"] in wanted
+    }
+
+
 def effective(entries: Iterable[Entry]) -> dict[date, Entry]:
     """One entry per date: an editor's entry wins over the package's."""
     chosen: dict[date, Entry] = {}
@@ -101,8 +113,13 @@ def effective(entries: Iterable[Entry]) -> dict[date, Entry]:
     return chosen
 
 
-def calendar_from_entries(entries: Iterable[Entry], week: Week = DEFAULT_WEEK) -> WorkCalendar:
+def calendar_from_entries(
+    entries: Iterable[Entry], week: Week = DEFAULT_WEEK, confirmed: Iterable[int] | None = None
+) -> WorkCalendar:
+    """The calendar of ``entries``; with ``confirmed`` (years), the days of any other year are
+    provisional (“dự kiến” in the explanations)."""
     chosen = effective(entries)
+    confirmed = None if confirmed is None else set(confirmed)
     return WorkCalendar(
         week=week,
         days_off=frozenset(d for d, e in chosen.items() if e.kind == DayKind.DAY_OFF),
@@ -110,6 +127,9 @@ def calendar_from_entries(entries: Iterable[Entry], week: Week = DEFAULT_WEEK) -
             d for d, e in chosen.items() if e.kind == DayKind.EXTRA_WORKING_DAY
         ),
         names={d: e.name for d, e in chosen.items()},
+        provisional=frozenset(
+            d for d in chosen if confirmed is not None and d.year not in confirmed
+        ),
     )
 
 
@@ -118,7 +138,7 @@ def vn_calendar(years: Iterable[int], week: Week = DEFAULT_WEEK) -> WorkCalendar
     the database (tests and benchmarks)."""
     years = list(years)
     entries = [entry for year in years for entry in package_entries(year)]
-    return calendar_from_entries(entries + decision_entries(years), week)
+    return calendar_from_entries(entries + decision_entries(years), week, confirmed_decisions())
 
 
 def week_for(agency_id: int | None) -> Week:
@@ -142,23 +162,26 @@ YEARS_BEHIND, YEARS_AHEAD = 1, 2
 
 
 def build_calendar(agency_id: int | None = None) -> WorkCalendar:
-    """A fresh calendar from the database (two queries); ``get_calendar`` caches it.
+    """A fresh calendar from the database (three queries); ``get_calendar`` caches it.
 
     A year near today with no seeded days (``seed_calendar`` not run for it yet) falls back to
-    the ``holidays`` package and the shipped decisions, with a warning in the log, so that a
-    deadline crossing into January never ignores New Year or Tết.
+    the ``holidays`` package and the shipped decisions (and the years they confirm), with a
+    warning in the log, so that a deadline crossing into January never ignores New Year or Tết.
+    The days of a year without a confirmation (``CalendarYear``) are provisional.
     """
     entries = [
         Entry(row.date, row.kind, row.name, row.decided_by, row.source)
         for row in CalendarDay.objects.all()
     ]
+    confirmed = CalendarYear.objects.years()
     seeded = {entry.date.year for entry in entries if entry.source == DaySource.PACKAGE}
     this_year = timezone.localdate().year
     for year in range(this_year - YEARS_BEHIND, this_year + YEARS_AHEAD + 1):
         if year not in seeded:
             logger.warning("Work calendar %s is not seeded: using the holidays package", year)
             entries = package_entries(year) + decision_entries([year]) + entries
-    return calendar_from_entries(entries, week_for(agency_id))
+            confirmed |= set(confirmed_decisions([year]))
+    return calendar_from_entries(entries, week_for(agency_id), confirmed)
 
 
 _calendars: dict[tuple[str, int | None], WorkCalendar] = {}
@@ -235,7 +258,8 @@ def seed_calendar(years: Iterable[int]) -> list[str]:
 
     Package rows are brought in line with the installed package (created, updated, removed).
     Decisions from ``fixtures/calendar_vn.json`` are added as editors' entries where the date
-    has none yet: an editor's later correction is never overwritten. Creates the portal-wide
+    has none yet, and the years it confirms as ``CalendarYear`` rows where the year has none:
+    an editor's later correction is never overwritten. Creates the portal-wide
     office hours (Monday–Friday 07:00–11:30, 13:30–17:00) when there are none. Returns a report,
     one line per year.
     """
@@ -276,6 +300,11 @@ def seed_calendar(years: Iterable[int]) -> list[str]:
         removed = len(existing)
         CalendarDay.objects.filter(pk__in=[row.pk for row in existing.values()]).delete()
         added = 0
+        for confirmed_year, notice in confirmed_decisions([year]).items():
+            _, made = CalendarYear.objects.get_or_create(
+                year=confirmed_year, defaults={"notice": notice}
+            )
+            added += made
         year_decisions = [entry for entry in decisions if entry.date.year == year]
         for entry in year_decisions:
             _, made = CalendarDay.objects.get_or_create(

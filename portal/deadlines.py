@@ -78,7 +78,8 @@ class WorkCalendar:
     ``week`` has seven entries, Monday first, each a tuple of ``(start, end)`` times in order.
     An extra working day (a make-up Saturday) works the sessions of a regular working day (the
     most common weekday pattern). ``names`` names days off and extra working days for the
-    explanations.
+    explanations. ``provisional`` holds the days of years nobody has confirmed yet against the
+    Government's notice (taken from the ``holidays`` package): their lines end “(dự kiến)”.
 
     Immutable: build a new one (``with_days_off``, ``dataclasses.replace``) to change it. The
     sessions of each day are memoised inside, so reuse one calendar object for many computations.
@@ -89,6 +90,7 @@ class WorkCalendar:
     extra_working_days: frozenset[date] = frozenset()
     names: Mapping[date, str] = field(default_factory=dict)
     tz: ZoneInfo = TIME_ZONE
+    provisional: frozenset[date] = frozenset()
 
     # Derived at construction: microseconds since midnight, dates as ordinals.
     _week_us: tuple[tuple[tuple[int, int], ...], ...] = field(init=False, repr=False)
@@ -318,13 +320,23 @@ def _special_lines(ordinals: Iterable[int], calendar: WorkCalendar) -> list[str]
         lines.append(_off_line(run, calendar))
     for ordinal in sorted(o for o in ordinals if o in calendar._extra):
         name = calendar.names.get(date.fromordinal(ordinal)) or "ngày làm việc bù"
-        lines.append(f"Có tính {_day_text(ordinal)}: {name}.")
+        lines.append(f"Có tính {_day_text(ordinal)}: {name}{_provisional([ordinal], calendar)}.")
     return lines
+
+
+def _provisional(run: list[int], calendar: WorkCalendar) -> str:
+    """`` (dự kiến)`` when a day of ``run`` belongs to a year nobody has confirmed yet."""
+    if any(date.fromordinal(ordinal) in calendar.provisional for ordinal in run):
+        return " (dự kiến)"
+    return ""
 
 
 def _off_line(run: list[int], calendar: WorkCalendar) -> str:
     names = [calendar.names.get(date.fromordinal(o), "") for o in run]
-    return f"Không tính ngày nghỉ {_range_text(run[0], run[-1])}: {_group_name(names)}."
+    return (
+        f"Không tính ngày nghỉ {_range_text(run[0], run[-1])}: {_group_name(names)}"
+        f"{_provisional(run, calendar)}."
+    )
 
 
 # ---------------------------------------------------------------------------------------------

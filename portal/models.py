@@ -195,3 +195,44 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%d/%m/%Y} — {self.name}"
+
+
+class CalendarYearQuerySet(models.QuerySet):
+    def years(self) -> set[int]:
+        return set(self.values_list("year", flat=True))
+
+
+class CalendarYear(models.Model):
+    """A year whose days off and extra working days an editor checked against the Government's
+    notice. Until then, the year's days (whatever their source) are provisional: the public
+    calendar, the admin and the explanation of a deadline that crosses one say “dự kiến”."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    notice = models.CharField(
+        _("Government notice"),
+        max_length=255,
+        help_text=_(
+            "The notice that set the year's days off and make-up working days: number, date and "
+            "issuer."
+        ),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = CalendarYearQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("confirmed calendar year")
+        verbose_name_plural = _("confirmed calendar years")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(year__gte=1995) & models.Q(year__lte=2100),
+                name="portal_calendaryear_year_range",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(notice=""), name="portal_calendaryear_notice_given"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} — {self.notice}"

@@ -9,7 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from intake.views.inbox import inbox_counts, tabs_for
 from portal.calendar import week_for
-from portal.models import CalendarDay, DayKind, Role, Weekday
+from portal.models import CalendarDay, CalendarYear, DayKind, Role, Weekday
 
 
 @login_required
@@ -28,7 +28,8 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 
 def work_calendar(request: HttpRequest) -> HttpResponse:
     """The public work calendar of a year (the current one unless ``?year=``): office hours,
-    days off and extra working days."""
+    days off and extra working days, marked provisional (“dự kiến”) until an editor confirms the
+    year with the Government's notice (``CalendarYear``)."""
     this_year = timezone.localdate().year
     try:
         year = int(request.GET.get("year", this_year))
@@ -37,6 +38,7 @@ def work_calendar(request: HttpRequest) -> HttpResponse:
     if not this_year - 30 <= year <= this_year + 5:
         year = this_year
     days = CalendarDay.objects.filter(date__year=year).effective()
+    confirmation = CalendarYear.objects.filter(year=year).first()
     week = [(Weekday(number).label, sessions) for number, sessions in enumerate(week_for(None))]
     return render(
         request,
@@ -46,6 +48,8 @@ def work_calendar(request: HttpRequest) -> HttpResponse:
             "days_off": [day for day in days if day.kind == DayKind.DAY_OFF],
             "extra_days": [day for day in days if day.kind == DayKind.EXTRA_WORKING_DAY],
             "week": week,
+            "confirmation": confirmation,
+            "provisional": confirmation is None and bool(days),
             "previous_year": year - 1,
             "next_year": year + 1,
         },

@@ -159,6 +159,21 @@ class Reception(models.Model):
         _("authorised person's citizen ID"), max_length=12, blank=True
     )
     proxy_phone = models.CharField(_("authorised person's phone"), max_length=15, blank=True)
+    # Added later than the rest: the database default lets bulk loaders (COPY) leave them out.
+    proxy_address = models.CharField(
+        _("authorised person's address"), max_length=255, blank=True, default="", db_default=""
+    )
+    proxy_email = models.EmailField(
+        _("authorised person's e-mail"), blank=True, default="", db_default=""
+    )
+    proxy_authorisation = models.CharField(
+        _("authorisation document"),
+        max_length=255,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("The power of attorney or authorisation letter: its number, date and issuer."),
+    )
     documents = models.JSONField(
         _("documents"),
         default=list,
@@ -186,6 +201,12 @@ class Reception(models.Model):
     )
     contact = models.CharField(_("whom to call for help"), max_length=255, blank=True)
     received_at = models.DateTimeField(_("received at"), db_index=True)
+    # A refusal at the counter (form 03) has its line in the tracking book, numbered in the same
+    # sequence as the accepted dossiers of its field and year (``Dossier.book_number``).
+    book_year = models.PositiveSmallIntegerField(_("book year"), null=True, blank=True)
+    book_number = models.PositiveIntegerField(
+        _("entry number in the tracking book"), null=True, blank=True
+    )
 
     class Meta:
         ordering = ["-received_at"]
@@ -214,6 +235,12 @@ class Reception(models.Model):
         indexes = [
             # Statistics and the counter's day: receptions of a unit by outcome and time.
             models.Index(fields=["agency", "outcome", "received_at"], name="reception_unit_day"),
+            # The tracking book: a unit's refusals of a year, in entry order.
+            models.Index(
+                fields=["agency", "book_year", "book_number"],
+                condition=Q(book_number__isnull=False),
+                name="reception_book_entry",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -600,10 +627,32 @@ class SlipForm(models.TextChoices):
     RECEIPT = "01", _("Form 01: receipt and appointment slip")
     SUPPLEMENT = "02", _("Form 02: request to complete the dossier")
     REFUSAL = "03", _("Form 03: refusal to accept")
-    APOLOGY = "04", _("Form 04: apology and new return date")
+    APOLOGY = "04", _("Form 04: apology and request to extend the time")
     STOP = "05", _("Form 05: notice that processing stopped")
     CONTROL = "06", _("Form 06: processing control slip")
     BOOK = "07", _("Form 07: dossier tracking book")
+
+    @property
+    def suffix(self) -> str:
+        return NUMBER_SUFFIXES[self]
+
+    def printed_number(self, number: str) -> str:
+        """What the form's “Số:” line prints: ``"3/2026"`` → ``"3/2026/PBS"``; without a
+        number, dots to fill in by hand before the suffix, as the models print it."""
+        return f"{number or '……'}/{self.suffix}"
+
+
+# The suffix of each form's “Số:” line in the models of Circular 03/2025/TT-VPCP, Annex I
+# (docs/slips.md says which come from the models and which from secondary sources).
+NUMBER_SUFFIXES = {
+    SlipForm.RECEIPT: "TNHS",
+    SlipForm.SUPPLEMENT: "PBS",
+    SlipForm.REFUSAL: "PTC",
+    SlipForm.APOLOGY: "PXL",
+    SlipForm.STOP: "TBD",
+    SlipForm.CONTROL: "PKS",
+    SlipForm.BOOK: "STD",
+}
 
 
 class Slip(models.Model):
@@ -623,6 +672,10 @@ class Slip(models.Model):
         on_delete=models.PROTECT,
         related_name="slips",
     )
+    # What a form printed from other rows showed when it was issued (form 01: the appointment,
+    # its explanation, the procedure's name…), so that a lost file prints again as the
+    # applicant's copy reads, whatever changed since (``intake.slips.recorded_receipt``).
+    recorded = models.JSONField(_("values printed at issue"), null=True, blank=True)
 
     class Meta:
         ordering = ["issued_at", "pk"]

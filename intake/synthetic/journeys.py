@@ -130,6 +130,8 @@ class ReceptionRec:
         "missing",
         "contact",
         "received_at",
+        "book_key",  # a refusal's line in the tracking book (accepted ones: DossierRec)
+        "book_local",
     )
 
 
@@ -388,6 +390,7 @@ class Generator:
         rec.documents = offering.documents
         rec.fees, rec.fee_total = [], 0
         rec.reasons, rec.missing, rec.contact = "", [], ""
+        rec.book_key, rec.book_local = None, 0
         year = _local_date(received).year
         if accepted:
             rec.outcome = Outcome.ACCEPTED
@@ -395,6 +398,10 @@ class Generator:
         elif rng.random() < REFUSED_AMONG_NOT_ACCEPTED:
             rec.outcome = Outcome.REFUSED
             rec.reasons = rng.choice(REFUSAL_REASONS)
+            # A refusal has its line in the book, numbered with the unit's accepted dossiers.
+            rec.book_key = f"book:{rec.agency}:{offering.procedure.field_id}:{year}"
+            chunk.sequences[rec.book_key] += 1
+            rec.book_local = chunk.sequences[rec.book_key]
             self._slip(chunk, SlipForm.REFUSAL, rec, None, received, rec.clerk, rec.agency, year)
         else:
             rec.outcome = Outcome.INCOMPLETE

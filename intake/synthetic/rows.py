@@ -38,7 +38,7 @@ PRODUCED = {
         "id token agency_id clerk_id procedure_id channel applicant_kind applicant_name "
         "applicant_id_number applicant_phone applicant_email applicant_address proxy_name "
         "proxy_id_number proxy_phone documents fees fee_total fee_exemption_reason return_method "
-        "return_address notes outcome reasons missing contact received_at",
+        "return_address notes outcome reasons missing contact received_at book_year book_number",
     ),
     "dossier": (
         Dossier,
@@ -245,6 +245,8 @@ def table_rows(
                 as_json(rec.missing),
                 rec.contact,
                 rec.received_at,
+                int(rec.book_key.rsplit(":", 1)[1]) if rec.book_key else None,
+                bases[rec.book_key] + rec.book_local if rec.book_key else None,
             )
         )
     dossiers = []

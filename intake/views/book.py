@@ -2,7 +2,8 @@
 with the printable PDF and the spreadsheet of the same entries.
 
 The unit is the signed-in person's agency. The book is kept per field and numbered through the
-year (``Dossier.book_number``); the page shows one field over a period, the current year unless
+year (``Dossier.book_number``, and ``Reception.book_number`` for a refusal at the counter, which
+has its line too); the page shows one field over a period, the current year unless
 the person chooses other dates (day first, dd/mm/yyyy).
 """
 
@@ -20,7 +21,15 @@ from django.views.decorators.http import require_GET
 
 from intake.access import staff_with_role
 from intake.forms import BookFilterForm
-from intake.slips import BOOK_PDF_MAX_ROWS, book_entries, book_xlsx, render_book_pdf
+from intake.slips import (
+    BOOK_PDF_MAX_ROWS,
+    book_keys,
+    book_lines,
+    book_row,
+    book_volumes,
+    book_xlsx,
+    render_book_pdf,
+)
 from portal.models import Role
 
 PAGE_SIZE = 50
@@ -57,9 +66,9 @@ def book(request: HttpRequest) -> HttpResponse:
         return render(request, "intake/book.html", context)
     field, start, end = (form.cleaned_data[key] for key in ("field", "from", "to"))
     name = f"so-theo-doi-{field.code}-{start:%Y%m%d}-{end:%Y%m%d}"
-    entries = book_entries(agency, field, start, end)
+    keys = book_keys(agency, field, start, end)
     if export == "pdf":
-        if entries.count() > BOOK_PDF_MAX_ROWS:
+        if len(keys) > BOOK_PDF_MAX_ROWS:
             messages.error(
                 request,
                 _("Print at most %(count)s entries at a time: choose a shorter period.")
@@ -71,6 +80,13 @@ def book(request: HttpRequest) -> HttpResponse:
     if export == "xlsx":
         workbook = book_xlsx(agency, field, start, end, printed_on=today)
         return _download(workbook, XLSX_TYPE, f"{name}.xlsx", inline=False)
-    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-    context |= {"page": page, "field": field, "querystring": form.querystring()}
+    page = Paginator(keys, PAGE_SIZE).get_page(request.GET.get("page"))
+    lines = [(entry, book_row(entry)) for entry in book_lines(list(page.object_list))]
+    context |= {
+        "page": page,
+        "lines": lines,
+        "field": field,
+        "volumes": book_volumes(start, end),
+        "querystring": form.querystring(),
+    }
     return render(request, "intake/book.html", context)

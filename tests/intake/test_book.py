@@ -18,7 +18,12 @@ from django.utils.translation import gettext
 
 from intake.actions import receive
 from intake.models import Dossier, Outcome
-from intake.slips import BOOK_COLUMNS, XLSX_DATETIME_FORMAT, book_xlsx, render_book_pdf
+from intake.slips import (
+    BOOK_XLSX_COLUMNS,
+    XLSX_DATETIME_FORMAT,
+    book_xlsx,
+    render_book_pdf,
+)
 from portal.deadlines import TIME_ZONE
 from tests.factories import (
     AgencyFactory,
@@ -274,8 +279,9 @@ def test_the_pdf_prints_the_book_on_landscape_pages(clerk_client, unit, clerk, b
     text = pdf_text(response.content)
     for expected in [
         "Mẫu số 07",
+        "Số: 01/2026/STD",
         "SỔ THEO DÕI HỒ SƠ",
-        "Lĩnh vực: Hộ tịch",
+        "Lĩnh vực: Hộ tịch — Quyển số: 01/2026",
         "Từ ngày 01/01/2026 đến ngày 31/12/2026",
         "UBND XÃ TÂN TIẾN",
         "Tên thủ tục hành chính",
@@ -328,11 +334,12 @@ def test_the_spreadsheet_reads_back_with_header_and_values(clerk_client, unit, c
         "UBND XÃ TÂN TIẾN",
         "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ",
         "SỔ THEO DÕI HỒ SƠ",
-        "Lĩnh vực: Hộ tịch",
+        "Lĩnh vực: Hộ tịch — Quyển số: 01/2026",
         "Từ ngày 01/01/2026 đến ngày 31/12/2026",
     ]
     header = [cell.value for cell in sheet[7]]
-    assert header == [column.title for column in BOOK_COLUMNS]
+    assert header == [column.title for column in BOOK_XLSX_COLUMNS]
+    assert header[-2:] == ["Gia hạn / hẹn lại", "Ghi chú"]
     assert all(cell.font.bold for cell in sheet[7])
     row = [cell.value for cell in sheet[8]]
     assert row == [
@@ -344,6 +351,8 @@ def test_the_spreadsheet_reads_back_with_header_and_values(clerk_client, unit, c
         "UBND xã Tân Tiến",
         datetime(2026, 11, 23, 9, 5),
         datetime(2026, 11, 27, 9, 5),  # 24/11 off
+        None,
+        None,
         None,
         None,
         None,

@@ -466,10 +466,22 @@ def test_refusal_records_the_reasons_and_shows_form_03(clerk_client, procedure):
                 "proxy_name": "Trần Văn Bình",
                 "proxy_id_number": "070085001234",
                 "proxy_phone": "+84987654321",
+                "proxy_address": "Tổ 5, ấp Tân Hòa",
+                "proxy_email": "binh@example.vn",
+                "proxy_authorisation": "Giấy ủy quyền số 12/GUQ ngày 20/11/2026",
             },
-            {"proxy_name": "Trần Văn Bình", "proxy_phone": "0987654321"},
+            {
+                "proxy_name": "Trần Văn Bình",
+                "proxy_phone": "0987654321",
+                "proxy_address": "Tổ 5, ấp Tân Hòa",
+                "proxy_email": "binh@example.vn",
+                "proxy_authorisation": "Giấy ủy quyền số 12/GUQ ngày 20/11/2026",
+            },
         ),
-        ({"proxy_name": "Không tích ủy quyền"}, {"proxy_name": ""}),
+        (
+            {"proxy_name": "Không tích ủy quyền", "proxy_authorisation": "Không tích"},
+            {"proxy_name": "", "proxy_authorisation": ""},
+        ),
         (
             {"fee_exempt": "on", "fee_exemption_reason": "Người có công"},
             {"fee_total": 0, "fee_exemption_reason": "Người có công"},
@@ -512,6 +524,28 @@ def test_what_the_clerk_types_is_normalised_before_it_is_stored(
         ({"applicant_address": ""}, "applicant_address", "required"),
         ({"by_proxy": "on"}, "proxy_name", "proxy"),
         ({"by_proxy": "on", "proxy_name": "Bình"}, "proxy_id_number", "proxy"),
+        (
+            {
+                "by_proxy": "on",
+                "proxy_name": "Trần Văn Bình",
+                "proxy_id_number": "070085001234",
+                "proxy_phone": "0912345678",
+            },
+            "proxy_authorisation",
+            "proxy",
+        ),
+        (
+            {
+                "by_proxy": "on",
+                "proxy_name": "Trần Văn Bình",
+                "proxy_id_number": "070085001234",
+                "proxy_phone": "0912345678",
+                "proxy_authorisation": "Giấy ủy quyền số 12",
+                "proxy_email": "binh@",
+            },
+            "proxy_email",
+            "invalid",
+        ),
         (
             {
                 "by_proxy": "on",
@@ -717,3 +751,21 @@ def test_received_today_means_the_local_day(clerk_client, unit, clerk, procedure
     )
     response = clerk_client.get(reverse("intake:counter"))
     assert response.context["accepted"] == []
+
+
+def test_a_dossier_filed_by_proxy_shows_the_authorised_persons_details(clerk_client, procedure):
+    proxy = {
+        "by_proxy": "on",
+        "proxy_name": "Trần Văn Bình",
+        "proxy_id_number": "070085001234",
+        "proxy_phone": "0987654321",
+        "proxy_address": "Tổ 5, ấp Tân Hòa",
+        "proxy_email": "binh@example.vn",
+        "proxy_authorisation": "Giấy ủy quyền số 12/GUQ ngày 20/11/2026",
+    }
+    response = clerk_client.post(receive_url(procedure), entered(procedure, **proxy), follow=True)
+
+    html = response.content.decode()
+    for text in ("Tổ 5, ấp Tân Hòa", "binh@example.vn", "Giấy ủy quyền số 12/GUQ ngày 20/11/2026"):
+        assert text in html
+    assert "Văn bản ủy quyền" in html

@@ -427,6 +427,27 @@ class TestAYearOfDossiers:
             assert sequence.value >= number
         assert len({dossier.code for dossier in rows}) == len(rows)
 
+    def test_refusals_share_the_books_numbering_without_gaps(self, generated):
+        """Each unit's book of a field and year numbers its accepted dossiers and its refusals
+        at the counter together, 1, 2, 3… (incomplete receptions take no number)."""
+        books: dict[tuple, list[int]] = {}
+        for key in Dossier.objects.values_list(
+            "receiving_agency", "field", "book_year", "book_number"
+        ):
+            books.setdefault(key[:3], []).append(key[3])
+        refusals = Reception.objects.filter(outcome=Outcome.REFUSED)
+        assert refusals.exists()
+        assert not refusals.filter(book_number__isnull=True).exists()
+        assert (
+            not Reception.objects.exclude(outcome=Outcome.REFUSED)
+            .exclude(book_number__isnull=True)
+            .exists()
+        )
+        for key in refusals.values_list("agency", "procedure__field", "book_year", "book_number"):
+            books.setdefault(key[:3], []).append(key[3])
+        for numbers in books.values():
+            assert sorted(numbers) == list(range(1, len(numbers) + 1))
+
     def test_the_counter_continues_the_numbering(self, generated):
         """A real reception at a counter after the run gets the next code and book entry."""
         latest = Dossier.objects.order_by("-received_at").select_related("procedure").first()

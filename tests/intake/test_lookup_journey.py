@@ -111,3 +111,7 @@ def test_an_apology_shows_the_new_date_and_the_first_one(client):
     html = response.content.decode()
     assert new_date.strftime("%d/%m/%Y") in html
     assert "Phải lấy thêm ý kiến của Sở Xây dựng" in html
+    # Form 04 under its 2025 title: the time was extended, not a new appointment made.
+    assert "Xin lỗi và đề nghị gia hạn thời gian giải quyết" in html
+    assert "Gia hạn thời gian giải quyết đến" in html
+    assert "phiếu xin lỗi" not in html.lower()

@@ -148,7 +148,7 @@ def test_form_02_from_a_step_prints_the_pause_not_the_counters_reception(w):
             # Issued by the requesting unit: the step's department under its agency.
             "UBND HUYỆN BÙ ĐỐP",
             "PHÒNG KINH TẾ - HẠ TẦNG",
-            "Số: 1/2026",
+            "Số: 1/2026/PBS",
             "Bù Đốp, ngày 17 tháng 11 năm 2026",
             "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ",
             "Kính gửi: Ông/bà Nguyễn Thị Hồng Nhung",
@@ -192,7 +192,7 @@ def test_every_form_02_of_a_dossier_is_printed_and_stored_apart(w):
     assert_prints(
         two,
         [
-            "Số: 2/2026",
+            "Số: 2/2026/PBS",
             "Bù Đốp, ngày 18 tháng 11 năm 2026",
             "1 Giấy chứng nhận quyền sử dụng đất Bản sao chưa chứng thực",
             "2 Ảnh hiện trạng công trình Thiếu ảnh mặt đứng",
@@ -218,9 +218,9 @@ def test_form_04_apologises_and_gives_the_new_return_date(w):
             "Mẫu số 04",
             # The deciding agency writes in its own name.
             "ỦY BAN NHÂN DÂN HUYỆN BÙ ĐỐP",
-            "Số: 1/2026",
+            "Số: 1/2026/PXL",
             "Bù Đốp, ngày 19 tháng 11 năm 2026",
-            "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ",
+            "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT",
             "Kính gửi: Ông/bà Nguyễn Thị Hồng Nhung",
             "Bộ phận Tiếp nhận và Trả kết quả UBND xã Tân Tiến tiếp nhận hồ sơ của ông/bà lúc "
             "08 giờ 00 phút, ngày 16 tháng 11 năm 2026",
@@ -230,8 +230,10 @@ def test_form_04_apologises_and_gives_the_new_return_date(w):
             "Thời gian hẹn trả kết quả giải quyết hồ sơ: 08 giờ 00 phút, ngày 23 tháng 11 năm 2026",
             "chưa giải quyết xong hồ sơ",
             "Lý do: Chờ ý kiến của Sở Xây dựng về chỉ giới xây dựng",
-            "UBND huyện Bù Đốp xin lỗi ông/bà",
-            "17 giờ 00 phút, ngày 27 tháng 11 năm 2026",
+            "UBND huyện Bù Đốp thành thật xin lỗi ông/bà",
+            # The 2025 model: the request to extend the time, to the new return date.
+            "UBND huyện Bù Đốp đề nghị ông/bà gia hạn thời gian giải quyết hồ sơ; thời gian trả "
+            "kết quả giải quyết hồ sơ sau khi gia hạn: 17 giờ 00 phút, ngày 27 tháng 11 năm 2026",
             "THỦ TRƯỞNG CƠ QUAN",
             "Hoàng Quốc Việt",  # the leader who issued it
         ],
@@ -252,6 +254,7 @@ def test_form_05_says_processing_stopped_at_the_applicants_request(w):
         text,
         [
             "Mẫu số 05",
+            "Số: 1/2026/TBD",
             "ỦY BAN NHÂN DÂN HUYỆN BÙ ĐỐP",
             "Bù Đốp, ngày 17 tháng 11 năm 2026",
             "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ",
@@ -279,6 +282,8 @@ def test_form_06_prints_every_hand_over_with_its_deadline_and_verdict(w):
 
     text = pdf_text(render_control_slip(dossier))
 
+    # The dossier code with the control slip's suffix (the header's cell may break it at "/").
+    assert f"Số: {dossier.code}/PKS" in text.replace("/ ", "/")
     assert_prints(
         text,
         [
@@ -404,8 +409,10 @@ def test_form_06_after_an_apology_shows_the_new_appointment(w):
 
     text = pdf_text(render_control_slip(dossier))
 
-    assert "Thời gian hẹn trả kết quả: 17:00 27/11/2026 (hẹn lại theo Phiếu xin lỗi" in text
-    assert "Xin lỗi, hẹn lại ngày trả kết quả (Mẫu số 04): 17:00 27/11/2026." in text
+    assert "Thời gian hẹn trả kết quả: 17:00 27/11/2026 (gia hạn theo Văn bản xin lỗi" in text
+    assert (
+        "Xin lỗi và đề nghị gia hạn thời gian giải quyết (Mẫu số 04) đến 17:00 27/11/2026." in text
+    )
 
 
 # Determinism.

@@ -198,7 +198,13 @@ def test_the_applicant_hears_of_a_supplement_the_result_and_an_apology():
     texts = [text for _phone, text in sms.outbox]
     assert "0271 3888 999" in texts[1]
     assert "17:00 07/12/2026" in texts[2]
-    assert "Chờ ý kiến" in applicant_mail()[2].body
+    # Form 04 under its 2025 title: an apology and a request to extend the time.
+    assert "de nghi gia han thoi gian giai quyet den 17:00 07/12/2026" in texts[2]  # no accents
+    apology = applicant_mail()[2]
+    assert "xin lỗi và đề nghị gia hạn thời gian giải quyết" in apology.subject
+    assert "Chờ ý kiến" in apology.body
+    assert "Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết (Mẫu 04)" in apology.body
+    assert "Phiếu xin lỗi" not in apology.body
     assert "Bản vẽ thiết kế" in applicant_mail()[1].body
 
 

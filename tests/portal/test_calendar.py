@@ -22,7 +22,7 @@ from portal.calendar import (
     vn_calendar,
 )
 from portal.deadlines import TIME_ZONE, due_at
-from portal.models import CalendarDay, DayKind, DaySource, OfficeSession, Role
+from portal.models import CalendarDay, CalendarYear, DayKind, DaySource, OfficeSession, Role
 from tests.factories import AgencyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -155,7 +155,7 @@ def test_the_calendar_is_built_once_and_rebuilt_after_a_change(seeded, django_as
     with django_assert_num_queries(0):
         assert get_calendar() is first
     work_calendar.calendar_changed()
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):  # the days, the confirmed years, the office hours
         rebuilt = get_calendar()
     assert rebuilt is not first
 
@@ -334,3 +334,67 @@ def test_a_year_nobody_seeded_still_has_its_holidays(db):
     next_year = timezone.localdate().year + 1
     assert not CalendarDay.objects.filter(date__year=next_year).exists()
     assert date(next_year, 1, 1) in get_calendar().days_off
+
+
+# Years nobody has confirmed: their days are provisional (“dự kiến”) until an editor records the
+# Government's notice.
+
+
+@pytest.fixture
+def seeded_2027():
+    call_command("seed_calendar", "--year", "2026", "--year", "2027", stdout=StringIO())
+
+
+def test_seeding_confirms_only_the_years_the_decisions_file_confirms(seeded_2027):
+    assert CalendarYear.objects.years() == {2026}
+    assert "Bộ Nội vụ" in CalendarYear.objects.get(year=2026).notice
+
+
+def test_the_public_calendar_marks_an_unconfirmed_years_days_provisional(client, seeded_2027):
+    body = client.get(reverse("portal:calendar"), {"year": 2027}).content.decode()
+    assert "01/01/2027" in body
+    assert body.count(">dự kiến</span>") == len(
+        CalendarDay.objects.filter(date__year=2027).effective()
+    )
+    assert "là dự kiến" in body
+
+    confirmed = client.get(reverse("portal:calendar"), {"year": 2026}).content.decode()
+    assert "dự kiến" not in confirmed
+    assert escape(CalendarYear.objects.get(year=2026).notice) in confirmed
+
+
+def test_a_deadline_crossing_an_unconfirmed_day_off_says_it_is_provisional(seeded_2027):
+    # Thursday 31/12/2026 09:00 + 1 working day crosses New Year's Day 2027.
+    result = due_at(datetime(2026, 12, 31, 9, tzinfo=TIME_ZONE), 1, "working_days", get_calendar())
+    assert "Không tính ngày nghỉ 01/01/2027: Tết Dương lịch (dự kiến)." in result.explanation
+    # A confirmed year's days read as before.
+    tet = due_at(datetime(2026, 2, 13, 16, 10, tzinfo=TIME_ZONE), 3, "working_days", get_calendar())
+    assert "Không tính ngày nghỉ 16/02–20/02/2026: Tết Nguyên Đán." in tet.explanation
+
+
+def test_an_editor_confirms_a_year_in_the_admin_and_its_days_are_no_longer_provisional(
+    client, editor, seeded_2027, django_capture_on_commit_callbacks
+):
+    assert editor.has_perm("portal.add_calendaryear")
+    listing = client.get(reverse("admin:portal_calendarday_changelist"), {"date__year": 2027})
+    assert "Dự kiến" in listing.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:portal_calendaryear_add"),
+            {"year": 2027, "notice": "Thông báo số 1/TB-BNV ngày 01/11/2026 của Bộ Nội vụ"},
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+    result = due_at(datetime(2026, 12, 31, 9, tzinfo=TIME_ZONE), 1, "working_days", get_calendar())
+    assert "Không tính ngày nghỉ 01/01/2027: Tết Dương lịch." in result.explanation
+    listing = client.get(reverse("admin:portal_calendarday_changelist"), {"date__year": 2027})
+    assert "Dự kiến" not in listing.content.decode()
+    page = client.get(reverse("portal:calendar"), {"year": 2027}).content.decode()
+    assert "dự kiến" not in page
+
+
+def test_the_admin_refuses_a_confirmation_without_its_notice(client, editor):
+    response = client.post(reverse("admin:portal_calendaryear_add"), {"year": 2027, "notice": ""})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["notice"]
+    assert not CalendarYear.objects.exists()
