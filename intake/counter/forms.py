@@ -1,8 +1,8 @@
 """The counter's forms: they parse and validate what the clerk typed, nothing more.
 
-The reception form turns the page into an ``intake.actions.ReceptionData``; the verb
-``intake.actions.receive`` decides whether the reception may be recorded. What the form stores
-for the slips:
+The reception form turns the page into an ``intake.counter.reception.ReceptionData``; the verb
+``intake.counter.reception.receive`` decides whether the reception may be recorded. What the form
+stores for the slips:
 
 - ``documents``: one dict per required document of the procedure, in the catalogue's order:
   ``name``, ``required``, ``originals``, ``certified_copies``, ``photocopies``, ``pages`` (None when
@@ -23,8 +23,8 @@ from django.db.models import Q
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from intake.actions import ActionRefused, ReceptionData
-from intake.fees import quantity_units
+from intake.counter.fees import quantity_units
+from intake.counter.reception import ActionRefused, ReceptionData
 from intake.models import (
     COUNTER_CHANNELS,
     ApplicantKind,

@@ -3,7 +3,7 @@
 Each verb is atomic, locks what it changes, checks that the change is allowed (raising
 ``ActionRefused`` with a message for the person who tried), saves named fields and writes one
 audit record. Views, admin actions and jobs all call these; nothing else writes a status.
-PDFs are rendered after the transaction (``intake.slips.render_slip``).
+PDFs are rendered after the transaction (``intake.slips.render.render_slip``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from intake.fees import compute_fees
+from intake.counter.fees import compute_fees
 from intake.models import (
     COUNTER_CHANNELS,
     Dossier,

@@ -3,7 +3,7 @@
 ``GET /api/v1/dossiers/<code>?key=<lookup key>`` answers a dossier's public status: the national
 status code (1–10) and its plain Vietnamese text, the procedure, the receiving unit and the
 instants (ISO 8601 in Vietnam's time, null when unset). It is the lookup page as data, with the
-same rules (``intake.views.lookup``): a wrong code and a wrong key answer the same 404, failed
+same rules (``intake.lookup.views``): a wrong code and a wrong key answer the same 404, failed
 attempts are counted per client address and refused with 429 after too many. Messages are in
 Vietnamese whatever the client's language.
 """
@@ -16,14 +16,14 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from intake.models import PUBLIC_STATUS_TEXT, Dossier
-from intake.views.lookup import (
+from intake.lookup.views import (
     NOT_FOUND_MESSAGE,
     client_address,
     count_failure,
     find_by_key,
     refused_for,
 )
+from intake.models import PUBLIC_STATUS_TEXT, Dossier
 from portal.deadlines import TIME_ZONE
 
 

@@ -33,7 +33,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from intake.forms import LookupForm
+from intake.counter.forms import LookupForm
 from intake.models import (
     PUBLIC_STATUS_TEXT,
     Dossier,
@@ -308,9 +308,9 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 
 def _page(request: HttpRequest, dossier: Dossier, rating_form=None) -> HttpResponse:
-    # The satisfaction rating of a returned dossier (intake/views/satisfaction.py imports this
-    # module: imported here to keep the two apart at import time).
-    from intake.views.satisfaction import rating_context
+    # The satisfaction rating of a returned dossier (intake/reports/views/satisfaction.py imports
+    # this module: imported here to keep the two apart at import time).
+    from intake.reports.views.satisfaction import rating_context
 
     context = {"record": PublicDossier.of(dossier), **rating_context(dossier, rating_form)}
     return _private(render(request, "intake/lookup_result.html", context))

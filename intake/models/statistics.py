@@ -1,7 +1,7 @@
 """Frozen statistics: the figures of every closed month, kept so that a report for a closed month
 never changes after the fact.
 
-``intake.statistics.freeze_month`` fills them (the monthly queue job and ``manage.py
+``intake.reports.statistics.freeze_month`` fills them (the monthly queue job and ``manage.py
 freeze_statistics``), one ``MonthlySummary`` row per competent agency, lead department,
 procedure, field and channel that had anything to count, and one ``FrozenMonth`` that says the
 month is frozen and by which version of the definitions. Nothing else writes them; reports read

@@ -22,7 +22,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 
-from intake.actions import ActionRefused
+from intake.counter.reception import ActionRefused
 from intake.models import Attachment, AttachmentKind, Dossier
 
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"

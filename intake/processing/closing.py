@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from intake.actions import ActionRefused
+from intake.counter.reception import ActionRefused
 from intake.models import (
     Attachment,
     Dossier,
@@ -296,8 +296,8 @@ def attach(
     version: int | None = None,
     now: datetime | None = None,
 ) -> Attachment:
-    """Attach a checked file (``intake.attachments.check_upload``) to the dossier."""
-    from intake.attachments import store
+    """Attach a checked file (``intake.processing.attachments.check_upload``) to the dossier."""
+    from intake.processing.attachments import store
 
     now = now or timezone.now()
     dossier = _lock(dossier, version)

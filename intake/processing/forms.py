@@ -1,7 +1,7 @@
 """The forms of the dossier page's actions: they parse and validate what the person typed.
 
-One form per action of ``intake.processing``; the view (``intake.views.processing``) calls the
-verb with what the form cleaned and turns the verb's refusal into an error beside its field
+One form per action of ``intake.processing``; the view (``intake.processing.views.dossier``) calls
+the verb with what the form cleaned and turns the verb's refusal into an error beside its field
 (``add_refusal``). Every form carries the ``version`` of the dossier the person was shown, so
 that a dossier changed meanwhile is reported instead of overwritten.
 
@@ -22,8 +22,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from intake.actions import ActionRefused
-from intake.forms import clean_citizen_id, split_item
+from intake.counter.forms import clean_citizen_id, split_item
+from intake.counter.reception import ActionRefused
 from intake.models import ApologyDraft, AttachmentKind, Decision, Dossier, ReturnMethod
 from intake.processing import dossier_supplement_limit
 from portal.models import Role

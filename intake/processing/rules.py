@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from intake.actions import ActionRefused
+from intake.counter.reception import ActionRefused
 from intake.models import (
     Dossier,
     DossierEvent,
@@ -297,7 +297,7 @@ def _check_text(value: str, limit: int, field: str) -> str:
 
 def _slip(form: str, dossier: Dossier, actor, now: datetime, agency_id: int) -> Slip:
     """A form issued for the dossier, numbered per issuing agency and year (the numbering the
-    counter's forms use: ``intake.actions``)."""
+    counter's forms use: ``intake.counter.reception``)."""
     year = timezone.localdate(now).year
     number = Sequence.next(f"slip:{form}:{agency_id}:{year}")
     return Slip.objects.create(

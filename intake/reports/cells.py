@@ -2,8 +2,8 @@
 condition a dossier meets to count in each cell of the period table (``cell_condition``), and
 ``Counts``, the figures of one row and how rows and periods combine.
 
-The definitions in words are ``intake.statistics_definitions``; counting them is
-``intake.statistics``.
+The definitions in words are ``intake.reports.definitions``; counting them is
+``intake.reports.statistics``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """What the statistics count, in words: the definitions printed on every report (the dashboard,
 its exports, the public transparency page) and explained with examples in ``docs/statistics.md``.
 
-The conditions that implement them are ``intake.statistics.cell_condition``; change both together
-and raise ``DEFINITIONS_VERSION``.
+The conditions that implement them are ``intake.reports.statistics.cell_condition``; change both
+together and raise ``DEFINITIONS_VERSION``.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from intake.statistics import CELLS, GROUPS, Period, Scope
+from intake.reports.statistics import CELLS, GROUPS, Period, Scope
 from procedures.models import Agency, Channel, Department, Field, Procedure
 
 PERIOD_KINDS = [
@@ -287,7 +287,7 @@ class DrillDownForm(StatisticsForm):
 
 
 def row_param(group_by: str, row) -> str:
-    """The ``row`` value that names a table row (``intake.statistics.Row``) in a link."""
+    """The ``row`` value that names a table row (``intake.reports.statistics.Row``) in a link."""
     if row.key is None:
         return NO_ROW
     if group_by in ("agency", "procedure", "field"):

@@ -14,8 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from intake.models import FrozenMonth, MonthlySummary
-from intake.statistics import DIMENSIONS, first_activity, live_cube
-from intake.statistics_cells import (
+from intake.reports.cells import (
     COUNT_FIELDS,
     ZERO,
     Scope,
@@ -24,7 +23,8 @@ from intake.statistics_cells import (
     local_midnight,
     next_month,
 )
-from intake.statistics_definitions import DEFINITIONS_VERSION
+from intake.reports.definitions import DEFINITIONS_VERSION
+from intake.reports.statistics import DIMENSIONS, first_activity, live_cube
 
 
 def month_window(month: date) -> Window:

@@ -1,9 +1,9 @@
 """The statistics report as people see it, on screen, printed and in a spreadsheet: the columns of
 the period table, the monthly trend drawn as SVG, and the XLSX workbook laid out like the page.
 
-Everything here formats what ``intake.statistics`` counted; nothing counts or queries. The page
-(``templates/intake/statistics.html``), the PDF (``templates/slips/statistics_report.html``) and
-``report_xlsx`` take the same ``ReportView``, so the three show the same figures in the same
+Everything here formats what ``intake.reports.statistics`` counted; nothing counts or queries. The
+page (``templates/intake/statistics.html``), the PDF (``templates/slips/statistics_report.html``)
+and ``report_xlsx`` take the same ``ReportView``, so the three show the same figures in the same
 order.
 """
 
@@ -17,8 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from intake.slips import XLSX_DATETIME_FORMAT, _xlsx_cell, _zip_without_clock
-from intake.statistics import (
+from intake.reports.statistics import (
     DEFINITIONS,
     DEFINITIONS_VERSION,
     Counts,
@@ -27,6 +26,7 @@ from intake.statistics import (
     Row,
     Table,
 )
+from intake.slips.render import XLSX_DATETIME_FORMAT, _xlsx_cell, _zip_without_clock
 from portal.templatetags.vn import person_name
 
 
@@ -283,7 +283,8 @@ class ReportView:
     procedures: list[Row]
     printed_on: date
     months: list[MonthLine] = field(default_factory=list)
-    # Satisfaction beside lateness: the period's ratings per department (intake.satisfaction).
+    # Satisfaction beside lateness: the period's ratings per department
+    # (intake.reports.satisfaction).
     satisfaction: list = field(default_factory=list)
     version: str = DEFINITIONS_VERSION
     definitions: tuple = DEFINITIONS
@@ -516,8 +517,8 @@ def report_xlsx(report: ReportView) -> bytes:
 
 
 def dossiers_xlsx(rows: list, *, title: str, refusals: bool, printed_on: date) -> bytes:
-    """The dossiers behind a number (``LateDossier`` rows of ``intake.views.statistics``), or the
-    refusals (``Reception`` rows), as an .xlsx workbook: one ruled table under its title."""
+    """The dossiers behind a number (``LateDossier`` rows of ``intake.reports.views.statistics``),
+    or the refusals (``Reception`` rows), as an .xlsx workbook: one ruled table under its title."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
     from openpyxl.utils import get_column_letter

@@ -6,9 +6,9 @@ Every figure is a count of dossiers that match one condition (``cell_condition``
 count them with conditional aggregation (``COUNT(…) FILTER (WHERE …)``) over the dossiers alive
 in the period, and the list behind a number (``dossiers_behind``) filters by the very same
 condition, so the two cannot disagree. Closed months are read from their frozen rows
-(``MonthlySummary``, written once by ``intake.statistics_freeze``), the rest is counted live;
+(``MonthlySummary``, written once by ``intake.reports.freeze``), the rest is counted live;
 a period that spans both chains the two (``Counts.then``). What is counted (periods, scopes, the
-conditions of the cells, ``Counts``) is in ``intake.statistics_cells``.
+conditions of the cells, ``Counts``) is in ``intake.reports.cells``.
 
 The API other pages use::
 
@@ -43,7 +43,7 @@ from intake.models import (
     Reception,
     StepVisit,
 )
-from intake.statistics_cells import (
+from intake.reports.cells import (
     CELLS,
     COUNT_FIELDS,
     ZERO,
@@ -58,7 +58,7 @@ from intake.statistics_cells import (
     local_midnight,
     next_month,
 )
-from intake.statistics_definitions import DEFINITIONS, DEFINITIONS_VERSION, Definition
+from intake.reports.definitions import DEFINITIONS, DEFINITIONS_VERSION, Definition
 from portal.deadlines import format_duration
 from procedures.models import Agency, Channel, Department, Field, Procedure
 

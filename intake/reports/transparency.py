@@ -2,7 +2,7 @@
 months, the volume (received, resolved), the on-time rate and the median processing time
 against the legal time. Aggregates only: nothing about any applicant or officer.
 
-The counts are the manager's statistics (``intake.statistics``, ``docs/statistics.md``): the
+The counts are the manager's statistics (``intake.reports.statistics``, ``docs/statistics.md``): the
 same ``period_table`` (frozen closed months chained with the live open period), so the public page
 and the dashboard cannot disagree — a dossier belongs to its deciding (competent) agency;
 received = accepted in the period; resolved = processing ended in the period with a result
@@ -31,8 +31,8 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from intake.models import Dossier
-from intake.statistics import Period as StatisticsPeriod
-from intake.statistics import Scope, dossiers_behind, period_table
+from intake.reports.statistics import Period as StatisticsPeriod
+from intake.reports.statistics import Scope, dossiers_behind, period_table
 from procedures.models import Agency, Procedure
 
 SECONDS_PER_DAY = 86400

@@ -38,7 +38,7 @@ from intake.models import (
     StepVisit,
     Timeliness,
 )
-from intake.slips import TEMPLATES, Issuer, header, issuer_of, place_name
+from intake.slips.render import TEMPLATES, Issuer, header, issuer_of, place_name
 from portal.models import Role
 from portal.pdf import render_pdf
 from portal.templatetags.vn import person_name
@@ -84,7 +84,7 @@ def _addressee(reception) -> str:
 
 def notice_context(slip: Slip, context: dict, pause: Pause | None = None) -> dict:
     """What forms 02 (during processing), 04 and 05 print: ``context`` is the counter's
-    (``intake.slips.slip_context``: the reception, the applicant), completed here with the
+    (``intake.slips.render.slip_context``: the reception, the applicant), completed here with the
     dossier and the letter's own issuer, facts and signer."""
     reception = slip.reception
     dossier = (

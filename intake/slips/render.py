@@ -7,7 +7,7 @@ to PDF from ``templates/slips/`` and stores it (``MEDIA_ROOT``, never served as 
 with its sha256. It reads the database and writes one row, holds no lock, and must be called
 outside the transaction of the verb that issued the slip (the views call it afterwards, or on
 download). The content of the forms of processing (02 from a step, 04, 05) and the control slip
-(06, printed from the history, never stored) is read by ``intake.notices``.
+(06, printed from the history, never stored) is read by ``intake.slips.notices``.
 
 The tracking book (form 07) is a unit's accepted dossiers of one field over a period, in the
 order of their entry numbers: ``book_entries`` selects them, ``render_book_pdf`` prints them on
@@ -168,8 +168,8 @@ def slip_context(slip: Slip) -> dict:
             "qr": qr_image(settings.SITE_URL + dossier.lookup_url()),
         }
     elif slip.form in (SlipForm.APOLOGY, SlipForm.STOP) or pause is not None:
-        # The forms of processing (intake/notices.py builds on this module's header).
-        from intake.notices import notice_context
+        # The forms of processing (intake/slips/notices.py builds on this module's header).
+        from intake.slips.notices import notice_context
 
         return notice_context(slip, context, pause)
     elif slip.form == SlipForm.SUPPLEMENT:

@@ -5,10 +5,10 @@
   dossier (``intake.access.slip_reception_for``). A form issued more than once for a reception
   (02: at the counter, then from the steps) is reached by its place among them:
   ``mau-02-2.pdf`` is the second form 02, ``mau-02.pdf`` (or ``mau-02-1.pdf``) the first. The
-  PDF is stored when first asked for (``intake.slips.render_slip``, outside any transaction) and
-  served from storage afterwards.
+  PDF is stored when first asked for (``intake.slips.render.render_slip``, outside any transaction)
+  and served from storage afterwards.
 - ``/ho-so/<code>/mau-06.pdf`` (``intake:control_slip``): the processing control slip, printed
-  from the dossier's history at each request (``intake.notices.render_control_slip``), for
+  from the dossier's history at each request (``intake.slips.notices.render_control_slip``), for
   whoever may open the dossier (``intake.access.dossier_for``).
 
 Both are served inline, so that the browser prints them, and never cached.
@@ -25,8 +25,8 @@ from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_GET
 
 from intake.access import MAX_ORDINAL, dossier_for, slip_reception_for
-from intake.notices import render_control_slip
-from intake.slips import TEMPLATES, render_slip, slip_filename
+from intake.slips.notices import render_control_slip
+from intake.slips.render import TEMPLATES, render_slip, slip_filename
 
 
 def _inline_pdf(content, filename: str) -> FileResponse:

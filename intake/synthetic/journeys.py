@@ -3,10 +3,11 @@
 For each dossier a *schedule* is drawn first: who does what and when, each step's work a share
 of its budget (office time), with supplements, opinions, send-backs, withdrawals and apologies
 in realistic proportions (the knobs below). Then the schedule is carried out, in order and only
-up to ``now``, by small copies of the verbs of ``intake.actions`` and ``intake.processing``:
-the same status changes, step visits with their due instants (``intake.routing``), pauses,
-consultations, forms and events with the same data. What the verbs compute with the deadline
-engine is computed here with it too (``portal.deadlines``), on the same calendars.
+up to ``now``, by small copies of the verbs of ``intake.counter.reception`` and
+``intake.processing``: the same status changes, step visits with their due instants
+(``intake.routing``), pauses, consultations, forms and events with the same data. What the verbs
+compute with the deadline engine is computed here with it too (``portal.deadlines``), on the same
+calendars.
 
 Nothing here touches the database: a ``Chunk`` holds the records of a run of days with local
 numbers; ``intake.synthetic.rows`` numbers them for good and turns them into table rows.
@@ -837,7 +838,8 @@ class _Journey:
     # The verbs' effects, in order, up to now.
 
     def _open(self, due: Result) -> DossierRec:
-        """``intake.actions.receive`` accepting the dossier: code, book entry, the first step."""
+        """``intake.counter.reception.receive`` accepting the dossier: code, book entry, the first
+        step."""
         rec, o, chunk, rng = self.reception, self.o, self.chunk, self.rng
         received = rec.received_at
         d = DossierRec()

@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 
 from intake.admin import ReadOnly
 from intake.models import ApologyDraft, Flag, Notification, WatchCursor
-from intake.notifications import retry_now
+from intake.watch.notifications import retry_now
 
 
 @admin.register(Flag)

@@ -51,7 +51,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from intake import notifications
 from intake.models import (
     ApologyDraft,
     Dossier,
@@ -70,9 +69,10 @@ from intake.models.dossiers import (
     WATCH_STEP_ALARM,
     WATCHED,
 )
-from intake.notifications import Alert, Person, Staff, everyone
 from intake.processing import apology_deadline_ok
 from intake.routing import step_budget
+from intake.watch import notifications
+from intake.watch.notifications import Alert, Person, Staff, everyone
 from portal.calendar import get_calendar
 from portal.deadlines import WorkCalendar, add_working_time, working_time_between
 from portal.models import Role, StaffProfile

@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from intake.models import Notification, NotificationChannel
-from intake.notifications import mark_read
+from intake.watch.notifications import mark_read
 
 PAGE_SIZE = 30
 

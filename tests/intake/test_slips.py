@@ -17,9 +17,9 @@ from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import reverse
 
-from intake.actions import receive
+from intake.counter.reception import receive
 from intake.models import Outcome, Slip
-from intake.slips import (
+from intake.slips.render import (
     RECEIPT_COPIES,
     issuer_of,
     place_name,

@@ -1,8 +1,8 @@
 """The one-stop counter: the clerk's day, finding a procedure, receiving a dossier, the outcome
-of a reception. (The staff page of a dossier is ``intake.views.processing``.)
+of a reception. (The staff page of a dossier is ``intake.processing.views.dossier``.)
 
 Every page is scoped to the clerk's receiving unit through ``intake.access``; the reception
-form hands what it parsed to ``intake.actions.receive`` and redirects (POST-redirect-GET).
+form hands what it parsed to ``intake.counter.reception.receive`` and redirects (POST-redirect-GET).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from intake.access import reception_for, staff_with_role
-from intake.actions import ActionRefused, receive
-from intake.forms import ProcedureSearchForm, ReceptionForm
+from intake.counter.forms import ProcedureSearchForm, ReceptionForm
+from intake.counter.reception import ActionRefused, receive
 from intake.models import Dossier, Outcome, Reception, SlipForm, Status
-from intake.slips import render_slip
+from intake.slips.render import render_slip
 from portal.models import Role
 from procedures.models import Procedure
 from procedures.search import search

@@ -7,7 +7,7 @@ other units, the pauses for supplements, the files and the forms issued; then on
 
 Every action posts to ``/ho-so/<code>/<action>/``: the view checks the version of the dossier
 the person was shown (someone else may have acted: the page comes back with a message), that
-the action is theirs to take (403), parses the form (``intake.processing_forms``), calls the
+the action is theirs to take (403), parses the form (``intake.processing.forms``), calls the
 verb and redirects to the page with a message (POST-redirect-GET). Bad input, or a verb that
 says no, re-renders the page with the message beside the field (400) and nothing saved.
 Answering a question carries the version too but is not refused for it: the answer does not
@@ -38,7 +38,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from intake import processing
 from intake.access import attachment_for, dossier_for
-from intake.actions import ActionRefused
+from intake.counter.reception import ActionRefused
 from intake.models import (
     CLOSED_STATUSES,
     ApologyDraft,
@@ -52,7 +52,7 @@ from intake.models import (
     Timeliness,
 )
 from intake.processing import DossierChanged, available_actions, may_answer
-from intake.processing_forms import (
+from intake.processing.forms import (
     ActionForm,
     AnswerForm,
     ApologiseForm,
@@ -69,7 +69,7 @@ from intake.processing_forms import (
     SendBackForm,
     StopForm,
 )
-from intake.slips import TEMPLATES as PRINTABLE_FORMS
+from intake.slips.render import TEMPLATES as PRINTABLE_FORMS
 from portal.deadlines import format_duration
 from portal.models import Role
 from portal.templatetags.vn import person_name

@@ -8,7 +8,7 @@ nothing about the staff, so the applicant cannot wander into the clerk's session
 lookup link, the form sits on the public lookup page of a returned dossier (``rating_context``)
 and posts to an address carrying the QR link's signature: only someone who opened the page
 with the code and key, or with the signed link, can rate. The verbs are in
-``intake/satisfaction.py``; see ``docs/satisfaction.md``.
+``intake/reports/satisfaction.py``; see ``docs/satisfaction.md``.
 """
 
 from __future__ import annotations
@@ -30,9 +30,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from intake.access import staff_with_role
-from intake.actions import ActionRefused
+from intake.counter.reception import ActionRefused
+from intake.lookup import views as lookup
 from intake.models import Dossier, FollowUp, Level, Rating, RatingChannel
-from intake.satisfaction import (
+from intake.reports.satisfaction import (
     COMMENT_MAX,
     CRITERIA,
     CRITERION_HEADINGS,
@@ -49,8 +50,7 @@ from intake.satisfaction import (
     visible_follow_ups,
     visible_ratings,
 )
-from intake.transparency import last_twelve_months
-from intake.views import lookup
+from intake.reports.transparency import last_twelve_months
 from portal.models import Role, StaffProfile
 
 # Forms: they parse and validate; the verbs decide.

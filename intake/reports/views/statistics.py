@@ -5,8 +5,8 @@ The dashboard shows the period table (rows by agency, department, procedure or f
 Decision 766 indicators, the monthly trend, the departments and procedures with the most late
 dossiers and the latest of those, with the definitions and their version; ``?format=xlsx`` and
 ``?format=pdf`` export it. Every number links to the list of the dossiers it counts, with the
-same filters (``intake.statistics.DossierList``), paginated and exportable. Counting is in
-``intake.statistics``; laying out in ``intake.statistics_report``.
+same filters (``intake.reports.statistics.DossierList``), paginated and exportable. Counting is in
+``intake.reports.statistics``; laying out in ``intake.reports.report``.
 """
 
 from __future__ import annotations
@@ -29,10 +29,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from intake.access import staff_with_role
+from intake.counter.views.book import XLSX_TYPE, _download
 from intake.models import Dossier
-from intake.satisfaction import aggregate_ratings, visible_ratings
-from intake.slips import place_name
-from intake.statistics import (
+from intake.reports.forms import GROUP_CHOICES, DrillDownForm, StatisticsForm, row_param
+from intake.reports.report import (
+    MONTH_CELLS,
+    MonthLine,
+    ReportView,
+    dossiers_xlsx,
+    lines_of,
+    report_xlsx,
+    trend_chart,
+)
+from intake.reports.satisfaction import aggregate_ratings, visible_ratings
+from intake.reports.statistics import (
     CELLS,
     DEFINITIONS,
     DEFINITIONS_VERSION,
@@ -45,17 +55,7 @@ from intake.statistics import (
     monthly_trend,
     ranked_by_late,
 )
-from intake.statistics_forms import GROUP_CHOICES, DrillDownForm, StatisticsForm, row_param
-from intake.statistics_report import (
-    MONTH_CELLS,
-    MonthLine,
-    ReportView,
-    dossiers_xlsx,
-    lines_of,
-    report_xlsx,
-    trend_chart,
-)
-from intake.views.book import XLSX_TYPE, _download
+from intake.slips.render import place_name
 from portal.calendar import get_calendar
 from portal.deadlines import working_time_between
 from portal.models import Role, StaffProfile

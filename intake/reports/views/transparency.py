@@ -1,7 +1,7 @@
 """The public transparency pages (công khai kết quả giải quyết): no sign-in, cached for visitors.
 
 ``/minh-bach/`` lists the deciding agencies, ``/minh-bach/<agency slug>/`` that agency's
-procedures, each with the figures of ``intake.transparency`` over the last twelve months and
+procedures, each with the figures of ``intake.reports.transparency`` over the last twelve months and
 the definitions written on the page. Aggregates only: no applicant, no officer.
 """
 
@@ -11,7 +11,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from intake.transparency import agency_rows, agency_total, last_twelve_months, procedure_rows
+from intake.reports.transparency import (
+    agency_rows,
+    agency_total,
+    last_twelve_months,
+    procedure_rows,
+)
 from portal.pagecache import cached_for_visitors
 from procedures.models import Agency
 
