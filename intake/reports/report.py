@@ -26,7 +26,7 @@ from intake.reports.statistics import (
     Row,
     Table,
 )
-from intake.slips.render import XLSX_DATETIME_FORMAT, _xlsx_cell, _zip_without_clock
+from intake.slips.xlsx import XLSX_DATETIME_FORMAT, _xlsx_cell, _zip_without_clock
 from portal.templatetags.vn import person_name
 
 

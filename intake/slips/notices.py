@@ -14,7 +14,7 @@
   same bytes.
 
 Forms 04 and 05 are the deciding (competent) agency's letters, signed by the leader who issued
-them. ``intake.slips`` prints and stores 02, 04 and 05 (``render_slip``), calling
+them. ``intake.slips.render`` prints and stores 02, 04 and 05 (``render_slip``), calling
 ``notice_context`` here for their content; ``docs/slips.md`` lists what each form prints.
 """
 
@@ -38,7 +38,7 @@ from intake.models import (
     StepVisit,
     Timeliness,
 )
-from intake.slips.render import TEMPLATES, Issuer, header, issuer_of, place_name
+from intake.slips.letterhead import TEMPLATES, Issuer, header, issuer_of, place_name
 from portal.models import Role
 from portal.pdf import render_pdf
 from portal.templatetags.vn import person_name

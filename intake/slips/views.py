@@ -25,8 +25,9 @@ from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_GET
 
 from intake.access import MAX_ORDINAL, dossier_for, slip_reception_for
+from intake.slips.letterhead import TEMPLATES
 from intake.slips.notices import render_control_slip
-from intake.slips.render import TEMPLATES, render_slip, slip_filename
+from intake.slips.render import render_slip, slip_filename
 
 
 def _inline_pdf(content, filename: str) -> FileResponse:

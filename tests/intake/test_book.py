@@ -18,7 +18,8 @@ from django.utils.translation import gettext
 
 from intake.counter.reception import receive
 from intake.models import Dossier, Outcome
-from intake.slips.render import BOOK_COLUMNS, XLSX_DATETIME_FORMAT, book_xlsx, render_book_pdf
+from intake.slips.book import BOOK_COLUMNS, book_xlsx, render_book_pdf
+from intake.slips.xlsx import XLSX_DATETIME_FORMAT
 from portal.deadlines import TIME_ZONE
 from tests.factories import (
     AgencyFactory,

@@ -19,14 +19,8 @@ from django.urls import reverse
 
 from intake.counter.reception import receive
 from intake.models import Outcome, Slip
-from intake.slips.render import (
-    RECEIPT_COPIES,
-    issuer_of,
-    place_name,
-    render_slip,
-    slip_context,
-    slip_filename,
-)
+from intake.slips.letterhead import issuer_of, place_name
+from intake.slips.render import RECEIPT_COPIES, render_slip, slip_context, slip_filename
 from portal.deadlines import TIME_ZONE
 from portal.pdf import qr_image
 from tests.factories import (

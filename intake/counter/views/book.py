@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 
 from intake.access import staff_with_role
 from intake.counter.forms import BookFilterForm
-from intake.slips.render import BOOK_PDF_MAX_ROWS, book_entries, book_xlsx, render_book_pdf
+from intake.slips.book import BOOK_PDF_MAX_ROWS, book_entries, book_xlsx, render_book_pdf
 from portal.models import Role
 
 PAGE_SIZE = 50

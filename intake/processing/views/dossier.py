@@ -69,7 +69,7 @@ from intake.processing.forms import (
     SendBackForm,
     StopForm,
 )
-from intake.slips.render import TEMPLATES as PRINTABLE_FORMS
+from intake.slips.letterhead import TEMPLATES as PRINTABLE_FORMS
 from portal.deadlines import format_duration
 from portal.models import Role
 from portal.templatetags.vn import person_name

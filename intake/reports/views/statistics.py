@@ -55,7 +55,7 @@ from intake.reports.statistics import (
     monthly_trend,
     ranked_by_late,
 )
-from intake.slips.render import place_name
+from intake.slips.letterhead import place_name
 from portal.calendar import get_calendar
 from portal.deadlines import working_time_between
 from portal.models import Role, StaffProfile
