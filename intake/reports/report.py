@@ -26,7 +26,7 @@ from intake.reports.statistics import (
     Row,
     Table,
 )
-from intake.slips.xlsx import XLSX_DATETIME_FORMAT, _xlsx_cell, _zip_without_clock
+from intake.slips.xlsx import XLSX_DATETIME_FORMAT, xlsx_cell, zip_without_clock
 from portal.templatetags.vn import person_name
 
 
@@ -335,7 +335,7 @@ def report_xlsx(report: ReportView) -> bytes:
         last = get_column_letter(width)
         for row, (text, title_font) in enumerate(titles, start=1):
             sheet.merge_cells(f"A{row}:{last}{row}")
-            cell = _xlsx_cell(sheet, row, 1, text)
+            cell = xlsx_cell(sheet, row, 1, text)
             cell.font = title_font
             cell.alignment = Alignment(horizontal="center", wrap_text=True)
         sheet.page_setup.orientation = "landscape"
@@ -346,7 +346,7 @@ def report_xlsx(report: ReportView) -> bytes:
         return len(titles) + 2
 
     def put(sheet, row: int, column: int, value, *, style: Font = regular, align=wrap):
-        cell = _xlsx_cell(sheet, row, column, _number(value))
+        cell = xlsx_cell(sheet, row, column, _number(value))
         cell.font = style
         cell.border = ruled
         cell.alignment = align
@@ -513,7 +513,7 @@ def report_xlsx(report: ReportView) -> bytes:
     workbook.properties.title = f"{report.title} — {report.period.label}"
     workbook.properties.created = stamp
     workbook.properties.modified = stamp
-    return _zip_without_clock(workbook)
+    return zip_without_clock(workbook)
 
 
 def dossiers_xlsx(rows: list, *, title: str, refusals: bool, printed_on: date) -> bytes:
@@ -579,18 +579,18 @@ def dossiers_xlsx(rows: list, *, title: str, refusals: bool, printed_on: date) -
     sheet.title = gettext("Dossiers")[:31]
     last = get_column_letter(len(header))
     sheet.merge_cells(f"A1:{last}1")
-    cell = _xlsx_cell(sheet, 1, 1, title)
+    cell = xlsx_cell(sheet, 1, 1, title)
     cell.font = Font(name=font, size=13, bold=True)
     cell.alignment = Alignment(horizontal="center", wrap_text=True)
     for column, (text, width) in enumerate(zip(header, widths, strict=True), start=1):
-        cell = _xlsx_cell(sheet, 3, column, text)
+        cell = xlsx_cell(sheet, 3, column, text)
         cell.font = Font(name=font, size=11, bold=True)
         cell.border = ruled
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         sheet.column_dimensions[get_column_letter(column)].width = width
     for row_number, row in enumerate(values, start=4):
         for column, value in enumerate(row, start=1):
-            cell = _xlsx_cell(sheet, row_number, column, _number(value))
+            cell = xlsx_cell(sheet, row_number, column, _number(value))
             cell.font = Font(name=font, size=11)
             cell.border = ruled
             cell.alignment = Alignment(vertical="top", wrap_text=True)
@@ -605,7 +605,7 @@ def dossiers_xlsx(rows: list, *, title: str, refusals: bool, printed_on: date) -
     workbook.properties.title = title
     workbook.properties.created = stamp
     workbook.properties.modified = stamp
-    return _zip_without_clock(workbook)
+    return zip_without_clock(workbook)
 
 
 def _local(instant: datetime | None) -> datetime | None:

@@ -12,8 +12,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from intake.models import Dossier, ReturnMethod, SlipForm
-from intake.slips.letterhead import TEMPLATES, _header, issuer_of
-from intake.slips.xlsx import XLSX_DATETIME_FORMAT, _xlsx_cell, _zip_without_clock
+from intake.slips.letterhead import TEMPLATES, agency_header, issuer_of
+from intake.slips.xlsx import XLSX_DATETIME_FORMAT, xlsx_cell, zip_without_clock
 from portal.pdf import render_pdf
 from procedures.models import Agency, Field
 
@@ -111,7 +111,7 @@ def render_book_pdf(
 ) -> bytes:
     """The book for the period on landscape A4; the same rows and date give the same bytes."""
     context = {
-        **_header(SlipForm.BOOK, agency, printed_on, ""),
+        **agency_header(SlipForm.BOOK, agency, printed_on, ""),
         "field": field,
         "period": _period_text(start, end),
         "columns": BOOK_COLUMNS,
@@ -150,12 +150,12 @@ def book_xlsx(agency: Agency, field: Field, start: date, end: date, *, printed_o
     ]
     for row, (text, title_font) in enumerate(titles, start=1):
         sheet.merge_cells(f"A{row}:{last}{row}")
-        cell = _xlsx_cell(sheet, row, 1, text)
+        cell = xlsx_cell(sheet, row, 1, text)
         cell.font = title_font
         cell.alignment = Alignment(horizontal="center")
     header_row = len(titles) + 2
     for column, spec in enumerate(BOOK_COLUMNS, start=1):
-        cell = _xlsx_cell(sheet, header_row, column, spec.title)
+        cell = xlsx_cell(sheet, header_row, column, spec.title)
         cell.font = bold
         cell.alignment = centre
         cell.border = ruled
@@ -170,7 +170,7 @@ def book_xlsx(agency: Agency, field: Field, start: date, end: date, *, printed_o
             value = values.get(key) if key else None
             if isinstance(value, datetime):
                 value = value.replace(tzinfo=None)  # Excel has no time zones: Vietnam's time
-            cell = _xlsx_cell(sheet, row, column, value)
+            cell = xlsx_cell(sheet, row, column, value)
             cell.font = regular
             cell.border = ruled
             cell.alignment = centre if column == 1 else wrap
@@ -190,4 +190,4 @@ def book_xlsx(agency: Agency, field: Field, start: date, end: date, *, printed_o
     workbook.properties.title = f"Sổ theo dõi hồ sơ — {field.name}"
     workbook.properties.created = stamp
     workbook.properties.modified = stamp
-    return _zip_without_clock(workbook)
+    return zip_without_clock(workbook)

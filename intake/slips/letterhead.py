@@ -84,7 +84,7 @@ def issuer_of(agency: Agency) -> Issuer:
     )
 
 
-def _header(form: str, agency: Agency, issued_on: date | datetime, number: str) -> dict:
+def agency_header(form: str, agency: Agency, issued_on: date | datetime, number: str) -> dict:
     return header(form, issuer_of(agency), issued_on, number)
 
 

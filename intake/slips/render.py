@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from intake.models import ApplicantKind, Dossier, Pause, ReturnMethod, Slip, SlipForm
-from intake.slips.letterhead import TEMPLATES, _header
+from intake.slips.letterhead import TEMPLATES, agency_header
 from intake.slips.notices import notice_context
 from portal.deadlines import Unit, format_duration
 from portal.pdf import qr_image, render_pdf
@@ -54,7 +54,7 @@ def slip_context(slip: Slip) -> dict:
     agency = reception.agency
     pause = _pause_of(slip)  # a form 02 sent during processing
     context = {
-        **_header(slip.form, agency, slip.issued_at, slip.number),
+        **agency_header(slip.form, agency, slip.issued_at, slip.number),
         "slip": slip,
         "reception": reception,
         "agency": agency,

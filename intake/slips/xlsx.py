@@ -14,7 +14,7 @@ XLSX_DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
 _XLSX_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
-def _xlsx_cell(sheet, row: int, column: int, value):
+def xlsx_cell(sheet, row: int, column: int, value):
     """The cell at ``row``, ``column`` holding ``value``; text stays text even when it starts
     with “=” (an applicant named ``=HYPERLINK(…)`` is never a formula in the clerk's Excel)."""
     cell = sheet.cell(row=row, column=column, value=value)
@@ -23,7 +23,7 @@ def _xlsx_cell(sheet, row: int, column: int, value):
     return cell
 
 
-def _zip_without_clock(workbook) -> bytes:
+def zip_without_clock(workbook) -> bytes:
     """The workbook's bytes with every zip entry dated ``_XLSX_EPOCH``, not the clock (openpyxl's
     ``save_workbook`` stamps both the entries and the properties with the time of saving)."""
     from openpyxl.writer.excel import ExcelWriter

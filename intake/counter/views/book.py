@@ -27,7 +27,7 @@ PAGE_SIZE = 50
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _download(content: bytes, content_type: str, filename: str, *, inline: bool) -> HttpResponse:
+def download(content: bytes, content_type: str, filename: str, *, inline: bool) -> HttpResponse:
     response = HttpResponse(content, content_type=content_type)
     disposition = "inline" if inline else "attachment"
     response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
@@ -67,10 +67,10 @@ def book(request: HttpRequest) -> HttpResponse:
             )
             return redirect(f"{reverse('intake:book')}?{form.querystring()}")
         pdf = render_book_pdf(agency, field, start, end, printed_on=today)
-        return _download(pdf, "application/pdf", f"{name}.pdf", inline=True)
+        return download(pdf, "application/pdf", f"{name}.pdf", inline=True)
     if export == "xlsx":
         workbook = book_xlsx(agency, field, start, end, printed_on=today)
-        return _download(workbook, XLSX_TYPE, f"{name}.xlsx", inline=False)
+        return download(workbook, XLSX_TYPE, f"{name}.xlsx", inline=False)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     context |= {"page": page, "field": field, "querystring": form.querystring()}
     return render(request, "intake/book.html", context)

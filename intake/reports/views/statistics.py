@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from intake.access import staff_with_role
-from intake.counter.views.book import XLSX_TYPE, _download
+from intake.counter.views.book import XLSX_TYPE, download
 from intake.models import Dossier
 from intake.reports.forms import GROUP_CHOICES, DrillDownForm, StatisticsForm, row_param
 from intake.reports.report import (
@@ -206,14 +206,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     period = form.chosen_period
     name = f"thong-ke-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
     if export == "xlsx":
-        return _download(report_xlsx(report), XLSX_TYPE, f"{name}.xlsx", inline=False)
+        return download(report_xlsx(report), XLSX_TYPE, f"{name}.xlsx", inline=False)
     if export == "pdf":
         pdf = render_pdf(
             "slips/statistics_report.html",
             {"report": report, "issued_on": report.printed_on, "place": place_name(profile.agency)}
             | {"parent_body": report.parent_body, "unit_name": report.unit},
         )
-        return _download(pdf, "application/pdf", f"{name}.pdf", inline=True)
+        return download(pdf, "application/pdf", f"{name}.pdf", inline=True)
     latest = DossierList(form.scope(), period, "late_any")[:LATE_ON_DASHBOARD]
     window = Window.of(*period.bounds, timezone.now())
     context |= {
@@ -297,7 +297,7 @@ def dossiers(request: HttpRequest) -> HttpResponse:
             rows, title=title, refusals=refusals, printed_on=timezone.localdate()
         )
         name = f"ho-so-{cell}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx"
-        return _download(content, XLSX_TYPE, name.replace("_", "-"), inline=False)
+        return download(content, XLSX_TYPE, name.replace("_", "-"), inline=False)
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list) if refusals else late_rows(list(page.object_list), stock_at)
     context |= {
