@@ -23,19 +23,7 @@ from intake.models import (
     Slip,
     StepVisit,
 )
-
-
-class ReadOnly:
-    """No add, change or delete, for a model admin or an inline."""
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+from portal.admin import ReadOnly
 
 
 class ReadOnlyInline(ReadOnly, admin.TabularInline):

@@ -67,8 +67,9 @@ urlpatterns += [
 ]
 
 # Public transparency (intake/reports/views/transparency.py) and satisfaction ratings
-# (intake/reports/views/satisfaction.py): the counter's tablet, the lookup link's form, the page of
-# managers and department heads with the follow-ups of unhappy ratings.
+# (intake/reports/views/satisfaction.py): the counter's tablet, the lookup link's form (posted to
+# intake/lookup/views.py), the page of managers and department heads with the follow-ups of
+# unhappy ratings.
 from intake.reports.views import satisfaction, transparency  # noqa: E402
 
 urlpatterns += [
@@ -77,7 +78,7 @@ urlpatterns += [
     path("mot-cua/danh-gia/<str:code>/", satisfaction.counter_rating, name="counter_rating"),
     path(
         "tra-cuu/<str:code>/<str:token>/danh-gia/",
-        satisfaction.lookup_rating,
+        lookup.lookup_rating,
         name="lookup_rating",
     ),
     path("danh-gia/", satisfaction.satisfaction, name="satisfaction"),

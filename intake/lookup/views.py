@@ -26,23 +26,29 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from intake.counter.forms import LookupForm
+from intake.counter.reception import ActionRefused
 from intake.models import (
     PUBLIC_STATUS_TEXT,
     Dossier,
     DossierEvent,
     EventKind,
     Pause,
+    RatingChannel,
     ReturnMethod,
     Status,
 )
+from intake.reports.satisfaction import rate
+from intake.reports.views.satisfaction import RatingForm, rating_context
 from portal.templatetags.vn import vndatetime
 from procedures.models import Agency, Procedure
 
@@ -308,10 +314,6 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 
 def _page(request: HttpRequest, dossier: Dossier, rating_form=None) -> HttpResponse:
-    # The satisfaction rating of a returned dossier (intake/reports/views/satisfaction.py imports
-    # this module: imported here to keep the two apart at import time).
-    from intake.reports.views.satisfaction import rating_context
-
     context = {"record": PublicDossier.of(dossier), **rating_context(dossier, rating_form)}
     return _private(render(request, "intake/lookup_result.html", context))
 
@@ -370,3 +372,30 @@ def lookup_signed(request: HttpRequest, code: str, token: str) -> HttpResponse:
     if wait:
         return _refused(request, wait)
     return _not_found(request, address, code)
+
+
+# Rating through the lookup link (the form and its context: intake/reports/views/satisfaction.py).
+
+
+@require_POST
+def lookup_rating(request: HttpRequest, code: str, token: str) -> HttpResponse:
+    """The rating form of the lookup page; the address carries the QR link's signature."""
+    dossier = find_by_token(code, token)
+    if dossier is None:  # a genuine link is never refused (lookup_signed)
+        address = client_address(request)
+        wait = refused_for(address, code)
+        if wait:
+            return _refused(request, wait)
+        return _not_found(request, address, code)
+    form = RatingForm(request.POST)
+    if form.is_valid():
+        try:
+            rate(dossier, answers=form.answers(), channel=RatingChannel.LOOKUP)
+        except ActionRefused as refusal:
+            messages.warning(request, refusal.message)
+            return redirect(dossier.lookup_url())
+        messages.success(request, gettext("Thank you: your rating was recorded."))
+        return redirect(dossier.lookup_url())
+    if "rating_form" not in rating_context(dossier):  # rated or closed meanwhile
+        return redirect(dossier.lookup_url())
+    return _page(request, dossier, rating_form=form)

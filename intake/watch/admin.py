@@ -11,9 +11,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from intake.admin import ReadOnly
 from intake.models import ApologyDraft, Flag, Notification, WatchCursor
 from intake.watch.notifications import retry_now
+from portal.admin import ReadOnly
 
 
 @admin.register(Flag)

@@ -6,9 +6,9 @@ The tablet page (``/mot-cua/danh-gia/<code>/``) is opened by a clerk of the unit
 the result, then handed to the applicant: a page of its own, with no navigation, no link and
 nothing about the staff, so the applicant cannot wander into the clerk's session. Through the
 lookup link, the form sits on the public lookup page of a returned dossier (``rating_context``)
-and posts to an address carrying the QR link's signature: only someone who opened the page
-with the code and key, or with the signed link, can rate. The verbs are in
-``intake/reports/satisfaction.py``; see ``docs/satisfaction.md``.
+and posts to an address carrying the QR link's signature (``intake.lookup.views.lookup_rating``):
+only someone who opened the page with the code and key, or with the signed link, can rate. The verbs
+are in ``intake/reports/satisfaction.py``; see ``docs/satisfaction.md``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from intake.access import staff_with_role
 from intake.counter.reception import ActionRefused
-from intake.lookup import views as lookup
 from intake.models import Dossier, FollowUp, Level, Rating, RatingChannel
 from intake.reports.satisfaction import (
     COMMENT_MAX,
@@ -222,30 +221,6 @@ def rating_context(dossier: Dossier, form: RatingForm | None = None) -> dict:
             "intake:lookup_rating", args=[dossier.code, dossier.signed_lookup_token()]
         ),
     }
-
-
-@require_POST
-def lookup_rating(request: HttpRequest, code: str, token: str) -> HttpResponse:
-    """The rating form of the lookup page; the address carries the QR link's signature."""
-    dossier = lookup.find_by_token(code, token)
-    if dossier is None:  # a genuine link is never refused (lookup.lookup_signed)
-        address = lookup.client_address(request)
-        wait = lookup.refused_for(address, code)
-        if wait:
-            return lookup._refused(request, wait)
-        return lookup._not_found(request, address, code)
-    form = RatingForm(request.POST)
-    if form.is_valid():
-        try:
-            rate(dossier, answers=form.answers(), channel=RatingChannel.LOOKUP)
-        except ActionRefused as refusal:
-            messages.warning(request, refusal.message)
-            return redirect(dossier.lookup_url())
-        messages.success(request, _("Thank you: your rating was recorded."))
-        return redirect(dossier.lookup_url())
-    if "rating_form" not in rating_context(dossier):  # rated or closed meanwhile
-        return redirect(dossier.lookup_url())
-    return lookup._page(request, dossier, rating_form=form)
 
 
 # The satisfaction page of managers, leaders and department heads.
