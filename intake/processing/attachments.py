@@ -3,8 +3,8 @@
 Only PDF, JPEG and PNG, recognised by their content (the first bytes, then a real parse), never
 by their name or the browser's content type, and no larger than ``ATTACHMENT_MAX_BYTES``.
 Stored under ``MEDIA_ROOT/attachments/`` with a random name (``MEDIA_ROOT`` is never served as
-static files) and downloaded only through ``intake.views.dossiers.attachment``, which checks
-access first.
+static files) and downloaded only through ``intake.processing.views.dossier.attachment``, which
+checks access first.
 """
 
 from __future__ import annotations
