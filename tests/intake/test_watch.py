@@ -11,17 +11,11 @@ from django.core import mail
 from django.db import connection
 
 from intake import processing
-from intake.models import (
-    ApologyDraft,
-    Dossier,
-    DossierEvent,
-    EventKind,
-    Flag,
-    Notification,
-    Status,
-)
+from intake.models import ApologyDraft, Dossier, DossierEvent, EventKind, Flag, Notification, Status
 from intake.watch import run as watch
-from intake.watch.run import before, run_watch, send_digests, warning_instant
+from intake.watch.digest import send_digests
+from intake.watch.run import run_watch
+from intake.watch.warnings import before, warning_instant
 from portal.calendar import get_calendar
 from tests.intake.watching import at, at_officer, bell, clock, flags, watch_at, world
 

@@ -380,7 +380,8 @@ def plans() -> list[tuple[str, str]]:
     from django.db import transaction
     from django.utils import timezone
 
-    from intake.watch.run import APPOINTMENT, BATCH, STEP, alarms_come, to_replan
+    from intake.watch.flags import APPOINTMENT, STEP, alarms_come
+    from intake.watch.warnings import BATCH, to_replan
 
     now = timezone.now()
     queries = [
