@@ -15,7 +15,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from intake.reports.statistics import CELLS, GROUPS, Period, Scope
+from intake.reports.cubes import GROUPS
+from intake.reports.statistics import CELLS, Period, Scope
 from procedures.models import Agency, Channel, Department, Field, Procedure
 
 PERIOD_KINDS = [

@@ -23,8 +23,9 @@ from intake.reports.cells import (
     local_midnight,
     next_month,
 )
+from intake.reports.cubes import DIMENSIONS, live_cube
 from intake.reports.definitions import DEFINITIONS_VERSION
-from intake.reports.statistics import DIMENSIONS, first_activity, live_cube
+from intake.reports.statistics import first_activity
 
 
 def month_window(month: date) -> Window:

@@ -23,259 +23,44 @@ The API other pages use::
 from __future__ import annotations
 
 from collections.abc import Iterable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db import connection, models, transaction
-from django.db.models import Count, F, OuterRef, Q, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from intake.models import (
-    Dossier,
-    FrozenMonth,
-    MonthlySummary,
-    Outcome,
-    Reception,
-    StepVisit,
-)
+from intake.models import Dossier, FrozenMonth, MonthlySummary, Reception
 from intake.reports.cells import (
     CELLS,
     COUNT_FIELDS,
     ZERO,
     Counts,
-    LeadDepartment,
     Period,
     Scope,
     Window,
-    alive_in,
     cell_condition,
     first_of_month,
     local_midnight,
     next_month,
 )
+from intake.reports.cubes import (
+    DIMENSIONS,
+    GROUPS,
+    LIVE_DIMENSIONS,
+    Key,
+    frozen_cube,
+    late_by_department,
+    live_cube,
+)
 from intake.reports.definitions import DEFINITIONS, DEFINITIONS_VERSION, Definition
+from intake.reports.drilldown import dossiers_behind
 from portal.deadlines import format_duration
 from procedures.models import Agency, Channel, Department, Field, Procedure
 
-# Counting live.
-
-# The dimensions of a cube cell, and where each lives on a dossier, a refusal and a frozen row.
-DIMENSIONS = ("agency", "department", "procedure", "field", "channel")
-GROUPS = ("agency", "department", "procedure", "field", "channel")
-_ON_DOSSIER = {
-    "agency": "competent_agency",
-    "department": "lead_department",
-    "procedure": "procedure",
-    "field": "field",
-    "channel": "channel",
-}
-_ON_RECEPTION = {
-    "agency": "agency",
-    "department": None,
-    "procedure": "procedure",
-    "field": "procedure__field",
-    "channel": "channel",
-}
-
-Key = tuple  # (agency, department, procedure, field, channel), each an id, a code or None
-
-
-def _seconds(value: timedelta | int | None) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, timedelta):
-        return int(value.total_seconds())
-    return int(value)
-
-
-def _duration(end: str, start: str) -> models.ExpressionWrapper:
-    return _duration_of(F(end), F(start))
-
-
-def _duration_of(end, start) -> models.ExpressionWrapper:
-    return models.ExpressionWrapper(end - start, output_field=models.DurationField())
-
-
-def _live_aggregates(window: Window) -> dict[str, models.Aggregate]:
-    def count(cell: str) -> Count:
-        return Count("pk", filter=cell_condition(cell, window))
-
-    resolved = cell_condition("resolved", window)
-    aggregates = {
-        "carried_over": count("carried_over"),
-        **{f"received_{channel}": count(f"received_{channel}") for channel in Channel.values},
-        "resolved_early": count("resolved_early"),
-        "resolved_on_time": count("resolved_on_time"),
-        "resolved_late": count("resolved_late"),
-        "in_progress_within": count("in_progress_within"),
-        "in_progress_overdue": count("in_progress_overdue"),
-        "paused": count("paused"),
-        "stopped": count("stopped"),
-        "repeated_in_time": count("repeated_in_time"),
-        "processing_seconds": Sum(_duration("finished_at", "accepted_at"), filter=resolved),
-        "allowed_seconds": Sum(_duration("original_due_at", "accepted_at"), filter=resolved),
-    }
-    return aggregates
-
-
-# What a live count groups by unless asked for departments: every column it reads is in the
-# covering index ``dossier_stats_alive``, so PostgreSQL answers from the index alone. The lead
-# department is read from each dossier's process copy (the table itself): counted only when a
-# table, a filter or a ranking needs it.
-LIVE_DIMENSIONS = ("agency", "procedure", "field", "channel")
-
-
-@contextmanager
-def _tuned(*, hashed: bool = False):
-    """PostgreSQL: no JIT for these statements (compiling their dozen conditional aggregates
-    took longer, 1–2 s, than running them) and room to group in memory; ``hashed``: group by
-    hashing (the planner sorted a month's 35,000 rows by four keys first, a third of the
-    statement's time). Elsewhere: nothing. ``SET LOCAL`` lasts to the end of the transaction:
-    outside one (a page) that is this block; inside one (``freeze_month``) the rest of it keeps
-    the settings, which suits what follows there (inserting the summary rows)."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    settings = "SET LOCAL jit = off; SET LOCAL work_mem = '32MB'"
-    if hashed:
-        settings += "; SET LOCAL enable_sort = off"
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(settings)
-        yield
-
-
-def live_cube(
-    scope: Scope, window: Window, dimensions: tuple[str, ...] = LIVE_DIMENSIONS
-) -> dict[Key, Counts]:
-    """The figures of ``window`` counted now, per combination of ``dimensions`` (a key holds
-    ``None`` for a dimension not asked for): the dossiers finished since the window began,
-    those not finished (two index ranges, each read from the index alone), and the refusals."""
-    queryset = scope.dossiers()
-    if "department" in dimensions and scope.department_id is None:
-        queryset = queryset.annotate(lead_department=LeadDepartment())
-    names = [_ON_DOSSIER[name] for name in dimensions]
-    alive = queryset.filter(accepted_at__lt=window.end).order_by()
-    parts = [
-        alive.filter(finished_at__gte=window.start),
-        alive.filter(finished_at__isnull=True),
-    ]
-    cube: dict[Key, Counts] = {}
-    with _tuned(hashed=True):
-        for part in parts:
-            if names:
-                rows = part.values(*names).annotate(**_live_aggregates(window))
-            else:
-                rows = [part.aggregate(**_live_aggregates(window))]
-            for row in rows:
-                key = _key(dimensions, [row[name] for name in names])
-                values = {name: _seconds(row[name]) for name in COUNT_FIELDS if name in row}
-                cube[key] = cube.get(key, ZERO) + Counts(**values)
-        for key, refused in _refusals(scope, window, dimensions):
-            cube[key] = cube.get(key, ZERO) + Counts(refused=refused)
-    return {key: counts for key, counts in cube.items() if counts != ZERO}
-
-
-def _refusals(scope: Scope, window: Window, dimensions: tuple[str, ...]):
-    """``(key, count)`` of the counter's refusals in ``window``."""
-    names = [_ON_RECEPTION[name] for name in dimensions if _ON_RECEPTION[name]]
-    refused = Reception.objects.filter(
-        scope.reception_q(),
-        outcome=Outcome.REFUSED,
-        received_at__gte=window.start,
-        received_at__lt=window.end,
-    ).order_by()
-    if names:
-        rows = refused.values(*names).annotate(refused=Count("pk"))
-    else:
-        rows = [refused.aggregate(refused=Count("pk"))]
-    for row in rows:
-        if row["refused"]:
-            values = [
-                row[_ON_RECEPTION[name]] if _ON_RECEPTION[name] else None for name in dimensions
-            ]
-            yield _key(dimensions, values), row["refused"]
-
-
-def late_by_department(scope: Scope, window: Window) -> dict[Key, Counts]:
-    """Resolved late and overdue per lead department, counted live over the late dossiers only
-    (found from the index, then their process copies read): what the ranking of departments
-    needs, without reading every dossier of the period."""
-    dossiers = scope.dossiers().filter(accepted_at__lt=window.end)
-    # Three index ranges, each read from the index alone: resolved in the window, not finished,
-    # finished after the stock instant (a past window's dossiers open at its end).
-    late = [
-        dossiers.filter(cell_condition("resolved_late", window)),
-        dossiers.filter(cell_condition("in_progress_overdue", window), finished_at__isnull=True),
-        dossiers.filter(
-            cell_condition("in_progress_overdue", window), finished_at__gte=window.stock_at
-        ),
-    ]
-    first, *others = (part.order_by().values("pk") for part in late)
-    rows = (
-        Dossier.objects.filter(pk__in=first.union(*others, all=True))
-        .annotate(lead_department=LeadDepartment())
-        .order_by()
-        .values("lead_department")
-        .annotate(
-            resolved_late=Count("pk", filter=cell_condition("resolved_late", window)),
-            in_progress_overdue=Count("pk", filter=cell_condition("in_progress_overdue", window)),
-        )
-    )
-    with _tuned():
-        return {
-            _key(("department",), [row["lead_department"]]): Counts(
-                resolved_late=row["resolved_late"], in_progress_overdue=row["in_progress_overdue"]
-            )
-            for row in rows
-        }
-
-
-def _key(dimensions: Iterable[str], values: Iterable) -> Key:
-    found = dict(zip(dimensions, values, strict=True))
-    return tuple(found.get(name) for name in DIMENSIONS)
-
-
-# Reading frozen months.
-
-
-def frozen_cube(
-    scope: Scope, months: list[date], dimensions: tuple[str, ...] = DIMENSIONS
-) -> dict[Key, Counts]:
-    """The frozen figures of consecutive closed ``months``: one query over their rows."""
-    first, last = months[0], months[-1]
-
-    def total(name: str, **only) -> Sum:
-        return Sum(name, filter=Q(**only) if only else None)
-
-    aggregates = {
-        "carried_over": total("carried_over", month__month=first),
-        **{f"received_{channel}": total("received", channel=channel) for channel in Channel.values},
-        "in_progress_within": total("in_progress_within", month__month=last),
-        "in_progress_overdue": total("in_progress_overdue", month__month=last),
-        "paused": total("paused", month__month=last),
-    }
-    for name in COUNT_FIELDS:
-        if name not in aggregates and not name.startswith("received_"):
-            aggregates[name] = total(name)
-    rows = (
-        MonthlySummary.objects.filter(scope.summary_q(), month__month__in=months)
-        .order_by()
-        .values(*dimensions)
-        .annotate(**aggregates)
-    )
-    cube: dict[Key, Counts] = {}
-    for row in rows:
-        key = _key(dimensions, [row[name] for name in dimensions])
-        cube[key] = Counts(**{name: row[name] or 0 for name in COUNT_FIELDS})
-    return cube
-
-
-# Periods made of frozen and live pieces.
+# Periods made of frozen and live pieces (the pieces: intake/reports/cubes.py).
 
 
 @dataclass(frozen=True)
@@ -600,146 +385,7 @@ def ranked_by_late(report: Report, group_by: str, limit: int = 10) -> list[Row]:
     return rows[:limit]
 
 
-# The dossiers behind a number.
-
-
-def dossiers_behind(
-    scope: Scope,
-    period: Period,
-    cell: str,
-    *,
-    group_by: str | None = None,
-    key: int | str | None = None,
-    now: datetime | None = None,
-) -> models.QuerySet:
-    """The dossiers counted in ``cell`` (one of ``CELLS``) over ``period`` (the refusals for
-    ``refused``), within the row ``key`` of ``group_by`` when given (``key`` None: the row of
-    dossiers without that dimension). The same conditions as the counts, matched now: a closed
-    month's frozen number stays, the list shows the dossiers as they are."""
-    if cell not in CELLS:
-        raise KeyError(cell)
-    now = now or timezone.now()
-    start, end = period.bounds
-    window = Window.of(start, end, now)
-    if cell == "refused":
-        queryset = Reception.objects.filter(
-            scope.reception_q(),
-            outcome=Outcome.REFUSED,
-            received_at__gte=start,
-            received_at__lt=end,
-        )
-        if group_by:
-            name = _ON_RECEPTION[group_by]
-            if name is None:
-                return queryset if key is None else queryset.none()
-            queryset = queryset.filter(**{name: key})
-        return queryset.select_related("agency", "procedure").order_by("-received_at", "-pk")
-    queryset = _in_row(scope.dossiers(), scope, group_by, key)
-    queryset = queryset.filter(alive_in(window), cell_condition(cell, window)).select_related(
-        "procedure", "competent_agency", "receiving_agency"
-    )
-    ordering, sort_key = _ordering(cell, window)
-    return queryset.alias(**sort_key).order_by(*ordering)
-
-
-def _in_row(queryset: models.QuerySet, scope: Scope, group_by: str | None, key) -> models.QuerySet:
-    if group_by == "department" and scope.department_id is None:
-        queryset = queryset.annotate(lead_department=LeadDepartment())
-    if group_by:
-        queryset = queryset.filter(**{_ON_DOSSIER[group_by]: key})
-    return queryset
-
-
-def _ordering(cell: str, window: Window) -> tuple[tuple[str, str], dict]:
-    """How a list is ordered: the latest first for the late cells (finished, or standing at
-    the end, longest after the appointment), else the last finished or accepted first."""
-    if cell in LATE_CELLS:
-        end = Coalesce(F("finished_at"), Value(window.stock_at))
-        return ("-sort_key", "-pk"), {"sort_key": _duration_of(end, F("original_due_at"))}
-    if cell.startswith(("resolved", "stopped")):
-        return ("-sort_key", "-pk"), {"sort_key": F("finished_at")}
-    return ("-sort_key", "-pk"), {"sort_key": F("accepted_at")}
-
-
-class DossierList:
-    """The dossiers behind a number, for a paginator, at any size: counted and paged from the
-    index (the dossiers finished since the period began, and those not finished: each an
-    index range read alone), then only the page's rows read, with their officer."""
-
-    def __init__(
-        self,
-        scope: Scope,
-        period: Period,
-        cell: str,
-        *,
-        group_by: str | None = None,
-        key: int | str | None = None,
-        now: datetime | None = None,
-    ) -> None:
-        if cell not in CELLS or cell == "refused":
-            raise KeyError(cell)
-        self.window = Window.of(*period.bounds, now or timezone.now())
-        base = _in_row(scope.dossiers(), scope, group_by, key).filter(
-            cell_condition(cell, self.window), accepted_at__lt=self.window.end
-        )
-        self.parts = [
-            base.filter(finished_at__gte=self.window.start),
-            base.filter(finished_at__isnull=True),
-        ]
-        self.ordering, self.sort_key = _ordering(cell, self.window)
-
-    @cached_property
-    def _count(self) -> int:
-        with _tuned():
-            return sum(part.order_by().count() for part in self.parts)
-
-    def count(self) -> int:
-        return self._count
-
-    def __len__(self) -> int:
-        return self._count
-
-    def __getitem__(self, index: slice) -> list[Dossier]:
-        if not isinstance(index, slice):
-            return self[index : index + 1][0]
-        first, second = (
-            part.annotate(**self.sort_key).order_by().values("pk", *self.sort_key)
-            for part in self.parts
-        )
-        page = first.union(second, all=True).order_by(*self.ordering)[index]
-        with _tuned():
-            ids = [row["pk"] for row in page]
-        rows = with_officer(
-            Dossier.objects.filter(pk__in=ids).select_related(
-                "procedure", "competent_agency", "receiving_agency"
-            )
-        ).in_bulk()
-        return [rows[pk] for pk in ids]
-
-    def __iter__(self):
-        return iter(self[0 : len(self)])
-
-
-# Lists of these cells are ordered by how late their dossiers are.
-LATE_CELLS = ("resolved_late", "late_766", "late_any", "in_progress_overdue")
-
-
-def with_officer(queryset: models.QuerySet[Dossier]) -> models.QuerySet[Dossier]:
-    """Annotate ``officer_id``: the officer assigned now, or the last one who held it."""
-    last = (
-        StepVisit.objects.filter(dossier=OuterRef("pk"), assignee__isnull=False)
-        .order_by("-started_at", "-pk")
-        .values("assignee")[:1]
-    )
-    officer = Coalesce(F("assignee"), models.Subquery(last), output_field=models.IntegerField())
-    return queryset.annotate(officer_id=officer)
-
-
-def delay(dossier: Dossier, now: datetime) -> timedelta:
-    """How far past its original appointment a dossier finished (or stands at ``now``)."""
-    return (dossier.finished_at or now) - dossier.original_due_at
-
-
+# The API other pages use; the dossiers behind a number are intake/reports/drilldown.py.
 __all__ = [
     "CELLS",
     "DEFINITIONS",

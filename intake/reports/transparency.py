@@ -31,8 +31,9 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from intake.models import Dossier
+from intake.reports.drilldown import dossiers_behind
 from intake.reports.statistics import Period as StatisticsPeriod
-from intake.reports.statistics import Scope, dossiers_behind, period_table
+from intake.reports.statistics import Scope, period_table
 from procedures.models import Agency, Procedure
 
 SECONDS_PER_DAY = 86400

@@ -20,13 +20,13 @@ from intake import processing
 from intake.counter.reception import receive
 from intake.models import Decision, Dossier, FrozenMonth, MonthlySummary, Outcome, Timeliness
 from intake.reports import statistics
+from intake.reports.drilldown import dossiers_behind
 from intake.reports.freeze import freeze_closed_months, freeze_month
 from intake.reports.statistics import (
     Counts,
     Period,
     Report,
     Scope,
-    dossiers_behind,
     indicators_766,
     monthly_trend,
     period_table,
@@ -477,7 +477,7 @@ def test_departments_are_ranked_by_their_late_dossiers_like_the_department_table
 
 
 def test_the_paged_list_is_the_queryset_read_from_the_index(cases, district):
-    from intake.reports.statistics import DossierList
+    from intake.reports.drilldown import DossierList
 
     for cell in statistics.CELLS:
         if cell == "refused":

@@ -5,7 +5,7 @@ The dashboard shows the period table (rows by agency, department, procedure or f
 Decision 766 indicators, the monthly trend, the departments and procedures with the most late
 dossiers and the latest of those, with the definitions and their version; ``?format=xlsx`` and
 ``?format=pdf`` export it. Every number links to the list of the dossiers it counts, with the
-same filters (``intake.reports.statistics.DossierList``), paginated and exportable. Counting is in
+same filters (``intake.reports.drilldown.DossierList``), paginated and exportable. Counting is in
 ``intake.reports.statistics``; laying out in ``intake.reports.report``.
 """
 
@@ -31,6 +31,7 @@ from django.views.decorators.http import require_GET
 from intake.access import staff_with_role
 from intake.counter.views.book import XLSX_TYPE, download
 from intake.models import Dossier
+from intake.reports.drilldown import DossierList, dossiers_behind
 from intake.reports.forms import GROUP_CHOICES, DrillDownForm, StatisticsForm, row_param
 from intake.reports.report import (
     MONTH_CELLS,
@@ -46,10 +47,8 @@ from intake.reports.statistics import (
     CELLS,
     DEFINITIONS,
     DEFINITIONS_VERSION,
-    DossierList,
     Report,
     Window,
-    dossiers_behind,
     indicators_766,
     labels_for,
     monthly_trend,
