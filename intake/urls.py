@@ -4,11 +4,11 @@ from intake.counter.views import book
 from intake.counter.views import reception as counter
 from intake.lookup import api
 from intake.lookup import views as lookup
+from intake.processing.views import actions, inbox
 from intake.processing.views import dossier as processing
-from intake.processing.views import inbox
 from intake.slips import views as slips
 
-register_converter(processing.ActionConverter, "action")
+register_converter(actions.ActionConverter, "action")
 
 app_name = "intake"
 urlpatterns = []
