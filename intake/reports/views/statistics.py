@@ -31,17 +31,10 @@ from django.views.decorators.http import require_GET
 from intake.access import staff_with_role
 from intake.counter.views.book import XLSX_TYPE, download
 from intake.models import Dossier
+from intake.reports.chart import trend_chart
 from intake.reports.drilldown import DossierList, dossiers_behind
 from intake.reports.forms import GROUP_CHOICES, DrillDownForm, StatisticsForm, row_param
-from intake.reports.report import (
-    MONTH_CELLS,
-    MonthLine,
-    ReportView,
-    dossiers_xlsx,
-    lines_of,
-    report_xlsx,
-    trend_chart,
-)
+from intake.reports.report import MONTH_CELLS, MonthLine, ReportView, lines_of
 from intake.reports.satisfaction import aggregate_ratings, visible_ratings
 from intake.reports.statistics import (
     CELLS,
@@ -54,6 +47,7 @@ from intake.reports.statistics import (
     monthly_trend,
     ranked_by_late,
 )
+from intake.reports.workbooks import dossiers_xlsx, report_xlsx
 from intake.slips.letterhead import place_name
 from portal.calendar import get_calendar
 from portal.deadlines import working_time_between
