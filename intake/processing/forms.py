@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from intake.counter.forms import clean_citizen_id, split_item
+from intake.counter.fields import clean_citizen_id, split_item
 from intake.counter.reception import ActionRefused
 from intake.models import ApologyDraft, AttachmentKind, Decision, Dossier, ReturnMethod
 from intake.processing import dossier_supplement_limit
