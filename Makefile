@@ -72,6 +72,7 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m portal.messages check
+	DEBUG=1 $(PY) -m pytest tests/intake/test_architecture.py -q -p no:cacheprovider
 
 bench: venv
 	DEBUG=1 $(PY) tests/perf/bench_catalogue.py

@@ -77,7 +77,7 @@ def dossier_scope(profile: StaffProfile) -> Q:
 def visible_dossiers(profile: StaffProfile) -> QuerySet[Dossier]:
     """Dossiers this person may open. Meant to be narrowed further (by code, by reception):
     over a whole table the ``EXISTS`` conditions are checked row by row; the inboxes
-    (``intake.views.inbox``) list subsets of it from their own indexes instead."""
+    (``intake.processing.views.inbox``) list subsets of it from their own indexes instead."""
     return Dossier.objects.filter(dossier_scope(profile))
 
 

@@ -1,10 +1,10 @@
 """The admin's window on dossiers: to look, never to touch.
 
-Every change of a dossier goes through one verb (``intake.actions``, ``intake.processing``),
-which checks it and writes its event; the admin must not be a second way in. So every model
-here is read-only for everyone, superusers included: no add, change or delete, and a POST to a
-change page is refused (403). Attachments show their name, type, size and checksum but no link:
-their files are served only through the view that checks access.
+Every change of a dossier goes through one verb (``intake.counter.reception``,
+``intake.processing``), which checks it and writes its event; the admin must not be a second way in.
+So every model here is read-only for everyone, superusers included: no add, change or delete, and a
+POST to a change page is refused (403). Attachments show their name, type, size and checksum but no
+link: their files are served only through the view that checks access.
 """
 
 from __future__ import annotations
@@ -23,19 +23,7 @@ from intake.models import (
     Slip,
     StepVisit,
 )
-
-
-class ReadOnly:
-    """No add, change or delete, for a model admin or an inline."""
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+from portal.admin import ReadOnly
 
 
 class ReadOnlyInline(ReadOnly, admin.TabularInline):
@@ -163,5 +151,5 @@ class SlipAdmin(ReadOnly, admin.ModelAdmin):
     exclude = ["pdf"]
 
 
-# The deadline watch: flags, drafts of form 04, notifications (intake/admin_watch.py).
-from intake import admin_watch  # noqa: E402, F401
+# The deadline watch: flags, drafts of form 04, notifications (intake/watch/admin.py).
+from intake.watch import admin as admin_watch  # noqa: E402, F401

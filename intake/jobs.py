@@ -9,10 +9,10 @@ from __future__ import annotations
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from intake import notifications
-from intake import watch as deadline_watch
-from intake.actions import recompute_due
+from intake.counter.reception import recompute_due
 from intake.models import Dossier, Status
+from intake.watch import digest, notifications
+from intake.watch import run as deadline_watch
 from portal.calendar import forget_calendars, seed_calendar
 
 RECOMPUTE_CHUNK = 2000
@@ -43,8 +43,8 @@ def recompute_due_dates(dossier_ids: list[int]) -> int:
     return sum(1 for pk in dossier_ids if recompute_due(pk) is not None)
 
 
-# The deadline watch and notifications (intake/watch.py, intake/notifications.py), scheduled by
-# ``manage.py setup_schedules``.
+# The deadline watch and notifications (intake/watch/, intake/watch/notifications.py),
+# scheduled by ``manage.py setup_schedules``.
 
 
 def watch() -> str:
@@ -63,7 +63,7 @@ def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
 
 def send_digests() -> int:
     """Every morning at WATCH_DIGEST_AT: the digest for department heads and leaders."""
-    return deadline_watch.send_digests()
+    return digest.send_digests()
 
 
 def seed_next_year_calendar() -> list[str]:

@@ -9,7 +9,7 @@ later edit of the catalogue never changes a dossier already on its way.
 ``enter_step`` and ``leave_step`` move the dossier's current position and keep its visits
 (``StepVisit``): each visit has a due instant from the step's budget on the performing agency's
 calendar, and is judged early, on time or late when it is handed over. They are called only
-from the verbs in ``intake.actions`` and ``intake.processing``, inside their transactions.
+from the verbs in ``intake.counter.reception`` and ``intake.processing``, inside their transactions.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@
             # raise intake.sms.SmsError("…") when the gateway refuses or cannot be reached
 
 ``send`` is called outside any database transaction, once per message, by
-``intake.notifications.deliver``; an exception (any) counts as a failed attempt, retried with
+``intake.watch.notifications.deliver``; an exception (any) counts as a failed attempt, retried with
 back-off and finally shown to administrators. The portal ships two backends:
 
 - ``ConsoleBackend`` (the default) writes each message to the log: development and demos;

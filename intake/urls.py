@@ -1,9 +1,14 @@
 from django.urls import path, register_converter
 
-from intake import api
-from intake.views import book, counter, inbox, lookup, processing, slips
+from intake.counter.views import book
+from intake.counter.views import reception as counter
+from intake.lookup import api
+from intake.lookup import views as lookup
+from intake.processing.views import actions, inbox
+from intake.processing.views import dossier as processing
+from intake.slips import views as slips
 
-register_converter(processing.ActionConverter, "action")
+register_converter(actions.ActionConverter, "action")
 
 app_name = "intake"
 urlpatterns = []
@@ -15,7 +20,7 @@ urlpatterns += [
     path("api/v1/dossiers/<str:code>", api.dossier, name="api_dossier"),
 ]
 
-# The one-stop counter (intake/views/counter.py).
+# The one-stop counter (intake/counter/views/reception.py).
 urlpatterns += [
     path("mot-cua/", counter.counter_home, name="counter"),
     path("mot-cua/tiep-nhan/", counter.choose_procedure, name="choose_procedure"),
@@ -23,8 +28,9 @@ urlpatterns += [
     path("mot-cua/bien-nhan/<uuid:token>/", counter.reception_outcome, name="reception"),
 ]
 
-# Processing (intake/views/inbox.py, intake/views/processing.py): the staff inbox, the page of
-# a dossier with its actions (one POST endpoint per action), and its attached files.
+# Processing (intake/processing/views/inbox.py, intake/processing/views/dossier.py): the staff
+# inbox, the page of a dossier with its actions (one POST endpoint per action), and its attached
+# files.
 urlpatterns += [
     path("xu-ly/", inbox.inbox, name="inbox"),
     path("ho-so/<str:code>/", processing.dossier_detail, name="dossier"),
@@ -32,8 +38,8 @@ urlpatterns += [
     path("ho-so/<str:code>/tep/<int:number>/", processing.attachment, name="attachment"),
 ]
 
-# The printed forms (intake/views/slips.py) and the tracking book (intake/views/book.py). A form
-# issued again for one reception (02) by its place among them, ``mau-02-2.pdf``: before the
+# The printed forms (intake/slips/views.py) and the tracking book (intake/counter/views/book.py). A
+# form issued again for one reception (02) by its place among them, ``mau-02-2.pdf``: before the
 # route that would read "02-2" as the form; form 06 from the dossier's history.
 urlpatterns += [
     path(
@@ -46,8 +52,8 @@ urlpatterns += [
     path("mot-cua/so-theo-doi/", book.book, name="book"),
 ]
 
-# The bell (intake/views/notifications.py): the signed-in person's notifications.
-from intake.views import notifications  # noqa: E402
+# The bell (intake/watch/views.py): the signed-in person's notifications.
+from intake.watch import views as notifications  # noqa: E402
 
 urlpatterns += [
     path("thong-bao/", notifications.notifications, name="notifications"),
@@ -60,10 +66,11 @@ urlpatterns += [
     ),
 ]
 
-# Public transparency (intake/views/transparency.py) and satisfaction ratings
-# (intake/views/satisfaction.py): the counter's tablet, the lookup link's form, the page of
-# managers and department heads with the follow-ups of unhappy ratings.
-from intake.views import satisfaction, transparency  # noqa: E402
+# Public transparency (intake/reports/views/transparency.py) and satisfaction ratings
+# (intake/reports/views/satisfaction.py): the counter's tablet, the lookup link's form (posted to
+# intake/lookup/views.py), the page of managers and department heads with the follow-ups of
+# unhappy ratings.
+from intake.reports.views import satisfaction, transparency  # noqa: E402
 
 urlpatterns += [
     path("minh-bach/", transparency.transparency, name="transparency"),
@@ -71,16 +78,16 @@ urlpatterns += [
     path("mot-cua/danh-gia/<str:code>/", satisfaction.counter_rating, name="counter_rating"),
     path(
         "tra-cuu/<str:code>/<str:token>/danh-gia/",
-        satisfaction.lookup_rating,
+        lookup.lookup_rating,
         name="lookup_rating",
     ),
     path("danh-gia/", satisfaction.satisfaction, name="satisfaction"),
     path("danh-gia/<str:code>/dong/", satisfaction.follow_up_close, name="follow_up_close"),
 ]
 
-# The managers' statistics (intake/views/statistics.py): the dashboard and its exports, and the
-# dossiers behind each number.
-from intake.views import statistics  # noqa: E402
+# The managers' statistics (intake/reports/views/statistics.py): the dashboard and its exports, and
+# the dossiers behind each number.
+from intake.reports.views import statistics  # noqa: E402
 
 urlpatterns += [
     path("thong-ke/", statistics.dashboard, name="statistics"),

@@ -19,6 +19,20 @@ from portal.models import (
 )
 
 
+# A mixin for every app's admin (intake's history of dossiers, the watch's records).
+class ReadOnly:
+    """No add, change or delete, for a model admin or an inline."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 class StaffProfileInline(admin.StackedInline):
     model = StaffProfile
     can_delete = False

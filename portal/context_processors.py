@@ -21,7 +21,7 @@ def portal(request: HttpRequest) -> dict:
         "inbox_waiting": None,
     }
     if profile is not None:
-        from intake.views.inbox import tabs_for, waiting_total
+        from intake.processing.views.inbox import tabs_for, waiting_total
 
         context["inbox_tabs"] = lambda: tabs_for(profile)
         context["inbox_waiting"] = lambda: waiting_total(request)

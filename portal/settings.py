@@ -161,7 +161,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "portal.context_processors.portal",
-                "intake.context_processors.bell",
+                "intake.watch.context_processors.bell",
             ],
             "builtins": ["portal.templatetags.vn"],
         },

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from intake.views.inbox import inbox_counts, tabs_for
+from intake.processing.views.inbox import inbox_counts, tabs_for
 from portal.calendar import week_for
 from portal.models import CalendarDay, CalendarYear, DayKind, Role, Weekday
 

@@ -6,7 +6,7 @@ from datetime import date
 import factory
 from django.contrib.auth.models import Group, User
 
-from intake.actions import ReceptionData
+from intake.counter.reception import ReceptionData
 from portal.models import StaffProfile
 from procedures.models import (
     Agency,
@@ -150,7 +150,8 @@ class StaffProfileFactory(factory.django.DjangoModelFactory):
 
 
 def received_dossier(*, agency=None, procedure=None, clerk=None, now=None, **entered):
-    """An accepted dossier, made as the counter makes it: through ``intake.actions.receive``.
+    """An accepted dossier, made as the counter makes it: through
+    ``intake.counter.reception.receive``.
 
     ``agency`` (a unit with a counter) receives ``procedure`` (published, in person) from an
     individual; ``clerk`` defaults to a new clerk of that unit; ``entered`` overrides what the
@@ -158,7 +159,7 @@ def received_dossier(*, agency=None, procedure=None, clerk=None, now=None, **ent
     """
     import uuid
 
-    from intake.actions import ReceptionData, receive
+    from intake.counter.reception import ReceptionData, receive
     from intake.models import Outcome
 
     agency = agency or AgencyFactory()
@@ -190,8 +191,8 @@ class ClerkFactory(StaffProfileFactory):
 
 
 class ReceptionDataFactory(factory.Factory):
-    """What a clerk enters at the counter (``intake.actions.ReceptionData``), every required
-    document present: pass it to ``receive`` with the outcome wanted."""
+    """What a clerk enters at the counter (``intake.counter.reception.ReceptionData``), every
+    required document present: pass it to ``receive`` with the outcome wanted."""
 
     class Meta:
         model = ReceptionData

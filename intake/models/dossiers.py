@@ -4,7 +4,7 @@ A clerk's reception of a set of papers is a ``Reception`` whatever its outcome (
 incomplete, refused: all kept for statistics). An accepted reception becomes a ``Dossier`` with
 its code, due instant and lookup key. Every change of a dossier is one ``DossierEvent``
 (append-only). Generated legal forms are ``Slip`` rows with their stored PDF.
-State changes live in ``intake/actions.py``; nothing else writes ``Dossier.status``.
+State changes live in ``intake/counter/reception.py``; nothing else writes ``Dossier.status``.
 """
 
 from __future__ import annotations
@@ -271,7 +271,7 @@ def _literal_in(field: str, values: tuple[int, ...]) -> models.Func:
     )
 
 
-# The deadline watch (``intake/watch.py``) reads open dossiers through partial indexes with
+# The deadline watch (``intake/watch/run.py``) reads open dossiers through partial indexes with
 # exactly these conditions, so that a run touches only the dossiers whose warning or deadline
 # has come or whose deadlines moved: the queries repeat the same Q objects.
 WATCHED = Q(_literal_in("status", PROCESSING_STATUSES))
@@ -406,7 +406,7 @@ class Dossier(models.Model):
     # Optimistic concurrency: every change adds one; a form carries the version it was shown.
     version = models.PositiveIntegerField(_("version"), default=1)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    # Kept by the deadline watch (intake/watch.py) alone: the appointment and step deadline it
+    # Kept by the deadline watch (intake/watch/run.py) alone: the appointment and step deadline it
     # last planned warnings for, and the next instant it must act on each (the warning
     # instant until "due soon" is raised, then the deadline until "overdue" is, then none).
     watched_due_at = models.DateTimeField(
@@ -466,8 +466,8 @@ class Dossier(models.Model):
             models.Index(
                 fields=["competent_agency", "status", "finished_at"], name="dossier_agency_finished"
             ),
-            # Statistics (intake/statistics.py): the dossiers alive in a period (finished in it
-            # or later, or not yet: NULL), counted from the index alone on PostgreSQL (it holds
+            # Statistics (intake/reports/statistics.py): the dossiers alive in a period (finished in
+            # it or later, or not yet: NULL), counted from the index alone on PostgreSQL (it holds
             # every column the counts read), and those accepted in it.
             models.Index(
                 fields=["finished_at", "accepted_at"],
@@ -549,12 +549,12 @@ class EventKind(models.TextChoices):
     STOPPED = "stopped", _("Processing stopped")
     APOLOGISED = "apologised", _("Apology and new return date")
     ATTACHED = "attached", _("File attached")
-    # Raised by the deadline watch (intake/watch.py), never shown to the applicant.
+    # Raised by the deadline watch (intake/watch/run.py), never shown to the applicant.
     DUE_SOON = "due_soon", _("Appointment near: warning raised")
     OVERDUE = "overdue", _("Appointment passed")
     STEP_DUE_SOON = "step_due_soon", _("Step deadline near: warning raised")
     STEP_OVERDUE = "step_overdue", _("Step deadline passed")
-    # Satisfaction (intake/satisfaction.py): the applicant's rating, and the follow-up of an
+    # Satisfaction (intake/reports/satisfaction.py): the applicant's rating, and the follow-up of an
     # unhappy one closed by the department head.
     RATED = "rated", _("Service rated by the applicant")
     FOLLOW_UP_CLOSED = "follow_up_closed", _("Follow-up of an unhappy rating closed")
@@ -674,7 +674,7 @@ class Slip(models.Model):
     )
     # What a form printed from other rows showed when it was issued (form 01: the appointment,
     # its explanation, the procedure's name…), so that a lost file prints again as the
-    # applicant's copy reads, whatever changed since (``intake.slips.recorded_receipt``).
+    # applicant's copy reads, whatever changed since (``intake.slips.render.recorded_receipt``).
     recorded = models.JSONField(_("values printed at issue"), null=True, blank=True)
 
     class Meta:

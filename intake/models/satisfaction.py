@@ -1,8 +1,8 @@
 """What applicants think of the service: one ``Rating`` per returned dossier, and the
 ``FollowUp`` an unhappy rating opens for the head of the department that processed it.
 
-Written only by the verbs in ``intake/satisfaction.py``. A rating keeps where it belongs (the
-procedure, the deciding agency, the receiving unit, the department and the officer of the last
+Written only by the verbs in ``intake/reports/satisfaction.py``. A rating keeps where it belongs
+(the procedure, the deciding agency, the receiving unit, the department and the officer of the last
 officer's step) as they were when it was given, so that aggregates are plain ``GROUP BY``s on
 its own indexed columns and never change after the fact. See ``docs/satisfaction.md``.
 """
@@ -34,7 +34,7 @@ UNHAPPY_LEVELS = (Level.DISSATISFIED, Level.VERY_DISSATISFIED)
 
 class Score(models.IntegerChoices):
     """A standard criterion's answer, scored 2/1/0 as Circular 01/2018 scored its indices.
-    What each score means is worded per criterion (``intake.satisfaction.CRITERIA``)."""
+    What each score means is worded per criterion (``intake.reports.satisfaction.CRITERIA``)."""
 
     GOOD = 2, _("Good")
     FAIR = 1, _("Fair")

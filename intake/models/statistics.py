@@ -1,7 +1,7 @@
 """Frozen statistics: the figures of every closed month, kept so that a report for a closed month
 never changes after the fact.
 
-``intake.statistics.freeze_month`` fills them (the monthly queue job and ``manage.py
+``intake.reports.statistics.freeze_month`` fills them (the monthly queue job and ``manage.py
 freeze_statistics``), one ``MonthlySummary`` row per competent agency, lead department,
 procedure, field and channel that had anything to count, and one ``FrozenMonth`` that says the
 month is frozen and by which version of the definitions. Nothing else writes them; reports read
@@ -14,15 +14,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from intake.statistics_definitions import DEFINITIONS_VERSION
 from procedures.models import Channel
 
 
 class FrozenMonthQuerySet(models.QuerySet):
-    def current(self) -> FrozenMonthQuerySet:
-        """The months frozen under today's definitions: reports read only these, and count a
-        month frozen under an older version live until ``freeze_statistics --rebuild``."""
-        return self.filter(definitions=DEFINITIONS_VERSION)
+    def under(self, version: str) -> FrozenMonthQuerySet:
+        """The months frozen under the definitions ``version``: reports read only those of
+        today's (``intake.reports.definitions.DEFINITIONS_VERSION``), and count a month frozen
+        under an older version live until ``freeze_statistics --rebuild``."""
+        return self.filter(definitions=version)
 
 
 class FrozenMonth(models.Model):

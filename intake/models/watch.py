@@ -1,8 +1,8 @@
-"""What the deadline watch (``intake/watch.py``) records: the flags it raised, the drafts of
+"""What the deadline watch (``intake/watch/run.py``) records: the flags it raised, the drafts of
 form 04 it prepared for leaders, and the notifications it and the applicants' messages send.
 
-Written only by ``intake.watch`` and ``intake.notifications``; people read them on the bell page
-(``/thong-bao/``), the dossier page and in the admin.
+Written only by ``intake.watch`` and ``intake.watch.notifications``; people read them on the bell
+page (``/thong-bao/``), the dossier page and in the admin.
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ class Notification(models.Model):
 
     ``key`` says what it is about (a flag, an event, a day's digest), the recipient and the
     channel: unique, so whatever runs twice creates it once. E-mail and SMS wait ``pending``
-    until ``intake.notifications.deliver`` sends them; a failure is retried with back-off
+    until ``intake.watch.notifications.deliver`` sends them; a failure is retried with back-off
     (``attempts``, ``next_attempt_at``), then ``failed`` with the error, for administrators.
     """
 

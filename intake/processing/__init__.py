@@ -4,7 +4,7 @@ Each verb locks the dossier's row, checks the version the person was shown (some
 have acted meanwhile: ``DossierChanged``), checks that this person may take this action now
 (``available_actions``), changes named fields, and writes exactly one ``DossierEvent``. Forms
 the verb issues (02 during processing, 04, 05) are ``Slip`` rows, printed afterwards by
-``intake.slips.render_slip`` outside the transaction. Every verb takes ``now`` (default: the
+``intake.slips.render.render_slip`` outside the transaction. Every verb takes ``now`` (default: the
 present), so that a journey can be replayed at the instants it happened.
 
 Who may do what, at a step whose role is
@@ -22,7 +22,7 @@ result back (``intake.routing.is_deciding_step``): approving it makes the result
 ``docs/processing.md``.
 """
 
-from intake.actions import ActionRefused
+from intake.counter.reception import ActionRefused
 from intake.processing.closing import (
     Collection,
     apologise,

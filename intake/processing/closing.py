@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from intake.actions import ActionRefused
+from intake.counter.reception import ActionRefused
 from intake.models import (
     Attachment,
     Dossier,
@@ -27,17 +27,17 @@ from intake.processing.rules import (
     REQUEST_WITHDRAWAL,
     RETURN_RESULT,
     STOP,
-    _check_text,
-    _hand_over_data,
-    _iso,
-    _leads,
-    _lock,
-    _profile,
-    _record,
-    _refusal,
-    _require,
-    _slip,
     apology_deadline_ok,
+    check_text,
+    hand_over_data,
+    iso,
+    issue_slip,
+    leads_deciding_agency,
+    lock_dossier,
+    profile_of,
+    record_event,
+    refusal_message,
+    require_action,
 )
 from intake.routing import (
     leave_step,
@@ -61,9 +61,9 @@ class Collection:
 
 def _check_collection(collection: Collection) -> tuple[str, str, str]:
     """The collector's name, ID number and the tracking number, as they will be kept."""
-    name = _check_text(collection.collector_name, 255, "collector")
-    id_number = _check_text(collection.collector_id_number, 14, "collector_id_number")
-    tracking = _check_text(collection.tracking_number, 40, "tracking_number")
+    name = check_text(collection.collector_name, 255, "collector")
+    id_number = check_text(collection.collector_id_number, 14, "collector_id_number")
+    tracking = check_text(collection.tracking_number, 40, "tracking_number")
     if collection.delivery == ReturnMethod.COUNTER:
         if not name:
             raise ActionRefused(_("Write the name of the person who collected it."), "collector")
@@ -97,8 +97,8 @@ def return_result(
     clerk records it, never in the future and never before the result reached this counter.
     """
     now = now or timezone.now()
-    dossier = _lock(dossier, version)
-    _require(dossier, actor, RETURN_RESULT, now)
+    dossier = lock_dossier(dossier, version)
+    require_action(dossier, actor, RETURN_RESULT, now)
     at = collection.at or now
     if at > now:
         raise ActionRefused(_("The time of collection cannot be in the future."), "at")
@@ -125,7 +125,7 @@ def return_result(
     dossier.tracking_number = tracking
     dossier.current_role = ""
     dossier.assignee = None
-    return _record(
+    return record_event(
         dossier,
         EventKind.RESULT_RETURNED,
         actor,
@@ -143,10 +143,10 @@ def return_result(
             "assignee",
         ],
         note=note.strip(),
-        data=_hand_over_data(dossier, left, None)
+        data=hand_over_data(dossier, left, None)
         | {
             "delivery": collection.delivery,
-            "collected_at": _iso(at),
+            "collected_at": iso(at),
             "collector_name": name,
             "tracking_number": tracking,
         },
@@ -165,13 +165,13 @@ def request_withdrawal(
 ) -> DossierEvent:
     """The applicant asks at the counter to withdraw the dossier (status 7)."""
     now = now or timezone.now()
-    dossier = _lock(dossier, version)
-    _require(dossier, actor, REQUEST_WITHDRAWAL, now)
+    dossier = lock_dossier(dossier, version)
+    require_action(dossier, actor, REQUEST_WITHDRAWAL, now)
     if not (reason or "").strip():
         raise ActionRefused(_("Write the applicant's reason for withdrawing."), "reason")
     before = dossier.status
     dossier.status = Status.WITHDRAWAL_REQUESTED
-    return _record(
+    return record_event(
         dossier,
         EventKind.WITHDRAWAL_REQUESTED,
         actor,
@@ -195,20 +195,20 @@ def stop(
     """The deciding agency stops processing a withdrawn dossier (status 8, form 05). A stopped
     dossier is counted as withdrawn, not judged early, on time or late."""
     now = now or timezone.now()
-    dossier = _lock(dossier, version)
-    _require(dossier, actor, STOP, now)
+    dossier = lock_dossier(dossier, version)
+    require_action(dossier, actor, STOP, now)
     pause = dossier.pauses.select_for_update().filter(ended_at__isnull=True).first()
     if pause is not None:
         pause.ended_at = max(now, pause.started_at)
         pause.save(update_fields=["ended_at"])
     left = leave_step(dossier, now, actor)
-    slip = _slip(SlipForm.STOP, dossier, actor, now, dossier.competent_agency_id)
+    slip = issue_slip(SlipForm.STOP, dossier, actor, now, dossier.competent_agency_id)
     before = dossier.status
     dossier.status = Status.STOPPED
     dossier.finished_at = now
     dossier.current_role = ""
     dossier.assignee = None
-    return _record(
+    return record_event(
         dossier,
         EventKind.STOPPED,
         actor,
@@ -216,7 +216,7 @@ def stop(
         from_status=before,
         fields=["status", "finished_at", "current_role", "assignee"],
         note=note.strip(),
-        data=_hand_over_data(dossier, left, None) | {"slip": slip.number},
+        data=hand_over_data(dossier, left, None) | {"slip": slip.number},
         public=True,
     )
 
@@ -241,17 +241,17 @@ def apologise(
     working day), at least one working day before the appointment and only once. The original
     appointment stays for statistics."""
     now = now or timezone.now()
-    dossier = _lock(dossier, version)
-    profile = _profile(actor)
-    if profile is None or not _leads(profile, dossier):
-        raise ActionRefused(_refusal(APOLOGISE))
+    dossier = lock_dossier(dossier, version)
+    profile = profile_of(actor)
+    if profile is None or not leads_deciding_agency(profile, dossier):
+        raise ActionRefused(refusal_message(APOLOGISE))
     if dossier.apologised_at is not None:
         raise ActionRefused(_("An apology was already issued for this dossier: only once."))
     if not apology_deadline_ok(dossier, now):
         raise ActionRefused(
             _("Form 04 must be issued at least one working day before the appointment.")
         )
-    _require(dossier, actor, APOLOGISE, now)
+    require_action(dossier, actor, APOLOGISE, now)
     if not (reason or "").strip():
         raise ActionRefused(_("Give the reason for the delay."), "reason")
     if not isinstance(new_date, date):
@@ -264,11 +264,11 @@ def apologise(
     new_due = closing_time(new_date, calendar)
     if new_due is None:
         raise ActionRefused(_("The new return date must be a working day."), "new_date")
-    slip = _slip(SlipForm.APOLOGY, dossier, actor, now, dossier.competent_agency_id)
+    slip = issue_slip(SlipForm.APOLOGY, dossier, actor, now, dossier.competent_agency_id)
     previous = dossier.due_at
     dossier.due_at = new_due
     dossier.apologised_at = now
-    return _record(
+    return record_event(
         dossier,
         EventKind.APOLOGISED,
         actor,
@@ -277,9 +277,9 @@ def apologise(
         fields=["due_at", "apologised_at"],
         note=reason.strip(),
         data={
-            "previous_due_at": _iso(previous),
-            "due_at": _iso(new_due),
-            "original_due_at": _iso(dossier.original_due_at),
+            "previous_due_at": iso(previous),
+            "due_at": iso(new_due),
+            "original_due_at": iso(dossier.original_due_at),
             "slip": slip.number,
         },
         public=True,
@@ -296,14 +296,14 @@ def attach(
     version: int | None = None,
     now: datetime | None = None,
 ) -> Attachment:
-    """Attach a checked file (``intake.attachments.check_upload``) to the dossier."""
-    from intake.attachments import store
+    """Attach a checked file (``intake.processing.attachments.check_upload``) to the dossier."""
+    from intake.processing.attachments import store
 
     now = now or timezone.now()
-    dossier = _lock(dossier, version)
-    _require(dossier, actor, ATTACH, now)
+    dossier = lock_dossier(dossier, version)
+    require_action(dossier, actor, ATTACH, now)
     attachment = store(dossier, upload, kind=kind, actor=actor, now=now)
-    _record(
+    record_event(
         dossier,
         EventKind.ATTACHED,
         actor,

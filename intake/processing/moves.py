@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from intake.actions import ActionRefused
+from intake.counter.reception import ActionRefused
 from intake.models import (
     Decision,
     Dossier,
@@ -23,14 +23,14 @@ from intake.processing.rules import (
     FORWARD,
     PROPOSE,
     SEND_BACK,
-    _hand_over_data,
-    _iso,
-    _lock,
-    _move,
-    _person_name,
-    _profile,
-    _record,
-    _require,
+    hand_over_data,
+    iso,
+    lock_dossier,
+    move_to_step,
+    person_name_of,
+    profile_of,
+    record_event,
+    require_action,
 )
 from intake.routing import (
     PROCESS_FIELDS,
@@ -56,13 +56,13 @@ def forward(
 ) -> DossierEvent:
     """Pass the dossier to the next step of its process (a ready result to the next counter)."""
     now = now or timezone.now()
-    dossier = _lock(dossier, version)
-    _require(dossier, actor, FORWARD, now)
+    dossier = lock_dossier(dossier, version)
+    require_action(dossier, actor, FORWARD, now)
     before = dossier.status
-    left, entered = _move(dossier, dossier.step_index + 1, now, actor)
+    left, entered = move_to_step(dossier, dossier.step_index + 1, now, actor)
     if before != Status.RESULT_READY:
         dossier.status = Status.IN_PROGRESS
-    return _record(
+    return record_event(
         dossier,
         EventKind.FORWARDED,
         actor,
@@ -70,7 +70,7 @@ def forward(
         from_status=before,
         fields=[*PROCESS_FIELDS, "status"],
         note=note.strip(),
-        data=_hand_over_data(dossier, left, entered),
+        data=hand_over_data(dossier, left, entered),
         public=before == Status.ACCEPTED,
     )
 
@@ -88,9 +88,9 @@ def assign(
     """The department head (or a leader of the step's agency) gives the dossier at an officer's
     step to one of the step's officers."""
     now = now or timezone.now()
-    dossier = _lock(dossier, version)
-    _require(dossier, actor, ASSIGN, now)
-    profile = _profile(officer)
+    dossier = lock_dossier(dossier, version)
+    require_action(dossier, actor, ASSIGN, now)
+    profile = profile_of(officer)
     if (
         profile is None
         or not officer.is_active
@@ -110,7 +110,7 @@ def assign(
     if visit is not None:
         visit.assignee = officer
         visit.save(update_fields=["assignee"])
-    return _record(
+    return record_event(
         dossier,
         EventKind.ASSIGNED,
         actor,
@@ -120,7 +120,7 @@ def assign(
         note=note.strip(),
         data={
             "officer": officer.pk,
-            "officer_name": _person_name(officer),
+            "officer_name": person_name_of(officer),
             "previous": previous.pk if previous else None,
         },
     )
@@ -138,8 +138,8 @@ def send_back(
 ) -> DossierEvent:
     """Return the dossier to an earlier step with the reason; it goes back to whoever had it."""
     now = now or timezone.now()
-    dossier = _lock(dossier, version)
-    _require(dossier, actor, SEND_BACK, now)
+    dossier = lock_dossier(dossier, version)
+    require_action(dossier, actor, SEND_BACK, now)
     if not (reason or "").strip():
         raise ActionRefused(_("Say why the dossier is sent back."), "reason")
     if (
@@ -150,9 +150,9 @@ def send_back(
         raise ActionRefused(_("Choose an earlier step of the process."), "to_step")
     last = dossier.visits.filter(index=to_step).exclude(assignee=None).order_by("-pk").first()
     before = dossier.status
-    left, entered = _move(dossier, to_step, now, actor, last.assignee if last else None)
+    left, entered = move_to_step(dossier, to_step, now, actor, last.assignee if last else None)
     dossier.status = Status.IN_PROGRESS
-    return _record(
+    return record_event(
         dossier,
         EventKind.SENT_BACK,
         actor,
@@ -160,7 +160,7 @@ def send_back(
         from_status=before,
         fields=[*PROCESS_FIELDS, "status"],
         note=reason.strip(),
-        data=_hand_over_data(dossier, left, entered),
+        data=hand_over_data(dossier, left, entered),
     )
 
 
@@ -187,19 +187,19 @@ def propose(
     """The officer proposes the result (granted, or refused with reasons) and passes the dossier
     to the next step for checking and signature."""
     now = now or timezone.now()
-    dossier = _lock(dossier, version)
-    _require(dossier, actor, PROPOSE, now)
+    dossier = lock_dossier(dossier, version)
+    require_action(dossier, actor, PROPOSE, now)
     kept_reasons = _check_decision(decision, reasons)
     before = dossier.status
     dossier.result = decision
     dossier.result_reasons = kept_reasons
-    left, entered = _move(dossier, dossier.step_index + 1, now, actor)
+    left, entered = move_to_step(dossier, dossier.step_index + 1, now, actor)
     dossier.status = Status.IN_PROGRESS
-    data = _hand_over_data(dossier, left, entered) | {
+    data = hand_over_data(dossier, left, entered) | {
         "decision": decision,
         "reasons": kept_reasons,
     }
-    return _record(
+    return record_event(
         dossier,
         EventKind.RESULT_PROPOSED,
         actor,
@@ -231,8 +231,8 @@ def approve(
     it is; to change it, send the dossier back.
     """
     now = now or timezone.now()
-    dossier = _lock(dossier, version)
-    _require(dossier, actor, APPROVE, now)
+    dossier = lock_dossier(dossier, version)
+    require_action(dossier, actor, APPROVE, now)
     fields = [*PROCESS_FIELDS, "status", "finished_at", "verdict"]
     if not dossier.result:
         dossier.result_reasons = _check_decision(decision, reasons)
@@ -244,21 +244,21 @@ def approve(
             "decision",
         )
     before = dossier.status
-    left, entered = _move(dossier, dossier.step_index + 1, now, actor)
+    left, entered = move_to_step(dossier, dossier.step_index + 1, now, actor)
     dossier.status = Status.RESULT_READY
     dossier.finished_at = now
     verdict = classify_finish(
         now, dossier.original_due_at, get_calendar(dossier.receiving_agency_id)
     )
     dossier.verdict = verdict.value.value
-    data = _hand_over_data(dossier, left, entered) | {
+    data = hand_over_data(dossier, left, entered) | {
         "decision": dossier.result,
         "reasons": dossier.result_reasons,
         "verdict": dossier.verdict,
-        "original_due_at": _iso(dossier.original_due_at),
+        "original_due_at": iso(dossier.original_due_at),
         "explanation": verdict.explanation,
     }
-    return _record(
+    return record_event(
         dossier,
         EventKind.APPROVED,
         actor,

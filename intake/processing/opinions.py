@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from intake.actions import ActionRefused
+from intake.counter.reception import ActionRefused
 from intake.models import (
     Consultation,
     Dossier,
@@ -19,11 +19,11 @@ from intake.models import (
 from intake.processing.rules import (
     CONSULT,
     CONSULTATION_DAYS,
-    _iso,
-    _lock,
-    _profile,
-    _record,
-    _require,
+    iso,
+    lock_dossier,
+    profile_of,
+    record_event,
+    require_action,
 )
 from portal.calendar import get_calendar
 from portal.deadlines import (
@@ -51,8 +51,8 @@ def consult(
     """Ask another department or agency for its opinion, to be given within ``working_days``
     (counted on the asked agency's calendar)."""
     now = now or timezone.now()
-    dossier = _lock(dossier, version)
-    _require(dossier, actor, CONSULT, now)
+    dossier = lock_dossier(dossier, version)
+    require_action(dossier, actor, CONSULT, now)
     if not (question or "").strip():
         raise ActionRefused(_("Write the question."), "question")
     low, high = CONSULTATION_DAYS
@@ -83,7 +83,7 @@ def consult(
         asked_at=now,
         due_at=due,
     )
-    _record(
+    record_event(
         dossier,
         EventKind.CONSULTED,
         actor,
@@ -95,7 +95,7 @@ def consult(
             "consultation": consultation.pk,
             "to_unit": str(department or agency),
             "working_days": working_days,
-            "due_at": _iso(due),
+            "due_at": iso(due),
         },
     )
     return consultation
@@ -104,7 +104,7 @@ def consult(
 def may_answer(consultation: Consultation, user: AbstractBaseUser) -> bool:
     """Whether this person answers for the asked unit: officers and the head of the asked
     department; heads and leaders of the agency asked without a department."""
-    profile = _profile(user)
+    profile = profile_of(user)
     if profile is None or consultation.answered_at is not None:
         return False
     if profile.agency_id != consultation.agency_id:
@@ -127,7 +127,7 @@ def answer_consultation(
 ) -> DossierEvent:
     """The asked unit gives its opinion, judged early, on time or late against its deadline."""
     now = now or timezone.now()
-    dossier = _lock(Dossier(pk=consultation.dossier_id), version)
+    dossier = lock_dossier(Dossier(pk=consultation.dossier_id), version)
     consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
     if not may_answer(consultation, actor):
         raise ActionRefused(_("This question is not yours to answer, or was already answered."))
@@ -140,7 +140,7 @@ def answer_consultation(
     consultation.answered_at = now
     consultation.save(update_fields=["answer", "answered_by", "answered_at"])
     verdict = classify_finish(now, consultation.due_at).value.value
-    return _record(
+    return record_event(
         dossier,
         EventKind.CONSULTATION_ANSWERED,
         actor,
@@ -151,7 +151,7 @@ def answer_consultation(
         data={
             "consultation": consultation.pk,
             "from_unit": str(consultation.department or consultation.agency),
-            "due_at": _iso(consultation.due_at),
+            "due_at": iso(consultation.due_at),
             "verdict": verdict,
         },
     )

@@ -9,23 +9,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from intake.actions import ActionRefused
-from intake.models import (
-    Dossier,
-    DossierEvent,
-    Sequence,
-    Slip,
-    Status,
-)
-from intake.routing import (
-    enter_step,
-    is_deciding_step,
-    leave_step,
-)
+from intake.counter.reception import ActionRefused
+from intake.models import Dossier, DossierEvent, Sequence, Slip, Status
+from intake.routing import enter_step, is_deciding_step, leave_step
 from portal.calendar import get_calendar
-from portal.deadlines import (
-    working_time_between,
-)
+from portal.deadlines import working_time_between
 from portal.models import Role, StaffProfile
 from portal.templatetags.vn import person_name
 
@@ -65,7 +53,7 @@ OPEN_STATUSES = (Status.ACCEPTED, Status.IN_PROGRESS, Status.SUPPLEMENT_REQUESTE
 CONSULTATION_DAYS = (1, 30)
 
 
-def _profile(user: AbstractBaseUser) -> StaffProfile | None:
+def profile_of(user: AbstractBaseUser) -> StaffProfile | None:
     return getattr(user, "staff_profile", None)
 
 
@@ -110,7 +98,7 @@ def may_assign(profile: StaffProfile | None, dossier: Dossier) -> bool:
     return _heads_step_department(profile, dossier) or _leads_step_agency(profile, dossier)
 
 
-def _leads(profile: StaffProfile, dossier: Dossier) -> bool:
+def leads_deciding_agency(profile: StaffProfile, dossier: Dossier) -> bool:
     """A leader of the agency that decides the dossier (who signs forms 04 and 05)."""
     return profile.has_role(Role.LEADER) and profile.agency_id == dossier.competent_agency_id
 
@@ -119,7 +107,7 @@ def available_actions(
     dossier: Dossier, user: AbstractBaseUser, now: datetime | None = None
 ) -> set[str]:
     """The actions this person may take on the dossier now (a set of the names above)."""
-    profile = _profile(user)
+    profile = profile_of(user)
     if profile is None:
         return set()
     now = now or timezone.now()
@@ -156,12 +144,12 @@ def available_actions(
         actions.add(RECORD_SUPPLEMENT)
     if status in OPEN_STATUSES and receiving_clerk:
         actions.add(REQUEST_WITHDRAWAL)
-    if status == Status.WITHDRAWAL_REQUESTED and _leads(profile, dossier):
+    if status == Status.WITHDRAWAL_REQUESTED and leads_deciding_agency(profile, dossier):
         actions.add(STOP)
     if (
         status in OPEN_STATUSES
         and dossier.apologised_at is None
-        and _leads(profile, dossier)
+        and leads_deciding_agency(profile, dossier)
         and apology_deadline_ok(dossier, now)
     ):
         actions.add(APOLOGISE)
@@ -196,7 +184,7 @@ def takes_part(dossier: Dossier, user: AbstractBaseUser, action: str) -> bool:
     the action needs, at an agency that receives, decides or does a step of it. Someone who
     could may have acted on a page the dossier has since left (“changed by someone else”);
     anyone else is refused whatever the page was."""
-    profile = _profile(user)
+    profile = profile_of(user)
     if profile is None or not profile.has_role(*_ACTION_ROLES.get(action, ())):
         return False
     agencies = {step["agency"] for step in dossier.steps}
@@ -208,29 +196,29 @@ def apology_deadline_ok(dossier: Dossier, now: datetime) -> bool:
     """Form 04 may be issued only while at least one working day remains before the deadline
     (office time on the deciding agency's calendar)."""
     calendar = get_calendar(dossier.competent_agency_id)
-    remaining = _working_time(now, dossier.due_at, calendar)
+    remaining = working_time(now, dossier.due_at, calendar)
     return remaining >= calendar.working_day
 
 
-def _working_time(a: datetime, b: datetime, calendar) -> timedelta:
+def working_time(a: datetime, b: datetime, calendar) -> timedelta:
     if b <= a:
         return timedelta(0)
     return working_time_between(a, b, calendar).value
 
 
-def _lock(dossier: Dossier, version: int | None) -> Dossier:
+def lock_dossier(dossier: Dossier, version: int | None) -> Dossier:
     locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
     if version is not None and locked.version != version:
         raise DossierChanged()
     return locked
 
 
-def _require(dossier: Dossier, actor: AbstractBaseUser, action: str, now: datetime) -> None:
+def require_action(dossier: Dossier, actor: AbstractBaseUser, action: str, now: datetime) -> None:
     if action not in available_actions(dossier, actor, now):
-        raise ActionRefused(_refusal(action))
+        raise ActionRefused(refusal_message(action))
 
 
-def _refusal(action: str) -> str:
+def refusal_message(action: str) -> str:
     if action == ASSIGN:
         return _(
             "Only the head of the department at this step, or a leader of its agency, can "
@@ -255,7 +243,7 @@ def _refusal(action: str) -> str:
     return _("You cannot do this with the dossier at its current step and status.")
 
 
-def _record(
+def record_event(
     dossier: Dossier,
     kind: str,
     actor: AbstractBaseUser | None,
@@ -283,25 +271,25 @@ def _record(
     )
 
 
-def _hand_over_data(dossier: Dossier, left, entered) -> dict:
+def hand_over_data(dossier: Dossier, left, entered) -> dict:
     data = {}
     if left is not None:
         data |= {
             "from_step": left.index,
             "from_unit": _unit_name(dossier.steps[left.index]),
-            "step_due_at": _iso(left.due_at),
+            "step_due_at": iso(left.due_at),
             "verdict": left.verdict,
         }
     if entered is not None:
         data |= {
             "to_step": entered.index,
             "to_unit": _unit_name(dossier.steps[entered.index]),
-            "to_step_due_at": _iso(entered.due_at),
+            "to_step_due_at": iso(entered.due_at),
         }
     return data
 
 
-def _iso(instant: datetime) -> str:
+def iso(instant: datetime) -> str:
     """An instant for an event's data: ISO 8601 in local time, as the counter's events write it."""
     return timezone.localtime(instant).isoformat()
 
@@ -310,27 +298,27 @@ def _unit_name(step: dict) -> str:
     return step["department_name"] or step["agency_name"]
 
 
-def _person_name(user: AbstractBaseUser) -> str:
+def person_name_of(user: AbstractBaseUser) -> str:
     """Vietnamese order, family name first, as the portal writes names everywhere."""
     return person_name(user)
 
 
-def _move(dossier: Dossier, to_index: int, now: datetime, actor, assignee=None):
+def move_to_step(dossier: Dossier, to_index: int, now: datetime, actor, assignee=None):
     left = leave_step(dossier, now, actor)
     entered = enter_step(dossier, to_index, now, assignee)
     return left, entered
 
 
-def _check_text(value: str, limit: int, field: str) -> str:
+def check_text(value: str, limit: int, field: str) -> str:
     value = (value or "").strip()
     if len(value) > limit:
         raise ActionRefused(_("Write at most %(limit)d characters here.") % {"limit": limit}, field)
     return value
 
 
-def _slip(form: str, dossier: Dossier, actor, now: datetime, agency_id: int) -> Slip:
+def issue_slip(form: str, dossier: Dossier, actor, now: datetime, agency_id: int) -> Slip:
     """A form issued for the dossier, numbered per issuing agency and year (the numbering the
-    counter's forms use: ``intake.actions``)."""
+    counter's forms use: ``intake.counter.reception``)."""
     year = timezone.localdate(now).year
     number = Sequence.next(f"slip:{form}:{agency_id}:{year}")
     return Slip.objects.create(

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from intake.actions import ActionRefused
+from intake.counter.reception import ActionRefused
 from intake.models import (
     Dossier,
     DossierEvent,
@@ -21,13 +21,13 @@ from intake.models import (
 from intake.processing.rules import (
     RECORD_SUPPLEMENT,
     REQUEST_SUPPLEMENT,
-    _check_text,
-    _iso,
-    _lock,
-    _record,
-    _require,
-    _slip,
-    _working_time,
+    check_text,
+    iso,
+    issue_slip,
+    lock_dossier,
+    record_event,
+    require_action,
+    working_time,
 )
 from intake.routing import (
     open_visit,
@@ -94,15 +94,15 @@ def request_supplement(
     for one complete request: a second one is marked ``repeated`` (Decision 766 counts it as
     late)."""
     now = now or timezone.now()
-    dossier = _lock(dossier, version)
-    _require(dossier, actor, REQUEST_SUPPLEMENT, now)
+    dossier = lock_dossier(dossier, version)
+    require_action(dossier, actor, REQUEST_SUPPLEMENT, now)
     items = _missing_items(missing)
-    contact = _check_text(contact, 255, "contact")
+    contact = check_text(contact, 255, "contact")
     if not contact:
         raise ActionRefused(_("Say whom the applicant may call for help."), "contact")
     earlier = dossier.pauses.count()
     policy = dossier.procedure.supplement_policy
-    slip = _slip(SlipForm.SUPPLEMENT, dossier, actor, now, dossier.current_agency_id)
+    slip = issue_slip(SlipForm.SUPPLEMENT, dossier, actor, now, dossier.current_agency_id)
     Pause.objects.create(
         dossier=dossier,
         policy=policy,
@@ -114,7 +114,7 @@ def request_supplement(
     )
     before = dossier.status
     dossier.status = Status.SUPPLEMENT_REQUESTED
-    return _record(
+    return record_event(
         dossier,
         EventKind.SUPPLEMENT_REQUESTED,
         actor,
@@ -151,8 +151,8 @@ def record_supplement(
     an appointment promised by form 04 is never brought forward.
     """
     now = now or timezone.now()
-    dossier = _lock(dossier, version)
-    _require(dossier, actor, RECORD_SUPPLEMENT, now)
+    dossier = lock_dossier(dossier, version)
+    require_action(dossier, actor, RECORD_SUPPLEMENT, now)
     pause = dossier.pauses.select_for_update().get(ended_at__isnull=True)
     if now < pause.started_at:
         raise ActionRefused(_("A supplement cannot arrive before it was requested."))
@@ -196,13 +196,13 @@ def record_supplement(
         if pause.policy == SupplementPolicy.RESTART:
             visit.due_at = add_working_time(now, _budget(dossier, visit.index), step_calendar)
         else:
-            pause_time = _working_time(pause.started_at, now, step_calendar)
+            pause_time = working_time(pause.started_at, now, step_calendar)
             visit.due_at = add_working_time(visit.due_at, pause_time, step_calendar)
         visit.save(update_fields=["due_at"])
         dossier.step_due_at = visit.due_at
     before = dossier.status
     dossier.status = Status.IN_PROGRESS
-    return _record(
+    return record_event(
         dossier,
         EventKind.SUPPLEMENT_RECEIVED,
         actor,
@@ -211,12 +211,12 @@ def record_supplement(
         fields=fields,
         note=note.strip(),
         data={
-            "previous_due_at": _iso(previous_due),
-            "due_at": _iso(dossier.due_at),
-            "original_due_at": _iso(dossier.original_due_at),
-            "step_due_at": _iso(dossier.step_due_at) if dossier.step_due_at else None,
+            "previous_due_at": iso(previous_due),
+            "due_at": iso(dossier.due_at),
+            "original_due_at": iso(dossier.original_due_at),
+            "step_due_at": iso(dossier.step_due_at) if dossier.step_due_at else None,
             "policy": pause.policy,
-            "paused_from": _iso(pause.started_at),
+            "paused_from": iso(pause.started_at),
         },
         public=True,
     )

@@ -28,7 +28,7 @@ from intake.models import (
     Slip,
     StepVisit,
 )
-from intake.synthetic.journeys import Chunk
+from intake.synthetic.records import Chunk
 from intake.synthetic.world import WorldNotReady
 
 # What the generator writes into each table; any other column takes its model default.

@@ -25,7 +25,8 @@ from datetime import date, datetime
 from django.db import connection, connections
 
 from intake.models import Status
-from intake.synthetic.journeys import Chunk, Generator
+from intake.synthetic.generator import Generator
+from intake.synthetic.records import Chunk
 from intake.synthetic.rows import (
     CopyWriter,
     Numbers,

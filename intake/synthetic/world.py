@@ -21,8 +21,8 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from intake.actions import competent_agency_for
-from intake.fees import compute_fees, quantity_units
+from intake.counter.fees import compute_fees, quantity_units
+from intake.counter.reception import competent_agency_for
 from intake.models import COUNTER_CHANNELS
 from intake.routing import is_deciding_step, plan_for, step_budget
 from portal.calendar import (

@@ -2,7 +2,7 @@
 
 A reception's forms are reached by form number and, for a form issued more than once (02: at
 the counter, then from the steps of processing), by their place among those of that form:
-``…/mau-02.pdf`` for the first, ``…/mau-02-2.pdf`` for the second (``intake/views/slips.py``).
+``…/mau-02.pdf`` for the first, ``…/mau-02-2.pdf`` for the second (``intake/slips/views.py``).
 ``slips`` is the list the page shows, all of the reception's forms in their order
 (``Slip.Meta.ordering``), so the place is counted without a query.
 """

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from intake.models import Notification
-from intake.watch import run_watch
+from intake.watch.run import run_watch
 from tests.e2e.test_catalogue_journey import assert_stayed_local
 from tests.e2e.test_counter_journey import sign_in
 from tests.intake.watching import at, at_officer, world

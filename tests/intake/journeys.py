@@ -218,7 +218,7 @@ def refused(dossier: Dossier, call, *, field: str | None = None, stale: bool = F
     about the dossier changed. Returns the error."""
     import pytest
 
-    from intake.actions import ActionRefused
+    from intake.counter.reception import ActionRefused
 
     before = snapshot(dossier)
     expected = processing.DossierChanged if stale else ActionRefused

@@ -13,8 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from intake import processing
-from intake.attachments import check_upload, size_text
 from intake.models import Attachment, EventKind
+from intake.processing.attachments import check_upload, size_text
 from tests.intake.journeys import (
     AT,
     at_officer,

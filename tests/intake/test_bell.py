@@ -9,8 +9,8 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.utils import timezone
 
-from intake.context_processors import bell
 from intake.models import Notification
+from intake.watch.context_processors import bell
 from tests.factories import StaffProfileFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -16,14 +16,9 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext
 
-from intake.actions import receive
+from intake.counter.reception import receive
 from intake.models import Dossier, Outcome
-from intake.slips import (
-    BOOK_XLSX_COLUMNS,
-    XLSX_DATETIME_FORMAT,
-    book_xlsx,
-    render_book_pdf,
-)
+from intake.slips.book import BOOK_XLSX_COLUMNS, XLSX_DATETIME_FORMAT, book_xlsx, render_book_pdf
 from portal.deadlines import TIME_ZONE
 from tests.factories import (
     AgencyFactory,
@@ -383,7 +378,7 @@ def test_the_spreadsheet_keeps_text_that_looks_like_a_formula_as_text(unit, cler
 def test_a_book_too_long_to_print_at_once_asks_for_a_shorter_period(
     clerk_client, unit, clerk, birth, monkeypatch
 ):
-    monkeypatch.setattr("intake.views.book.BOOK_PDF_MAX_ROWS", 1)
+    monkeypatch.setattr("intake.counter.views.book.BOOK_PDF_MAX_ROWS", 1)
     accept(unit, clerk, birth)
     accept(unit, clerk, birth)
 

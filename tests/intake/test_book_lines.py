@@ -12,9 +12,9 @@ import pytest
 from django.urls import reverse
 
 from intake import processing
-from intake.actions import receive
+from intake.counter.reception import receive
 from intake.models import Outcome
-from intake.slips import BOOK_XLSX_COLUMNS, book_xlsx, render_book_pdf
+from intake.slips.book import BOOK_XLSX_COLUMNS, book_xlsx, render_book_pdf
 from tests.factories import ReceptionDataFactory
 from tests.intake.journeys import at, fresh, stopped, world
 

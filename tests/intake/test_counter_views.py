@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from intake.actions import receive
+from intake.counter.reception import receive
 from intake.models import Dossier, EventKind, Outcome, Reception, Status
 from portal.models import Role
 from procedures.models import ProcedureChannel

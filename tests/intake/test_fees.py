@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from intake.fees import compute_fees, quantity_units
+from intake.counter.fees import compute_fees, quantity_units
 from procedures.models import FeeLine
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from intake import processing
-from intake.actions import ReceptionData, receive
+from intake.counter.reception import ReceptionData, receive
 from intake.models import (
     Consultation,
     Dossier,

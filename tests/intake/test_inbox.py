@@ -217,7 +217,7 @@ def test_filters_status_procedure_step_due_soon_overdue_and_paused(world):
 
 
 def test_pages_keep_the_tab_and_filters(world, monkeypatch):
-    monkeypatch.setattr("intake.views.inbox.PAGE_SIZE", 2)
+    monkeypatch.setattr("intake.processing.views.inbox.PAGE_SIZE", 2)
     for _ in range(5):
         world.receive()
     response = client_for(world.clerk).get(INBOX, {"tab": "chuyen-tiep", "status": "2"})

@@ -12,8 +12,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
+from intake.lookup.views import NOT_FOUND_MESSAGE
 from intake.models import PUBLIC_STATUS_TEXT, Dossier, DossierEvent, EventKind, Reception, Status
-from intake.views.lookup import NOT_FOUND_MESSAGE
 from portal.deadlines import TIME_ZONE
 from tests.factories import (
     AgencyFactory,

@@ -13,7 +13,7 @@ import pytest
 
 from intake import processing
 from intake.models import Decision, StepVisit, Timeliness
-from intake.statistics import Period, Report, Scope
+from intake.reports.statistics import Period, Report, Scope
 from tests.factories import two_level_world
 from tests.intake.journeys import at
 from tests.intake.test_statistics import accepted, approved

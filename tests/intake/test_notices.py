@@ -20,8 +20,9 @@ from django.urls import reverse
 
 from intake import processing
 from intake.models import Pause, Slip, SlipForm
-from intake.notices import control_slip_context, render_control_slip
-from intake.slips import TEMPLATES, render_slip, slip_context, slip_filename
+from intake.slips.letterhead import TEMPLATES
+from intake.slips.notices import control_slip_context, render_control_slip
+from intake.slips.render import render_slip, slip_context, slip_filename
 from portal.pdf import render_pdf
 from tests.intake.journeys import (
     AT,

@@ -14,8 +14,9 @@ from django.core import mail
 from django.core.management import call_command
 from django_q.models import Schedule
 
-from intake import notifications, processing, sms
+from intake import processing, sms
 from intake.models import DeliveryStatus, Notification, WatchCursor
+from intake.watch import notifications
 from tests.intake.watching import at, at_officer, bell, clock, watch_at, world
 
 pytestmark = pytest.mark.django_db

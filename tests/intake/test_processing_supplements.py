@@ -12,7 +12,7 @@ import pytest
 import time_machine
 
 from intake import processing
-from intake.actions import recompute_due
+from intake.counter.reception import recompute_due
 from intake.models import Consultation, EventKind, Pause, Slip, SlipForm, Status, StepVisit
 from portal.calendar import forget_calendars, get_calendar
 from portal.models import CalendarDay

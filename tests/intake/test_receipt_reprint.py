@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from intake import processing
 from intake.models import Slip, SlipForm
-from intake.slips import render_slip
+from intake.slips.render import render_slip
 from tests.intake.journeys import at, fresh, world
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from datetime import date, datetime
 import pytest
 from django.db import connection
 
-from intake.actions import ActionRefused, receive
+from intake.counter.reception import ActionRefused, receive
 from intake.models import (
     Dossier,
     DossierEvent,

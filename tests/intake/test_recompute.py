@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from intake.actions import ReceptionData, receive
+from intake.counter.reception import ReceptionData, receive
 from intake.models import DossierEvent, EventKind, Outcome
 from portal.calendar import calendar_changed, seed_calendar
 from portal.models import CalendarDay, Role
@@ -63,7 +63,7 @@ def test_a_dossier_with_an_apology_date_keeps_its_promised_date(dossier):
 
 
 def test_a_dossier_already_past_its_appointment_is_left_alone(dossier):
-    from intake.actions import recompute_due
+    from intake.counter.reception import recompute_due
 
     past = datetime(2026, 1, 5, 9, 0, tzinfo=VN)
     type(dossier).objects.filter(pk=dossier.pk).update(

@@ -9,7 +9,7 @@ import pytest
 from django.utils.translation import gettext
 
 from intake import processing
-from intake.actions import ActionRefused
+from intake.counter.reception import ActionRefused
 from intake.models import (
     Decision,
     DossierEvent,
@@ -20,7 +20,7 @@ from intake.models import (
     RatingChannel,
     Score,
 )
-from intake.satisfaction import (
+from intake.reports.satisfaction import (
     RATING_DAYS,
     Answers,
     aggregate_ratings,

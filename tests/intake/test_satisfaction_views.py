@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils.translation import gettext, gettext_lazy
 
 from intake.models import FollowUp, Rating
-from intake.satisfaction import Answers, rate
+from intake.reports.satisfaction import Answers, rate
 from tests.intake.journeys import AT, ready, returned, world
 
 pytestmark = pytest.mark.django_db

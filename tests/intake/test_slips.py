@@ -17,16 +17,10 @@ from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import reverse
 
-from intake.actions import receive
+from intake.counter.reception import receive
 from intake.models import Outcome, Slip, SlipForm
-from intake.slips import (
-    RECEIPT_COPIES,
-    issuer_of,
-    place_name,
-    render_slip,
-    slip_context,
-    slip_filename,
-)
+from intake.slips.letterhead import issuer_of, place_name
+from intake.slips.render import RECEIPT_COPIES, render_slip, slip_context, slip_filename
 from portal.deadlines import TIME_ZONE
 from portal.pdf import qr_image
 from tests.factories import (

@@ -16,20 +16,21 @@ from types import SimpleNamespace
 
 import pytest
 
-from intake import processing, statistics
-from intake.actions import receive
+from intake import processing
+from intake.counter.reception import receive
 from intake.models import Decision, Dossier, FrozenMonth, MonthlySummary, Outcome, Timeliness
-from intake.statistics import (
+from intake.reports import statistics
+from intake.reports.drilldown import dossiers_behind
+from intake.reports.freeze import freeze_closed_months, freeze_month
+from intake.reports.statistics import (
     Counts,
     Period,
     Report,
     Scope,
-    dossiers_behind,
     indicators_766,
     monthly_trend,
     period_table,
 )
-from intake.statistics_freeze import freeze_closed_months, freeze_month
 from procedures.models import ProcedureChannel
 from tests.factories import ReceptionDataFactory, two_level_world
 from tests.intake.journeys import at
@@ -485,7 +486,7 @@ def test_the_command_refuses_a_month_outside_the_years():
 
 
 def test_departments_are_ranked_by_their_late_dossiers_like_the_department_table(cases, district):
-    from intake.statistics import ranked_by_late
+    from intake.reports.statistics import ranked_by_late
 
     report = Report(district, AUGUST, now=AFTER_AUGUST)
     [department] = ranked_by_late(report, "department")
@@ -501,7 +502,7 @@ def test_departments_are_ranked_by_their_late_dossiers_like_the_department_table
 
 
 def test_the_paged_list_is_the_queryset_read_from_the_index(cases, district):
-    from intake.statistics import DossierList
+    from intake.reports.drilldown import DossierList
 
     for cell in statistics.CELLS:
         if cell == "refused":

@@ -16,8 +16,9 @@ import pytest
 
 from intake import processing
 from intake.models import FrozenMonth, Timeliness
-from intake.statistics import Period, Report, Scope, dossiers_behind, period_table
-from intake.statistics_freeze import freeze_month
+from intake.reports.drilldown import dossiers_behind
+from intake.reports.freeze import freeze_month
+from intake.reports.statistics import Period, Report, Scope, period_table
 from tests.factories import two_level_world
 from tests.intake.journeys import at
 from tests.intake.test_statistics import accepted, approved, supplemented

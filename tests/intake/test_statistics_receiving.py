@@ -17,9 +17,10 @@ import pytest
 from django.utils.translation import gettext
 from openpyxl import load_workbook
 
-from intake.statistics import Scope, dossiers_behind, period_table
-from intake.statistics_cells import RECEIVING
-from intake.statistics_freeze import freeze_month
+from intake.reports.cells import RECEIVING
+from intake.reports.drilldown import dossiers_behind
+from intake.reports.freeze import freeze_month
+from intake.reports.statistics import Scope, period_table
 from tests.intake.test_statistics import AFTER_AUGUST, AUGUST, august
 from tests.intake.test_statistics_views import DRILL, URL, cell, client_for, person
 

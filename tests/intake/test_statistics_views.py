@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from openpyxl import load_workbook
 
-from intake.statistics_definitions import DEFINITIONS_VERSION
-from intake.statistics_freeze import freeze_closed_months
+from intake.reports.definitions import DEFINITIONS_VERSION
+from intake.reports.freeze import freeze_closed_months
 from tests.factories import AgencyFactory, StaffProfileFactory, UserFactory, two_level_world
 from tests.intake.journeys import at
 from tests.intake.test_statistics import accepted, approved, august
@@ -260,7 +260,7 @@ def test_a_bad_drill_down_is_explained(cases, manager, query, message):
 
 
 def test_the_list_behind_a_number_is_paginated(cases, manager):
-    from intake.views import statistics as views
+    from intake.reports.views import statistics as views
 
     views.PAGE_SIZE, saved = 3, views.PAGE_SIZE
     try:

@@ -13,7 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from intake.models import Dossier, Status
-from intake.transparency import (
+from intake.reports.transparency import (
     Figures,
     agency_rows,
     agency_total,

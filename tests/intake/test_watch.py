@@ -1,5 +1,5 @@
-"""The deadline watch (intake/watch.py): warning instants on the real work calendar, flags raised
-once by the database and cleared by the state moving on, drafts of form 04, the digest."""
+"""The deadline watch (intake/watch/run.py): warning instants on the real work calendar, flags
+raised once by the database and cleared by the state moving on, drafts of form 04, the digest."""
 
 from __future__ import annotations
 
@@ -10,17 +10,12 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from intake import processing, watch
-from intake.models import (
-    ApologyDraft,
-    Dossier,
-    DossierEvent,
-    EventKind,
-    Flag,
-    Notification,
-    Status,
-)
-from intake.watch import before, run_watch, send_digests, warning_instant
+from intake import processing
+from intake.models import ApologyDraft, Dossier, DossierEvent, EventKind, Flag, Notification, Status
+from intake.watch import run as watch
+from intake.watch.digest import send_digests
+from intake.watch.run import run_watch
+from intake.watch.warnings import before, warning_instant
 from portal.calendar import get_calendar
 from tests.intake.watching import at, at_officer, bell, clock, flags, watch_at, world
 

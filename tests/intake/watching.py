@@ -16,7 +16,7 @@ import time_machine
 
 from intake import processing
 from intake.models import Dossier, Flag, Notification
-from intake.watch import run_watch
+from intake.watch.run import run_watch
 from portal.deadlines import TIME_ZONE
 from tests.factories import two_level_world
 

@@ -7,9 +7,9 @@
    (``H99.99.01``, a commune with a counter), one published procedure it receives (three
    required documents, a fee) and its clerk — made once with the test factories, then reused;
 2. accept and print, in this process: ``--receptions`` receptions through
-   ``intake.actions.receive``, each followed by ``render_slip`` for the slips it issued — what
-   the counter's view does before it redirects; p50, p95 and max against the target p95 < 300 ms
-   (the first ``--warmup-receptions`` are not counted: the first PDF loads the fonts);
+   ``intake.counter.reception.receive``, each followed by ``render_slip`` for the slips it issued —
+   what the counter's view does before it redirects; p50, p95 and max against the target p95 < 300
+   ms (the first ``--warmup-receptions`` are not counted: the first PDF loads the fonts);
 3. fills the unit up to ``--dossiers`` dossiers (``receive`` only, no PDF), then starts gunicorn
    on a free port of 127.0.0.1 as ``bench_catalogue.py`` does, with the lookup throttle out of
    the way (``LOOKUP_FAILURE_DELAY=0``, a high ``LOOKUP_MAX_FAILURES``) and the cache in the
@@ -184,10 +184,11 @@ def verdict(label: str, seconds: list[float]) -> tuple[str, bool]:
 
 
 def accept_in_process(agency, procedure, clerk, count: int, warmup: int, rng: random.Random):
-    """``receive`` then ``render_slip`` for each slip, as ``intake.views.counter`` does."""
-    from intake.actions import receive
+    """``receive`` then ``render_slip`` for each slip, as ``intake.counter.views.reception``
+    does."""
+    from intake.counter.reception import receive
     from intake.models import Outcome
-    from intake.slips import render_slip
+    from intake.slips.render import render_slip
 
     totals, receiving, printing = [], [], []
     for turn in range(warmup + count):
@@ -207,7 +208,7 @@ def accept_in_process(agency, procedure, clerk, count: int, warmup: int, rng: ra
 
 def fill_dossiers(agency, procedure, clerk, wanted: int, rng: random.Random) -> int:
     """Accept dossiers at the unit until it has ``wanted``; no PDF is printed."""
-    from intake.actions import receive
+    from intake.counter.reception import receive
     from intake.models import Dossier, Outcome
 
     have = Dossier.objects.filter(receiving_agency=agency).count()

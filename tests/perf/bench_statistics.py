@@ -258,7 +258,8 @@ def explain(database_url: str, statement: str) -> list[str]:
     import psycopg
 
     with psycopg.connect(database_url) as connection:
-        # As intake.statistics runs its statements: without JIT, with room to group in memory.
+        # As intake.reports.statistics runs its statements: without JIT, with room to group in
+        # memory.
         connection.execute("SET jit = off")
         connection.execute("SET work_mem = '32MB'")
         rows = connection.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement).fetchall()

@@ -368,7 +368,7 @@ def make_come(world, count: int, column: str, value_sql: str) -> list[int]:
 
 
 def timed_run():
-    from intake.watch import run_watch
+    from intake.watch.run import run_watch
 
     started = time.perf_counter()
     report = run_watch(budget_seconds=3600)
@@ -380,7 +380,8 @@ def plans() -> list[tuple[str, str]]:
     from django.db import transaction
     from django.utils import timezone
 
-    from intake.watch import APPOINTMENT, BATCH, STEP, alarms_come, to_replan
+    from intake.watch.flags import APPOINTMENT, STEP, alarms_come
+    from intake.watch.warnings import BATCH, to_replan
 
     now = timezone.now()
     queries = [

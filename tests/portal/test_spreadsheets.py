@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from intake import processing
-from intake.actions import receive
+from intake.counter.reception import receive
 from intake.models import Outcome
 from portal.spreadsheets import UNREADABLE
 from procedures.models import Agency, Department, Field, Procedure

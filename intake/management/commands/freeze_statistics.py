@@ -13,7 +13,7 @@ from datetime import date, datetime
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from intake.statistics_freeze import closed_months, freeze_month
+from intake.reports.freeze import closed_months, freeze_month
 from portal.forms import FIRST_YEAR, LAST_YEAR, within_years
 
 

@@ -66,7 +66,7 @@ def wanted(now: datetime) -> list[dict]:
             "next_run": next_yearly(12, 1, time(2, 0), now),
         },
         {
-            # Just after a month ends: freeze its statistics (intake/statistics_freeze.py); a month
+            # Just after a month ends: freeze its statistics (intake/reports/freeze.py); a month
             # missed is frozen by the next run.
             "name": "Chốt số liệu thống kê tháng",
             "func": "intake.statistics_freeze.freeze_closed_months",

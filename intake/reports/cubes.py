@@ -1,0 +1,254 @@
+"""Counting the cells of a period, grouped by agency, department, procedure, field or channel:
+live from the dossiers (one GROUP BY with conditional aggregation) or read from the frozen
+months (MonthlySummary). intake.reports.statistics chains the two into tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import contextmanager
+from datetime import date, timedelta
+
+from django.db import connection, models, transaction
+from django.db.models import Count, F, Q, Sum
+
+from intake.models import Dossier, MonthlySummary, Outcome, Reception
+from intake.reports.cells import (
+    COUNT_FIELDS,
+    ZERO,
+    Counts,
+    LeadDepartment,
+    Scope,
+    Window,
+    cell_condition,
+)
+from procedures.models import Channel
+
+# Counting live.
+
+# The dimensions of a cube cell, and where each lives on a dossier, a refusal and a frozen row.
+# "agency" is whose figure the dossier is under the scope's view (``Scope.by``): its deciding
+# agency, or its receiving unit; "receiving" (the receiving unit beside the deciding agency) is
+# read only to freeze a month, so that its rows serve both views.
+DIMENSIONS = ("agency", "department", "procedure", "field", "channel", "receiving")
+GROUPS = ("agency", "department", "procedure", "field", "channel")
+ON_DOSSIER = {
+    "agency": "competent_agency",
+    "department": "lead_department",
+    "procedure": "procedure",
+    "field": "field",
+    "channel": "channel",
+    "receiving": "receiving_agency",
+}
+ON_RECEPTION = {
+    "agency": "agency",
+    "department": None,
+    "procedure": "procedure",
+    "field": "procedure__field",
+    "channel": "channel",
+    "receiving": "agency",
+}
+_ON_SUMMARY = {name: name for name in GROUPS} | {"receiving": "receiving_agency"}
+
+Key = tuple  # (agency, department, procedure, field, channel, receiving): ids, codes or None
+
+
+def on_dossier(scope: Scope, name: str) -> str:
+    return scope.agency_column if name == "agency" else ON_DOSSIER[name]
+
+
+def _on_summary(scope: Scope, name: str) -> str:
+    return scope.summary_agency_column if name == "agency" else _ON_SUMMARY[name]
+
+
+def _seconds(value: timedelta | int | None) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, timedelta):
+        return int(value.total_seconds())
+    return int(value)
+
+
+def _duration(end: str, start: str) -> models.ExpressionWrapper:
+    return duration_of(F(end), F(start))
+
+
+def duration_of(end, start) -> models.ExpressionWrapper:
+    return models.ExpressionWrapper(end - start, output_field=models.DurationField())
+
+
+def _live_aggregates(window: Window) -> dict[str, models.Aggregate]:
+    def count(cell: str) -> Count:
+        return Count("pk", filter=cell_condition(cell, window))
+
+    resolved = cell_condition("resolved", window)
+    aggregates = {
+        "carried_over": count("carried_over"),
+        **{f"received_{channel}": count(f"received_{channel}") for channel in Channel.values},
+        "resolved_early": count("resolved_early"),
+        "resolved_on_time": count("resolved_on_time"),
+        "resolved_late": count("resolved_late"),
+        "in_progress_within": count("in_progress_within"),
+        "in_progress_overdue": count("in_progress_overdue"),
+        "paused": count("paused"),
+        "stopped": count("stopped"),
+        "repeated_in_time": count("repeated_in_time"),
+        "stopped_in_time_766": count("stopped_in_time_766"),
+        "open_in_time_766": count("open_in_time_766"),
+        "processing_seconds": Sum(_duration("finished_at", "accepted_at"), filter=resolved),
+        "allowed_seconds": Sum(_duration("original_due_at", "accepted_at"), filter=resolved),
+    }
+    return aggregates
+
+
+# What a live count groups by unless asked for departments: every column it reads is in the
+# covering index ``dossier_stats_alive``, so PostgreSQL answers from the index alone. The lead
+# department is read from each dossier's process copy (the table itself): counted only when a
+# table, a filter or a ranking needs it.
+LIVE_DIMENSIONS = ("agency", "procedure", "field", "channel")
+
+
+@contextmanager
+def tuned(*, hashed: bool = False):
+    """PostgreSQL: no JIT for these statements (compiling their dozen conditional aggregates
+    took longer, 1–2 s, than running them) and room to group in memory; ``hashed``: group by
+    hashing (the planner sorted a month's 35,000 rows by four keys first, a third of the
+    statement's time). Elsewhere: nothing. ``SET LOCAL`` lasts to the end of the transaction:
+    outside one (a page) that is this block; inside one (``freeze_month``) the rest of it keeps
+    the settings, which suits what follows there (inserting the summary rows)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    settings = "SET LOCAL jit = off; SET LOCAL work_mem = '32MB'"
+    if hashed:
+        settings += "; SET LOCAL enable_sort = off"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(settings)
+        yield
+
+
+def live_cube(
+    scope: Scope, window: Window, dimensions: tuple[str, ...] = LIVE_DIMENSIONS
+) -> dict[Key, Counts]:
+    """The figures of ``window`` counted now, per combination of ``dimensions`` (a key holds
+    ``None`` for a dimension not asked for): the dossiers finished since the window began,
+    those not finished (two index ranges, each read from the index alone), and the refusals."""
+    queryset = scope.dossiers()
+    if "department" in dimensions and scope.department_id is None:
+        queryset = queryset.annotate(lead_department=LeadDepartment())
+    names = [on_dossier(scope, name) for name in dimensions]
+    alive = queryset.filter(accepted_at__lt=window.end).order_by()
+    parts = [
+        alive.filter(finished_at__gte=window.start),
+        alive.filter(finished_at__isnull=True),
+    ]
+    cube: dict[Key, Counts] = {}
+    with tuned(hashed=True):
+        for part in parts:
+            if names:
+                rows = part.values(*names).annotate(**_live_aggregates(window))
+            else:
+                rows = [part.aggregate(**_live_aggregates(window))]
+            for row in rows:
+                key = _key(dimensions, [row[name] for name in names])
+                values = {name: _seconds(row[name]) for name in COUNT_FIELDS if name in row}
+                cube[key] = cube.get(key, ZERO) + Counts(**values)
+        for key, refused in _refusals(scope, window, dimensions):
+            cube[key] = cube.get(key, ZERO) + Counts(refused=refused)
+    return {key: counts for key, counts in cube.items() if counts != ZERO}
+
+
+def _refusals(scope: Scope, window: Window, dimensions: tuple[str, ...]):
+    """``(key, count)`` of the counter's refusals in ``window``."""
+    names = list(dict.fromkeys(ON_RECEPTION[name] for name in dimensions if ON_RECEPTION[name]))
+    refused = Reception.objects.filter(
+        scope.reception_q(),
+        outcome=Outcome.REFUSED,
+        received_at__gte=window.start,
+        received_at__lt=window.end,
+    ).order_by()
+    if names:
+        rows = refused.values(*names).annotate(refused=Count("pk"))
+    else:
+        rows = [refused.aggregate(refused=Count("pk"))]
+    for row in rows:
+        if row["refused"]:
+            values = [
+                row[ON_RECEPTION[name]] if ON_RECEPTION[name] else None for name in dimensions
+            ]
+            yield _key(dimensions, values), row["refused"]
+
+
+def late_by_department(scope: Scope, window: Window) -> dict[Key, Counts]:
+    """Resolved late and overdue per lead department, counted live over the late dossiers only
+    (found from the index, then their process copies read): what the ranking of departments
+    needs, without reading every dossier of the period."""
+    dossiers = scope.dossiers().filter(accepted_at__lt=window.end)
+    # Three index ranges, each read from the index alone: resolved in the window, not finished,
+    # finished after the stock instant (a past window's dossiers open at its end).
+    late = [
+        dossiers.filter(cell_condition("resolved_late", window)),
+        dossiers.filter(cell_condition("in_progress_overdue", window), finished_at__isnull=True),
+        dossiers.filter(
+            cell_condition("in_progress_overdue", window), finished_at__gte=window.stock_at
+        ),
+    ]
+    first, *others = (part.order_by().values("pk") for part in late)
+    rows = (
+        Dossier.objects.filter(pk__in=first.union(*others, all=True))
+        .annotate(lead_department=LeadDepartment())
+        .order_by()
+        .values("lead_department")
+        .annotate(
+            resolved_late=Count("pk", filter=cell_condition("resolved_late", window)),
+            in_progress_overdue=Count("pk", filter=cell_condition("in_progress_overdue", window)),
+        )
+    )
+    with tuned():
+        return {
+            _key(("department",), [row["lead_department"]]): Counts(
+                resolved_late=row["resolved_late"], in_progress_overdue=row["in_progress_overdue"]
+            )
+            for row in rows
+        }
+
+
+def _key(dimensions: Iterable[str], values: Iterable) -> Key:
+    found = dict(zip(dimensions, values, strict=True))
+    return tuple(found.get(name) for name in DIMENSIONS)
+
+
+# Reading frozen months.
+
+
+def frozen_cube(
+    scope: Scope, months: list[date], dimensions: tuple[str, ...] = GROUPS
+) -> dict[Key, Counts]:
+    """The frozen figures of consecutive closed ``months``: one query over their rows."""
+    first, last = months[0], months[-1]
+
+    def total(name: str, **only) -> Sum:
+        return Sum(name, filter=Q(**only) if only else None)
+
+    aggregates = {
+        "carried_over": total("carried_over", month__month=first),
+        **{f"received_{channel}": total("received", channel=channel) for channel in Channel.values},
+        "in_progress_within": total("in_progress_within", month__month=last),
+        "in_progress_overdue": total("in_progress_overdue", month__month=last),
+        "paused": total("paused", month__month=last),
+        "open_in_time_766": total("open_in_time_766", month__month=last),
+    }
+    for name in COUNT_FIELDS:
+        if name not in aggregates and not name.startswith("received_"):
+            aggregates[name] = total(name)
+    columns = [_on_summary(scope, name) for name in dimensions]
+    rows = (
+        MonthlySummary.objects.filter(scope.summary_q(), month__month__in=months)
+        .order_by()
+        .values(*columns)
+        .annotate(**aggregates)
+    )
+    cube: dict[Key, Counts] = {}
+    for row in rows:
+        key = _key(dimensions, [row[name] for name in columns])
+        cube[key] = Counts(**{name: row[name] or 0 for name in COUNT_FIELDS})
+    return cube
