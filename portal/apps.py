@@ -15,12 +15,14 @@ class PortalConfig(AppConfig):
     }
 
     def ready(self) -> None:
+        from axes.signals import user_locked_out
         from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
         from portal import checks  # noqa: F401  (registers the deployment checks)
         from portal.connections import prepare_connection
         from portal.roles import ensure_role_groups
+        from portal.signin import log_lockout
 
         post_migrate.connect(ensure_role_groups, sender=self, dispatch_uid="portal_role_groups")
 
@@ -28,3 +30,4 @@ class PortalConfig(AppConfig):
         connection_created.connect(
             prepare_connection, weak=False, dispatch_uid="portal_prepare_connection"
         )
+        user_locked_out.connect(log_lockout, weak=False, dispatch_uid="portal_log_lockout")
