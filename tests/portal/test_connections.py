@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.db import connections
@@ -23,16 +24,23 @@ with connection.cursor() as cursor:
 """
 
 
+@pytest.mark.django_db
 def test_a_management_command_with_debug_off_has_the_search_function(tmp_path):
     """``manage.py`` sets Django up as gunicorn and the queue worker do; with DEBUG off the
     hook connected inside ``ready()`` used to be collected before the first connection."""
-    env = {k: v for k, v in os.environ.items() if k != "DEBUG"}
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DATABASE_URL"}}
     env.update(
         SECRET_KEY="x" * 50,
         SITE_URL="https://motcua.example.gov.vn",
         SQLITE_PATH=str(tmp_path / "probe.sqlite3"),
         SEARCH_SIMILARITY="0.45",
     )
+    database = connections["default"].settings_dict
+    if database["ENGINE"].endswith("postgresql"):  # the test database, which exists
+        env["DATABASE_URL"] = (
+            f"postgres://{quote(database['USER'])}:{quote(database['PASSWORD'] or '')}"
+            f"@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
+        )
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", PROBE],
         cwd=ROOT,
