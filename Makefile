@@ -54,15 +54,28 @@ run: venv
 	DEBUG=1 $(PY) manage.py generate_dossiers --count 400 --years 0.25 --if-empty
 	@$(MAKE) --no-print-directory serve
 
-# Web server and queue worker together; Ctrl-C stops both.
+# Web server and queue worker together; Ctrl-C (or either one ending) stops both. The worker
+# runs in its own process group: asked to stop, it finishes the task at hand, and whatever is
+# left of the group after STOP_SECONDS is killed (a killed task runs again, tasks are idempotent).
+STOP_SECONDS ?= 5
 serve:
 	@echo ""
 	@echo "  Cổng Một cửa: http://$(HOST):$(PORT)/   (quản trị: http://$(HOST):$(PORT)/quan-tri/)"
 	@echo "  Demo logins are listed above (password: motcua2026). Ctrl-C stops the portal."
 	@echo ""
-	@trap 'kill 0' EXIT INT TERM; \
-	DEBUG=1 $(PY) manage.py qcluster & \
-	DEBUG=1 $(PY) manage.py runserver --noreload $(HOST):$(PORT)
+	@DEBUG=1 setsid $(PY) manage.py qcluster & queue=$$!; \
+	DEBUG=1 $(PY) manage.py runserver --noreload $(HOST):$(PORT) & web=$$!; \
+	stop() { \
+		trap '' INT TERM; \
+		kill -TERM $$web $$queue 2>/dev/null; \
+		for _ in $$(seq $$(( $(STOP_SECONDS) * 10 ))); do \
+			kill -0 -- -$$queue 2>/dev/null || kill -0 $$web 2>/dev/null || break; sleep 0.1; \
+		done; \
+		kill -KILL -- -$$queue 2>/dev/null; kill -KILL $$web 2>/dev/null; \
+		wait; echo "  Stopped."; \
+	}; \
+	trap 'stop; exit 0' INT TERM; \
+	wait -n; stop
 
 test: venv
 	DEBUG=1 $(PY) -m pytest $(PYTEST_ARGS)

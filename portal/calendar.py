@@ -25,10 +25,12 @@ from datetime import date, time
 from pathlib import Path
 
 import holidays
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from portal.deadlines import DEFAULT_WEEK, WorkCalendar
 from portal.models import CalendarDay, CalendarYear, DayKind, DaySource, OfficeSession
@@ -161,6 +163,25 @@ def week_for(agency_id: int | None) -> Week:
 YEARS_BEHIND, YEARS_AHEAD = 1, 2
 
 
+# Years this process has already said are not seeded: calendars are built per agency and per
+# version, so without this the same line filled the log.
+_unseeded_reported: set[int] = set()
+
+
+def _report_unseeded(year: int) -> None:
+    if year in _unseeded_reported:
+        return
+    _unseeded_reported.add(year)
+    with translation.override(settings.LANGUAGE_CODE):
+        logger.warning(
+            gettext(
+                "The work calendar of %(year)s is not seeded: its holidays come from the "
+                "holidays package until `manage.py seed_calendar --year %(year)s` is run."
+            )
+            % {"year": year}
+        )
+
+
 def build_calendar(agency_id: int | None = None) -> WorkCalendar:
     """A fresh calendar from the database (three queries); ``get_calendar`` caches it.
 
@@ -178,7 +199,7 @@ def build_calendar(agency_id: int | None = None) -> WorkCalendar:
     this_year = timezone.localdate().year
     for year in range(this_year - YEARS_BEHIND, this_year + YEARS_AHEAD + 1):
         if year not in seeded:
-            logger.warning("Work calendar %s is not seeded: using the holidays package", year)
+            _report_unseeded(year)
             entries = package_entries(year) + decision_entries([year]) + entries
             confirmed |= set(confirmed_decisions([year]))
     return calendar_from_entries(entries, week_for(agency_id), confirmed)

@@ -6,6 +6,7 @@ the variable and says what it expects (see ``docs/configuration.md``).
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -132,6 +133,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_q",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -144,6 +146,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last: turns a sign-in refused for too many failures into the 429 page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# Sign-in limits (django-axes): the first backend refuses a locked-out account or address.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -335,7 +346,29 @@ LOOKUP_FAILURE_WINDOW = env_int("LOOKUP_FAILURE_WINDOW", 900, minimum=1)
 LOOKUP_FAILURE_DELAY = env_int("LOOKUP_FAILURE_DELAY", 200)
 # The header a trusted reverse proxy overwrites with the client's address (e.g. X-Real-IP);
 # empty: REMOTE_ADDR. Never set it to a header that reaches the portal from clients unchecked.
-LOOKUP_CLIENT_IP_HEADER = os.environ.get("LOOKUP_CLIENT_IP_HEADER", "").strip()
+# Read by the lookup throttle and the sign-in limits alike (portal.clients.client_address);
+# LOOKUP_CLIENT_IP_HEADER is its earlier name, still accepted.
+CLIENT_IP_HEADER = (
+    os.environ.get("CLIENT_IP_HEADER", "").strip()
+    or os.environ.get("LOOKUP_CLIENT_IP_HEADER", "").strip()
+)
+
+# Staff sign-in (django-axes, docs/configuration.md): after SIGNIN_MAX_FAILURES failed
+# passwords for one account, or from one client address, further attempts are refused with 429
+# until SIGNIN_LOCKOUT_MINUTES have passed since the last counted failure. An administrator
+# unlocks at once in the admin (Access attempts) or with `manage.py axes_reset_username`.
+SIGNIN_MAX_FAILURES = env_int("SIGNIN_MAX_FAILURES", 5, minimum=1)
+SIGNIN_LOCKOUT_MINUTES = env_int("SIGNIN_LOCKOUT_MINUTES", 15, minimum=1)
+AXES_FAILURE_LIMIT = SIGNIN_MAX_FAILURES
+AXES_COOLOFF_TIME = timedelta(minutes=SIGNIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Attempts refused during a lockout do not prolong it: the page can say when it ends.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "portal.clients.signin_address"
+AXES_LOCKOUT_CALLABLE = "portal.signin.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False  # our own log line (portal.signin) records each lockout
 
 # Files attached to dossiers (PDF, JPEG, PNG): at most this many bytes each (10 MB).
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
@@ -351,8 +384,38 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+    # HSTS: 0 (off) until HTTPS works everywhere; then 31536000 (a year) is recommended.
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+
+# The header a TLS-terminating proxy sets to "https" (e.g. X-Forwarded-Proto), named only when
+# the proxy overwrites it on every request; unset, no header can make a request count as HTTPS.
+_proxy_ssl_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip()
+if _proxy_ssl_header:
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", _proxy_ssl_header):
+        raise ImproperlyConfigured(
+            f"SECURE_PROXY_SSL_HEADER={_proxy_ssl_header!r}: expected a header name, "
+            "e.g. X-Forwarded-Proto."
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+
+# Content-Security-Policy (django-csp): only the portal's own files, no inline script or style;
+# Bootstrap's icons are data: images. Nothing is loaded from another site.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:

@@ -18,12 +18,12 @@ from django.utils.translation import gettext as _
 
 from intake.lookup.views import (
     NOT_FOUND_MESSAGE,
-    client_address,
     count_failure,
     find_by_key,
     refused_for,
 )
 from intake.models import PUBLIC_STATUS_TEXT, Dossier
+from portal.clients import client_address
 from portal.deadlines import TIME_ZONE
 
 

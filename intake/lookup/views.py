@@ -19,7 +19,6 @@ before. See ``docs/lookup.md``.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import math
 import time
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ from intake.models import (
 )
 from intake.reports.satisfaction import rate
 from intake.reports.views.satisfaction import RatingForm, rating_context
+from portal.clients import client_address
 from portal.templatetags.vn import vndatetime
 from procedures.models import Agency, Procedure
 
@@ -62,30 +62,6 @@ NOT_FOUND_MESSAGE = _(
 
 
 # Failed attempts, counted per client address.
-
-
-def client_address(request: HttpRequest) -> str:
-    """The address failures are counted against.
-
-    ``REMOTE_ADDR`` unless ``LOOKUP_CLIENT_IP_HEADER`` names a header that a trusted reverse
-    proxy overwrites on every request (its last entry is the one the proxy wrote). An IPv6
-    client counts by its /64 network, which one subscriber usually holds whole.
-    """
-    raw = ""
-    header = settings.LOOKUP_CLIENT_IP_HEADER
-    if header:
-        meta_key = "HTTP_" + header.upper().replace("-", "_")
-        raw = request.META.get(meta_key, "").split(",")[-1].strip()
-    raw = raw or request.META.get("REMOTE_ADDR", "")
-    try:
-        address = ipaddress.ip_address(raw)
-    except ValueError:
-        return raw[:64] or "unknown"
-    if address.version == 6:
-        if address.ipv4_mapped:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return str(address)
 
 
 def _subjects(address: str, code: str) -> list[tuple[str, int]]:

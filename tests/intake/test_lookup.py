@@ -344,7 +344,7 @@ def test_forwarded_headers_are_not_trusted_by_default(client, settings, dossier)
 
 def test_a_configured_proxy_header_gives_each_client_its_own_count(client, settings, dossier):
     settings.LOOKUP_MAX_FAILURES = 1
-    settings.LOOKUP_CLIENT_IP_HEADER = "X-Real-IP"
+    settings.CLIENT_IP_HEADER = "X-Real-IP"
     look_up(client, dossier.code, "WRONGKEY", HTTP_X_REAL_IP="198.51.100.1")
     refused = look_up(client, dossier.code, dossier.lookup_key, HTTP_X_REAL_IP="198.51.100.1")
     assert refused.status_code == 429

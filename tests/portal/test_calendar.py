@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext
 
@@ -398,3 +398,21 @@ def test_the_admin_refuses_a_confirmation_without_its_notice(client, editor):
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["notice"]
     assert not CalendarYear.objects.exists()
+
+
+def test_a_year_not_seeded_is_reported_once_per_process_in_vietnamese(caplog, monkeypatch):
+    monkeypatch.setattr(work_calendar, "_unseeded_reported", set())
+    this_year = timezone.localdate().year
+    agencies = [AgencyFactory() for _ in range(3)]
+    with caplog.at_level("WARNING", logger="portal.calendar"), translation.override("en"):
+        for _ in range(3):
+            for agency in [None, *agencies]:
+                work_calendar.build_calendar(getattr(agency, "pk", None))
+            work_calendar.forget_calendars()
+    lines = [record.getMessage() for record in caplog.records if record.name == "portal.calendar"]
+    years = range(this_year - work_calendar.YEARS_BEHIND, this_year + work_calendar.YEARS_AHEAD + 1)
+    assert lines == [
+        f"Lịch làm việc năm {year} chưa được nạp: ngày nghỉ của năm này lấy từ thư viện holidays "
+        f"cho đến khi chạy `manage.py seed_calendar --year {year}`."
+        for year in years
+    ]

@@ -56,6 +56,8 @@ def test_the_public_address_is_required_when_debug_is_off():
         ({"DEBUG": "1", "LOG_LEVEL": "bogus"}, "LOG_LEVEL='BOGUS': expected DEBUG"),
         ({"DEBUG": "1", "SITE_URL": "motcua.vn"}, "expected an address starting with https://"),
         ({"DEBUG": "1", "CACHE_BACKEND": "redis"}, "expected locmem (the default) or database"),
+        ({"DEBUG": "1", "SIGNIN_MAX_FAILURES": "0"}, "SIGNIN_MAX_FAILURES='0': expected a number"),
+        ({"DEBUG": "1", "SIGNIN_LOCKOUT_MINUTES": "soon"}, "expected a whole number"),
     ],
 )
 def test_bad_values_stop_start_up_with_a_clear_message(env, message):

@@ -341,3 +341,19 @@ def test_every_demo_level_has_an_english_name():
         "district": "District level",
         "commune": "Commune level",
     }
+
+
+def test_load_demo_shows_its_progress_on_stderr(tmp_path):
+    out, err = io.StringIO(), io.StringIO()
+    with translation.override("en"):
+        call_command("load_demo", *write_demo(tmp_path), stdout=out, stderr=err)
+    progress = err.getvalue()
+    assert "Procedures: 100%" in progress and "2/2" in progress
+    assert "Staff accounts: 100%" in progress
+    assert "100%" not in out.getvalue()
+
+
+def test_load_demo_is_quiet_at_verbosity_zero(tmp_path):
+    err = io.StringIO()
+    call_command("load_demo", *write_demo(tmp_path), verbosity=0, stdout=io.StringIO(), stderr=err)
+    assert err.getvalue() == ""

@@ -1,14 +1,18 @@
 """Load the demo catalogue and staff: idempotent, one transaction, prints the demo logins."""
 
 import json
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils.translation import gettext as _
+from tqdm import tqdm
 
 from portal.models import Role, StaffProfile
 from portal.roles import ensure_role_groups
@@ -26,6 +30,13 @@ from procedures.catalogue import (
 from procedures.models import Agency, AgencyLevel, Department, Field, Procedure
 
 DEMO_PASSWORD = "motcua2026"
+
+# Wraps an iterable to show how far a long loop has gone; by default shows nothing.
+Progress = Callable[..., Iterable]
+
+
+def no_progress(items: Iterable, **kwargs) -> Iterable:
+    return items
 
 
 class DemoDataError(Exception):
@@ -47,10 +58,14 @@ class Command(BaseCommand):
         catalogue_data = read_json(catalogue, dict)
         staff_data = read_json(staff, list)
         ensure_role_groups()
+        # On stderr, so the summary and the logins below stay clean on stdout.
+        progress = partial(
+            tqdm, file=self.stderr._out, disable=options["verbosity"] == 0, mininterval=0.5
+        )
         try:
             with transaction.atomic():
-                counts = load_catalogue(catalogue_data)
-                logins, staff_counts = load_staff(staff_data)
+                counts = load_catalogue(catalogue_data, progress)
+                logins, staff_counts = load_staff(staff_data, progress)
         except DemoDataError as error:
             raise CommandError(str(error)) from None
         except KeyError as error:
@@ -104,7 +119,7 @@ def read_json(path: Path, expected: type) -> Any:
     return data
 
 
-def load_catalogue(data: dict[str, Any]) -> dict[str, int]:
+def load_catalogue(data: dict[str, Any], progress: Progress = no_progress) -> dict[str, int]:
     """Upsert levels, agencies (parents first), departments, fields, then every procedure."""
     for level in data.get("levels", []):
         AgencyLevel.objects.update_or_create(
@@ -175,7 +190,7 @@ def load_catalogue(data: dict[str, Any]) -> dict[str, int]:
     if problems:
         raise DemoDataError("\n".join(problems))
     outcomes = {UPSERT_CREATED: 0, UPSERT_UPDATED: 0, UPSERT_UNCHANGED: 0}
-    for procedure in procedures:
+    for procedure in progress(procedures, desc=_("Procedures"), unit=""):
         outcomes[upsert_procedure(procedure, reference)[1]] += 1
     load_agency_processes(data.get("agency_processes", []), reference)
     return {
@@ -222,7 +237,9 @@ def load_agency_processes(items: list[dict[str, Any]], reference: Reference) -> 
         replace_process(procedure, steps, agency=agency, reference=reference)
 
 
-def load_staff(data: list[dict[str, Any]]) -> tuple[list[list[str]], dict[str, int]]:
+def load_staff(
+    data: list[dict[str, Any]], progress: Progress = no_progress
+) -> tuple[list[list[str]], dict[str, int]]:
     """Upsert staff users by username with their profile and role groups.
 
     The demo password is set only when the account is created, so a changed password
@@ -230,7 +247,8 @@ def load_staff(data: list[dict[str, Any]]) -> tuple[list[list[str]], dict[str, i
     """
     role_groups = {group.name: group for group in Group.objects.filter(name__in=Role.values)}
     logins, created_count = [], 0
-    for item in data:
+    demo_hash = None
+    for item in progress(data, desc=_("Staff accounts"), unit=""):
         username = item["username"]
         unknown = sorted(set(item.get("roles", [])) - set(Role.values))
         if unknown:
@@ -271,7 +289,10 @@ def load_staff(data: list[dict[str, Any]]) -> tuple[list[list[str]], dict[str, i
             },
         )
         if created:
-            user.set_password(DEMO_PASSWORD)
+            # One hash for every demo account: hashing is slow by design, ~0.4 s an account.
+            if demo_hash is None:
+                demo_hash = make_password(DEMO_PASSWORD)
+            user.password = demo_hash
             user.save(update_fields=["password"])
             created_count += 1
         StaffProfile.objects.update_or_create(
