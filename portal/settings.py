@@ -89,6 +89,67 @@ def database_from_url(url: str) -> dict:
     }
 
 
+S3_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+S3_PREFIX_PART = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def s3_from_env() -> dict:
+    """The OPTIONS of django-storages' S3Storage from ``S3_*`` variables: a private bucket
+    (no ACL sent, so objects stay the owner's; URLs always signed), names never overwritten."""
+    bucket = os.environ.get("S3_BUCKET", "").strip()
+    if not bucket:
+        raise ImproperlyConfigured("S3_BUCKET is required when STORAGE_BACKEND=s3.")
+    if not S3_BUCKET_NAME.fullmatch(bucket) or ".." in bucket:
+        raise ImproperlyConfigured(
+            f"S3_BUCKET={bucket!r}: expected a bucket name (3-63 lower-case letters, digits, "
+            "dots and hyphens)."
+        )
+    endpoint = os.environ.get("S3_ENDPOINT_URL", "").strip() or None
+    if endpoint is not None:
+        parsed = urlparse(endpoint)
+        if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+            raise ImproperlyConfigured(
+                f"S3_ENDPOINT_URL={endpoint!r}: expected an address such as "
+                "https://s3.example.gov.vn (leave it unset for Amazon S3)."
+            )
+    access_key = os.environ.get("S3_ACCESS_KEY_ID", "").strip() or None
+    secret_key = os.environ.get("S3_SECRET_ACCESS_KEY", "").strip() or None
+    if (access_key is None) != (secret_key is None):
+        raise ImproperlyConfigured(
+            "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together: set both, or neither to "
+            "use the machine's own credentials (instance role, AWS_* variables)."
+        )
+    prefix = os.environ.get("S3_PREFIX", "").strip().strip("/")
+    if prefix and not all(
+        S3_PREFIX_PART.fullmatch(part) and part not in {".", ".."} for part in prefix.split("/")
+    ):
+        raise ImproperlyConfigured(
+            f"S3_PREFIX={prefix!r}: expected folder names of letters, digits, dots, hyphens "
+            "and underscores separated by /, e.g. motcua/binh-phuoc."
+        )
+    addressing = os.environ.get("S3_ADDRESSING_STYLE", "").strip().lower() or None
+    if addressing not in {None, "auto", "path", "virtual"}:
+        raise ImproperlyConfigured(
+            f"S3_ADDRESSING_STYLE={addressing!r}: expected auto, path or virtual."
+        )
+    return {
+        "bucket_name": bucket,
+        "endpoint_url": endpoint,
+        "region_name": os.environ.get("S3_REGION", "").strip() or None,
+        "access_key": access_key,
+        "secret_key": secret_key,
+        "location": prefix,
+        "addressing_style": addressing,
+        "signature_version": "s3v4",
+        # Private: no ACL header (the bucket's owner alone reads), every URL signed, and a
+        # name already taken gets a new one instead of replacing the stored file.
+        "default_acl": None,
+        "querystring_auth": True,
+        "file_overwrite": False,
+        "custom_domain": None,
+    }
+
+
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
@@ -233,8 +294,32 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Every stored file (slips, attachments, blank forms) goes through Django's storage API:
+# STORAGE_BACKEND=filesystem (MEDIA_ROOT, one machine) or s3 (a private bucket that several web
+# servers share; docs/storage.md). Files are never public: they are served by views that check
+# access, or with S3_SIGNED_URLS=1 by a redirect to a URL signed for S3_SIGNED_URL_SECONDS.
+STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "").strip().lower() or "filesystem"
+if STORAGE_BACKEND == "filesystem":
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif STORAGE_BACKEND == "s3":
+    _default_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": s3_from_env()}
+else:
+    raise ImproperlyConfigured(
+        f"STORAGE_BACKEND={STORAGE_BACKEND!r}: expected filesystem (the default) or s3."
+    )
+S3_SIGNED_URLS = env_bool("S3_SIGNED_URLS", False)
+if S3_SIGNED_URLS and STORAGE_BACKEND != "s3":
+    raise ImproperlyConfigured("S3_SIGNED_URLS=1 needs STORAGE_BACKEND=s3.")
+S3_SIGNED_URL_SECONDS = env_int("S3_SIGNED_URL_SECONDS", 60, minimum=1)
+if S3_SIGNED_URL_SECONDS > 3600:
+    raise ImproperlyConfigured(
+        f"S3_SIGNED_URL_SECONDS={S3_SIGNED_URL_SECONDS}: expected at most 3600 (an hour); "
+        "signed addresses are meant to be short-lived."
+    )
+if STORAGE_BACKEND == "s3":
+    _default_storage["OPTIONS"]["querystring_expire"] = S3_SIGNED_URL_SECONDS
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

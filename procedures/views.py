@@ -2,7 +2,7 @@
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from portal.calendar import get_calendar
 from portal.deadlines import due_at, format_instant
 from portal.pagecache import cached_for_visitors
+from portal.storage import stored_file_response
 from portal.text import fold
 from procedures.forms import SearchForm
 from procedures.models import (
@@ -152,7 +153,7 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def form_download(request: HttpRequest, code: str, order: int) -> FileResponse:
+def form_download(request: HttpRequest, code: str, order: int) -> HttpResponse:
     """The blank form of a required document, served with its own file name."""
     document = get_object_or_404(
         RequiredDocument.objects.filter(procedure__in=Procedure.objects.published()),
@@ -161,12 +162,10 @@ def form_download(request: HttpRequest, code: str, order: int) -> FileResponse:
     )
     if not document.form_file:
         raise Http404
-    try:
-        handle = document.form_file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    return FileResponse(
-        handle, as_attachment=True, filename=document.form_file.name.rsplit("/", 1)[-1]
+    return stored_file_response(
+        document.form_file.name,
+        filename=document.form_file.name.rsplit("/", 1)[-1],
+        storage=document.form_file.storage,
     )
 
 

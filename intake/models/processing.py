@@ -215,8 +215,8 @@ class AttachmentKind(models.TextChoices):
 
 
 class Attachment(models.Model):
-    """A file attached to a dossier: PDF, JPEG or PNG, checked by its content. Stored under
-    ``MEDIA_ROOT/attachments/`` and served only through the view that checks access."""
+    """A file attached to a dossier: PDF, JPEG or PNG, checked by its content. Stored in the
+    default storage under ``attachments/`` and served only through the view that checks access."""
 
     dossier = models.ForeignKey(
         Dossier, verbose_name=_("dossier"), on_delete=models.PROTECT, related_name="attachments"

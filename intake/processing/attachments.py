@@ -2,9 +2,9 @@
 
 Only PDF, JPEG and PNG, recognised by their content (the first bytes, then a real parse), never
 by their name or the browser's content type, and no larger than ``ATTACHMENT_MAX_BYTES``.
-Stored under ``MEDIA_ROOT/attachments/`` with a random name (``MEDIA_ROOT`` is never served as
-static files) and downloaded only through ``intake.processing.views.dossier.attachment``, which
-checks access first.
+Stored in the default storage under ``attachments/`` with a random name (the filesystem's
+``MEDIA_ROOT`` or a private bucket, never at a public address) and downloaded only through
+``intake.processing.views.dossier.attachment``, which checks access first.
 """
 
 from __future__ import annotations

@@ -3,12 +3,13 @@
 ``render_slip(slip)`` prints a ``Slip`` row — the receipt and appointment slip (form 01, two
 copies), the request to complete a dossier (02, at the counter or from a step of processing),
 the refusal (03), the apology with a new date (04) or the notice that processing stopped (05) —
-to PDF from ``templates/slips/`` and stores it (``MEDIA_ROOT``, never served as a static file)
-with its sha256. It reads the database and writes one row, holds no lock, and must be called
-outside the transaction of the verb that issued the slip (the views call it afterwards, or on
-download). The content of the forms of processing (02 from a step, 04, 05) and the control slip
-(06, printed from the history, never stored) is read by ``intake.slips.notices``. Every form's
-header is ``intake.slips.letterhead``; the tracking book (form 07) is ``intake.slips.book``.
+to PDF from ``templates/slips/`` and stores it (the default storage, ``docs/storage.md``; never
+at a public address) with its sha256. It reads the database and writes one row, holds no lock,
+and must be called outside the transaction of the verb that issued the slip (the views call it
+afterwards, or on download). The content of the forms of processing (02 from a step, 04, 05)
+and the control slip (06, printed from the history, never stored) is read by
+``intake.slips.notices``. Every form's header is ``intake.slips.letterhead``; the tracking book
+(form 07) is ``intake.slips.book``.
 ``docs/slips.md`` describes every form's content.
 """
 
@@ -160,11 +161,13 @@ def _stored(slip: Slip) -> bool:
 
 
 def render_slip(slip: Slip) -> Slip:
-    """Print ``slip`` to PDF and store it, unless its file is already on disk.
+    """Print ``slip`` to PDF and store it, unless its file is already in the storage.
 
     Safe to call again: a lost file is printed anew, byte for byte the same, under the same
-    name. Two requests at once print the same bytes; the row ends up pointing at one of the
-    files (at worst an identical second copy is left unused beside it).
+    name. A file of that name with other bytes is never replaced: the storage gives the new one
+    another name (on S3 too: ``file_overwrite`` is off). Two requests at once print the same
+    bytes; the row ends up pointing at one of the files (at worst an identical second copy is
+    left unused beside it).
     """
     if _stored(slip):
         return slip

@@ -6,7 +6,8 @@
   (02: at the counter, then from the steps) is reached by its place among them:
   ``mau-02-2.pdf`` is the second form 02, ``mau-02.pdf`` (or ``mau-02-1.pdf``) the first. The
   PDF is stored when first asked for (``intake.slips.render.render_slip``, outside any transaction)
-  and served from storage afterwards.
+  and served from the storage afterwards (``portal.storage.stored_file_response``: streamed, or
+  a short-lived signed address of the bucket with ``S3_SIGNED_URLS=1``).
 - ``/ho-so/<code>/mau-06.pdf`` (``intake:control_slip``): the processing control slip, printed
   from the dossier's history at each request (``intake.slips.notices.render_control_slip``), for
   whoever may open the dossier (``intake.access.dossier_for``).
@@ -20,14 +21,14 @@ import io
 from uuid import UUID
 
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
 from intake.access import MAX_ORDINAL, dossier_for, slip_reception_for
 from intake.slips.letterhead import TEMPLATES
 from intake.slips.notices import render_control_slip
 from intake.slips.render import render_slip, slip_filename
+from portal.storage import stored_file_response
 
 
 def _inline_pdf(content, filename: str) -> FileResponse:
@@ -38,7 +39,7 @@ def _inline_pdf(content, filename: str) -> FileResponse:
 
 @login_required
 @require_GET
-def slip_pdf(request: HttpRequest, token: UUID, form: str, ordinal: int = 1) -> FileResponse:
+def slip_pdf(request: HttpRequest, token: UUID, form: str, ordinal: int = 1) -> HttpResponse:
     """``/mot-cua/bien-nhan/<token>/mau-01.pdf``: the ``ordinal``-th form ``form`` issued for a
     reception this person may see: one of their unit's, or that of a dossier they may open."""
     reception = slip_reception_for(request.user, token)
@@ -52,7 +53,13 @@ def slip_pdf(request: HttpRequest, token: UUID, form: str, ordinal: int = 1) -> 
     if slip is None:
         raise Http404
     slip = render_slip(slip)
-    return _inline_pdf(default_storage.open(slip.pdf.name, "rb"), slip_filename(slip))
+    return stored_file_response(
+        slip.pdf.name,
+        filename=slip_filename(slip),
+        content_type="application/pdf",
+        as_attachment=False,
+        storage=slip.pdf.storage,
+    )
 
 
 @login_required

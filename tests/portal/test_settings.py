@@ -58,12 +58,91 @@ def test_the_public_address_is_required_when_debug_is_off():
         ({"DEBUG": "1", "CACHE_BACKEND": "redis"}, "expected locmem (the default) or database"),
         ({"DEBUG": "1", "SIGNIN_MAX_FAILURES": "0"}, "SIGNIN_MAX_FAILURES='0': expected a number"),
         ({"DEBUG": "1", "SIGNIN_LOCKOUT_MINUTES": "soon"}, "expected a whole number"),
+        ({"DEBUG": "1", "STORAGE_BACKEND": "ftp"}, "expected filesystem (the default) or s3"),
+        ({"DEBUG": "1", "STORAGE_BACKEND": "s3"}, "S3_BUCKET is required when STORAGE_BACKEND"),
+        ({"DEBUG": "1", "STORAGE_BACKEND": "s3", "S3_BUCKET": "Ho_So"}, "S3_BUCKET='Ho_So'"),
+        (
+            {"DEBUG": "1", "STORAGE_BACKEND": "s3", "S3_BUCKET": "ho-so", "S3_ENDPOINT_URL": "s3"},
+            "S3_ENDPOINT_URL='s3': expected an address",
+        ),
+        (
+            {"DEBUG": "1", "STORAGE_BACKEND": "s3", "S3_BUCKET": "ho-so", "S3_ACCESS_KEY_ID": "k"},
+            "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together",
+        ),
+        (
+            {"DEBUG": "1", "STORAGE_BACKEND": "s3", "S3_BUCKET": "ho-so", "S3_PREFIX": "a/../b"},
+            "S3_PREFIX='a/../b': expected folder names",
+        ),
+        (
+            {
+                "DEBUG": "1",
+                "STORAGE_BACKEND": "s3",
+                "S3_BUCKET": "ho-so",
+                "S3_ADDRESSING_STYLE": "x",
+            },
+            "S3_ADDRESSING_STYLE='x': expected auto, path or virtual",
+        ),
+        ({"DEBUG": "1", "S3_SIGNED_URLS": "1"}, "S3_SIGNED_URLS=1 needs STORAGE_BACKEND=s3"),
+        (
+            {
+                "DEBUG": "1",
+                "STORAGE_BACKEND": "s3",
+                "S3_BUCKET": "ho-so",
+                "S3_SIGNED_URLS": "1",
+                "S3_SIGNED_URL_SECONDS": "86400",
+            },
+            "S3_SIGNED_URL_SECONDS=86400: expected at most 3600",
+        ),
     ],
 )
 def test_bad_values_stop_start_up_with_a_clear_message(env, message):
     result = start(env)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_the_s3_backend_is_a_private_bucket_that_never_overwrites(monkeypatch):
+    """``STORAGE_BACKEND=s3`` configures django-storages from the ``S3_*`` variables."""
+    environment = {
+        "DEBUG": "1",
+        "STORAGE_BACKEND": "s3",
+        "S3_BUCKET": "motcua-binh-phuoc",
+        "S3_ENDPOINT_URL": "https://s3.example.gov.vn",
+        "S3_REGION": "hn-1",
+        "S3_ACCESS_KEY_ID": "key",
+        "S3_SECRET_ACCESS_KEY": "secret",
+        "S3_PREFIX": "/motcua/prod/",
+        "S3_SIGNED_URL_SECONDS": "120",
+    }
+    code = (
+        "from django.conf import settings; import django; django.setup(); "
+        "from django.core.files.storage import default_storage as s; "
+        "print(settings.STORAGES['default']['BACKEND'], s.bucket_name, s.endpoint_url, "
+        "s.region_name, s.location, s.default_acl, s.querystring_auth, s.file_overwrite, "
+        "s.querystring_expire, s.signature_version, settings.S3_SIGNED_URLS)"
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DATABASE_URL"}}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, **environment, "DJANGO_SETTINGS_MODULE": "portal.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.split() == [
+        "storages.backends.s3.S3Storage",
+        "motcua-binh-phuoc",
+        "https://s3.example.gov.vn",
+        "hn-1",
+        "motcua/prod",
+        "None",
+        "True",
+        "False",
+        "120",
+        "s3v4",
+        "False",
+    ]
 
 
 def test_database_url_selects_postgresql_with_its_parts():

@@ -27,7 +27,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -56,6 +56,7 @@ from intake.processing.views.inbox import tab_action
 from intake.slips.letterhead import TEMPLATES as PRINTABLE_FORMS
 from portal.deadlines import format_duration, is_late
 from portal.models import Role
+from portal.storage import stored_file_response
 
 # The page.
 
@@ -392,17 +393,15 @@ def _answer(request: HttpRequest, dossier: Dossier) -> HttpResponse:
 
 @login_required
 @require_GET
-def attachment(request: HttpRequest, code: str, number: int) -> FileResponse:
+def attachment(request: HttpRequest, code: str, number: int) -> HttpResponse:
     """``/ho-so/<code>/tep/<n>/``: the n-th file of a dossier this person may open, as a
     download of the type its content was recognised as, never cached or sniffed again."""
     attached = attachment_for(request.user, code, number)
-    try:
-        handle = attached.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(
-        handle, as_attachment=True, filename=attached.name, content_type=attached.content_type
+    response = stored_file_response(
+        attached.file.name,
+        filename=attached.name,
+        content_type=attached.content_type,
+        storage=attached.file.storage,
     )
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
     return response
