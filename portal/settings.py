@@ -336,8 +336,9 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "motcua@localhost")
 
 # One process (development): memory. Several processes (gunicorn workers, several hosts) must
-# share the cache, or each counts lookup failures on its own: CACHE_BACKEND=database keeps it
-# in the database (run `manage.py createcachetable` once after `migrate`).
+# share the cache, or each counts lookup failures on its own and keeps its own pages and
+# counts: CACHE_BACKEND=database keeps it in the database (run `manage.py createcachetable`
+# once after `migrate`), CACHE_BACKEND=redis in Redis at REDIS_URL (Django's RedisCache).
 CACHE_BACKEND = os.environ.get("CACHE_BACKEND", "").strip().lower() or "locmem"
 if CACHE_BACKEND == "locmem":
     CACHES = {
@@ -353,9 +354,22 @@ elif CACHE_BACKEND == "database":
             "LOCATION": "motcua_cache",
         }
     }
+elif CACHE_BACKEND == "redis":
+    REDIS_URL = os.environ.get("REDIS_URL", "").strip() or "redis://127.0.0.1:6379/0"
+    if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            f"REDIS_URL={REDIS_URL!r}: expected redis://host:6379/0, rediss://… or unix://…"
+        )
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "motcua",
+        }
+    }
 else:
     raise ImproperlyConfigured(
-        f"CACHE_BACKEND={CACHE_BACKEND!r}: expected locmem (the default) or database."
+        f"CACHE_BACKEND={CACHE_BACKEND!r}: expected locmem (the default), database or redis."
     )
 
 # django-q2 on the ORM broker: the database is the only infrastructure. A task that runs longer

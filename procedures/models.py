@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, gettext
@@ -175,6 +175,24 @@ class ProcedureQuerySet(models.QuerySet):
             procedure.search_text = procedure.build_search_text()
         return self.model.objects.bulk_update(procedures, ["search_text"], batch_size=500)
 
+    def counts(self) -> dict[str, int | dict[int, int]]:
+        """How many of these procedures there are: ``total``, and ``levels``, ``fields`` and
+        ``agencies`` mapping ids to counts; two grouped queries, whatever the catalogue's size."""
+        by_level: dict[int, int] = {}
+        by_field: dict[int, int] = {}
+        for row in self.order_by().values("level_id", "field_id").annotate(n=Count("id")):
+            by_level[row["level_id"]] = by_level.get(row["level_id"], 0) + row["n"]
+            by_field[row["field_id"]] = by_field.get(row["field_id"], 0) + row["n"]
+        links = Procedure.agencies.through.objects.filter(procedure__in=self.values("pk"))
+        per_agency = links.order_by().values("agency_id").annotate(n=Count("id"))
+        by_agency = {row["agency_id"]: row["n"] for row in per_agency}
+        return {
+            "total": sum(by_level.values()),
+            "levels": by_level,
+            "fields": by_field,
+            "agencies": by_agency,
+        }
+
     def published(self, on: date | None = None) -> ProcedureQuerySet:
         """Published and valid on ``on`` (today by default)."""
         on = on or timezone.localdate()
@@ -298,6 +316,8 @@ class Procedure(models.Model):
             # Public lists: published procedures by field / level, ordered by code.
             models.Index(fields=["status", "field", "code"], name="proc_status_field_code"),
             models.Index(fields=["status", "level", "code"], name="proc_status_level_code"),
+            # The catalogue's state for the home page's cached counts: latest change, row count.
+            models.Index(fields=["updated_at"], name="proc_updated_at"),
         ]
 
     def __str__(self) -> str:

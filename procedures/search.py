@@ -82,6 +82,11 @@ def search(procedures: QuerySet[Procedure], query: str) -> QuerySet[Procedure]:
         matches = procedures.alias(
             similarity=WordSimilarity(Value(folded), F("search_text"))
         ).filter(similarity__gte=settings.SEARCH_SIMILARITY)
-    return matches.annotate(similarity=WordSimilarity(Value(folded), F("search_text"))).order_by(
-        "-similarity", Length("name"), "code"
+    # The similarity test is the costly part (tens of microseconds a row): run it once and let
+    # the paginator's count and the page read the few matches by primary key.
+    found = list(matches.values_list("pk", flat=True))
+    return (
+        procedures.filter(pk__in=found)
+        .annotate(similarity=WordSimilarity(Value(folded), F("search_text")))
+        .order_by("-similarity", Length("name"), "code")
     )

@@ -1,7 +1,8 @@
 """Public catalogue pages: home, search, procedure, agency, field. No sign-in needed."""
 
+from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Max, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -35,23 +36,45 @@ def _listing(procedures):
     )
 
 
+# The home page's counts are kept this long at most; a change to the catalogue shows at once.
+HOME_COUNTS_SECONDS = 3600
+
+
+def _published_counts() -> dict:
+    """``Procedure.objects.published().counts()``, kept in the cache under today's date and the
+    catalogue's state (its number of rows and latest change), so that each page pays one small
+    query instead of counting every procedure–agency link again."""
+    today = timezone.localdate()
+    state = Procedure.objects.aggregate(rows=Count("*"), changed=Max("updated_at"))
+    changed = state["changed"].timestamp() if state["changed"] else 0
+    key = f"procedures:counts:{today.isoformat()}:{state['rows']}:{changed}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = Procedure.objects.published(today).counts()
+        cache.set(key, counts, HOME_COUNTS_SECONDS)
+    return counts
+
+
+def _with_counts(objects, counts: dict[int, int]) -> list:
+    """The objects that have procedures, each with its ``count``."""
+    chosen = [item for item in objects if counts.get(item.pk)]
+    for item in chosen:
+        item.count = counts[item.pk]
+    return chosen
+
+
 @cached_for_visitors
 def home(request: HttpRequest) -> HttpResponse:
-    published = Procedure.objects.published()
-    levels = AgencyLevel.objects.annotate(
-        count=Count("procedures", filter=Q(procedures__in=published))
-    ).filter(count__gt=0)
+    counts = _published_counts()
+    levels = _with_counts(AgencyLevel.objects.filter(pk__in=counts["levels"]), counts["levels"])
     # Vietnamese alphabetical order whatever the database collation: sort by the folded name.
     fields = sorted(
-        Field.objects.annotate(
-            count=Count("procedures", filter=Q(procedures__in=published))
-        ).filter(count__gt=0),
+        _with_counts(Field.objects.filter(pk__in=counts["fields"]), counts["fields"]),
         key=lambda field: fold(field.name),
     )
-    agencies = (
-        Agency.objects.select_related("level")
-        .annotate(count=Count("procedures", filter=Q(procedures__in=published)))
-        .filter(count__gt=0)
+    agencies = _with_counts(
+        Agency.objects.select_related("level").filter(pk__in=counts["agencies"]),
+        counts["agencies"],
     )
     return render(
         request,
@@ -61,7 +84,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "levels": levels,
             "fields": fields,
             "agencies": agencies,
-            "total": published.count(),
+            "total": counts["total"],
         },
     )
 

@@ -377,7 +377,7 @@ def test_wrong_methods_are_refused(client, dossier):
         ({"LOOKUP_MAX_FAILURES": "0"}, "LOOKUP_MAX_FAILURES='0': expected a number of at least 1"),
         ({"LOOKUP_FAILURE_WINDOW": "15m"}, "LOOKUP_FAILURE_WINDOW='15m': expected a whole"),
         ({"LOOKUP_FAILURE_DELAY": "-1"}, "LOOKUP_FAILURE_DELAY='-1': expected a number of at"),
-        ({"CACHE_BACKEND": "redis"}, "CACHE_BACKEND='redis': expected locmem"),
+        ({"CACHE_BACKEND": "memcached"}, "CACHE_BACKEND='memcached': expected locmem"),
     ],
 )
 def test_lookup_settings_refuse_bad_values(env, message):

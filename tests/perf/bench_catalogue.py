@@ -8,11 +8,13 @@
    what is there, so re-runs are quick);
 2. collects static files into a temporary STATIC_ROOT and starts gunicorn on a free port of
    127.0.0.1 (sync workers, 2 × cores + 1) serving ``tests.perf.wsgi_bench:application``;
-3. for each target — the bare view (middleware + one query), search, procedure detail, home —
-   runs a closed loop of ``--concurrency`` connections for ``--warmup`` + ``--duration``
-   seconds and prints requests, req/s, p50, p95 and errors;
-4. compares each target's throughput with the bare view's and checks the targets: search at
-   least 50 % of the bare view's throughput, search p95 under 100 ms;
+3. for each target — the bare view (middleware + one query), search over at least 300 distinct
+   phrases drawn from the procedures' names (with and without accents, shortened, with a typo),
+   procedure detail over 500 codes, home — runs a closed loop of ``--concurrency`` connections
+   for ``--warmup`` + ``--duration`` seconds and prints requests, req/s, p50, p95 and errors;
+   the public page cache is off (``--page-cache 0``, the default), so every page is rendered;
+4. compares each target's throughput with the bare view's and checks the targets: search,
+   detail and home each at least 25 % of the bare view's throughput with a p95 under 100 ms;
 5. prints PostgreSQL's EXPLAIN ANALYZE of a representative search (count and page queries).
 
 Only loopback traffic; gunicorn is stopped at the end, also on Ctrl-C or an error. This is not
@@ -49,6 +51,7 @@ from tests.perf.harness import (  # noqa: E402
     run_script,
 )
 
+# Phrases every run includes; the rest are drawn from the procedures' names.
 SEARCH_QUERIES = [
     "dang ky khai sinh",
     "đăng ký khai sinh",
@@ -59,9 +62,11 @@ SEARCH_QUERIES = [
     "đăng ký kinh doanh",
     "cap giay phep xay dung",
 ]
+SEARCH_PHRASES = 320
 EXPLAINED_QUERY = "dang ky khai sinh"
-TARGET_SEARCH_RATIO = 0.5
-TARGET_SEARCH_P95_MS = 100.0
+TARGET_RATIO = 0.25
+TARGET_P95_MS = 100.0
+TARGETED_PAGES = ("search", "detail", "home")
 
 
 def parse_args() -> argparse.Namespace:
@@ -71,6 +76,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds, not counted")
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument(
+        "--page-cache",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="PUBLIC_PAGE_CACHE_SECONDS for gunicorn (0, the default: every page rendered)",
+    )
     parser.add_argument("--skip-fill", action="store_true", help="use the database as it is")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     return parser.parse_args()
@@ -87,13 +99,55 @@ def wait_for_command(name: str, timeout: float = 1800.0) -> None:
         time.sleep(30)
 
 
-def search_paths(codes: list[str]) -> list[str]:
-    queries = [*SEARCH_QUERIES, codes[len(codes) // 2]] if codes else SEARCH_QUERIES
+def with_typo(word: str, rnd: random.Random) -> str:
+    """The word with one letter dropped, doubled or swapped with the next, as thumbs do."""
+    i = rnd.randrange(len(word) - 1)
+    kind = rnd.choice(("drop", "double", "swap"))
+    if kind == "drop":
+        return word[:i] + word[i + 1 :]
+    if kind == "double":
+        return word[: i + 1] + word[i:]
+    return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+
+
+def search_phrases(names: list[str], count: int = SEARCH_PHRASES) -> list[str]:
+    """At least ``count`` distinct phrases as citizens type them: a name or two to four of its
+    words, as written (lower case), without accents, or without accents and with a typo."""
+    from portal.text import fold
+
+    rnd = random.Random(20261207)
+    phrases = dict.fromkeys(SEARCH_QUERIES)
+    names = sorted(set(names))
+    for _ in range(count * 50):
+        if len(phrases) >= count or not names:
+            break
+        words = rnd.choice(names).lower().replace(",", "").split()
+        if len(words) > 2 and rnd.random() < 0.6:
+            size = rnd.randint(2, min(4, len(words)))
+            start = rnd.randrange(len(words) - size + 1)
+            words = words[start : start + size]
+        style = rnd.choice(("accents", "folded", "typo"))
+        if style != "accents":
+            words = fold(" ".join(words)).split()
+        if style == "typo":
+            long_words = [i for i, word in enumerate(words) if len(word) > 3]
+            if long_words:
+                i = rnd.choice(long_words)
+                words[i] = with_typo(words[i], rnd)
+        phrases[" ".join(words)] = None
+    return list(phrases)
+
+
+def search_paths(codes: list[str], names: list[str]) -> list[str]:
+    queries = search_phrases(names)
+    if codes:
+        queries.append(codes[len(codes) // 2])
+    random.Random(20261208).shuffle(queries)
     return ["/thu-tuc/?" + urlencode({"q": query}) for query in queries]
 
 
 def detail_paths(codes: list[str], count: int = 500) -> list[str]:
-    chosen = random.Random(20260101).choices(codes, k=count) if codes else []
+    chosen = random.Random(20260101).sample(codes, k=min(count, len(codes)))
     return [f"/thu-tuc/{code}/" for code in chosen]
 
 
@@ -101,6 +155,12 @@ def published_codes() -> list[str]:
     from procedures.models import Procedure
 
     return list(Procedure.objects.published().values_list("code", flat=True))
+
+
+def published_names() -> list[str]:
+    from procedures.models import Procedure
+
+    return list(Procedure.objects.published().values_list("name", flat=True).distinct())
 
 
 def explain_search(query: str) -> None:
@@ -136,19 +196,22 @@ def report(results: list[loadgen.Result]) -> bool:
         if r is not bare:
             ratio = r.rate / bare.rate if bare.rate else 0.0
             print(f"{r.name:<10} throughput = {ratio:.0%} of bare")
-    found = next(r for r in results if r.name == "search")
-    ratio = found.rate / bare.rate if bare.rate else 0.0
-    checks = [
-        (
-            f"search throughput ≥ {TARGET_SEARCH_RATIO:.0%} of bare",
-            ratio >= TARGET_SEARCH_RATIO,
-            f"{ratio:.0%}",
-        ),
-        (
-            f"search p95 < {TARGET_SEARCH_P95_MS:.0f} ms",
-            found.percentile_ms(95) < TARGET_SEARCH_P95_MS,
-            f"{found.percentile_ms(95):.1f} ms",
-        ),
+    checks = []
+    for page in (r for r in results if r.name in TARGETED_PAGES):
+        ratio = page.rate / bare.rate if bare.rate else 0.0
+        checks += [
+            (
+                f"{page.name} throughput ≥ {TARGET_RATIO:.0%} of bare",
+                ratio >= TARGET_RATIO,
+                f"{ratio:.0%}",
+            ),
+            (
+                f"{page.name} p95 < {TARGET_P95_MS:.0f} ms",
+                page.percentile_ms(95) < TARGET_P95_MS,
+                f"{page.percentile_ms(95):.1f} ms",
+            ),
+        ]
+    checks += [
         (
             "no errors",
             all(r.error_count == 0 for r in results),
@@ -165,7 +228,11 @@ def main() -> int:
     args = parse_args()
     database_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     with tempfile.TemporaryDirectory(prefix="motcua-bench-") as scratch:
-        env = bench_environment(database_url, str(Path(scratch) / "static"))
+        env = bench_environment(
+            database_url,
+            str(Path(scratch) / "static"),
+            PUBLIC_PAGE_CACHE_SECONDS=str(args.page_cache),
+        )
         ensure_database(database_url)
         manage(env, "migrate", "--noinput", "-v", "0")
         # As in production: the detail page's appointment estimate reads the work calendar.
@@ -186,11 +253,17 @@ def main() -> int:
         print(f"\n{len(codes)} published procedures in {urlsplit(database_url).path[1:]}")
         if not codes:
             raise SystemExit("No published procedure: nothing to search or open.")
+        searched = search_paths(codes, published_names())
+        opened = detail_paths(codes)
+        print(
+            f"search: {len(searched)} distinct queries; detail: {len(set(opened))} distinct "
+            f"codes; public page cache: {args.page_cache} s"
+        )
 
         targets = [
             ("bare", ["/bench/bare/"]),
-            ("search", search_paths(codes)),
-            ("detail", detail_paths(codes)),
+            ("search", searched),
+            ("detail", opened),
             ("home", ["/"]),
         ]
         port = free_port()

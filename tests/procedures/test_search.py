@@ -76,6 +76,29 @@ def test_nonsense_finds_nothing(civil_status):
     assert codes("xyzzy quux") == []
 
 
+def test_a_typo_query_finds_the_same_on_every_page(civil_status):
+    found = search(Procedure.objects.all(), "dang ki khai sinh")
+    assert found.count() == len(list(found))
+    assert [p.code for p in found[:1]] == ["1.001193"]
+
+
+def test_postgresql_is_told_what_the_typo_match_costs(db):
+    """Migration 0009: at its real cost the planner serves ``<%`` from the trigram index."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("pg_trgm is PostgreSQL's; SQLite matches typos in Python")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT proname, procost FROM pg_proc WHERE proname IN "
+            "('word_similarity_op', 'word_similarity_commutator_op') ORDER BY proname"
+        )
+        assert cursor.fetchall() == [
+            ("word_similarity_commutator_op", 100.0),
+            ("word_similarity_op", 100.0),
+        ]
+
+
 SIMILARITY_CASES = [
     ("word", "two words"),
     ("dang ki khai sinh", "1.001193 dang ky khai sinh ho tich"),

@@ -88,6 +88,31 @@ def test_home_query_count_is_fixed(client, catalogue, django_assert_max_num_quer
         client.get(reverse("procedures:home"))
 
 
+def test_home_counts_follow_the_catalogue_at_once(client, settings, catalogue):
+    settings.PUBLIC_PAGE_CACHE_SECONDS = 0
+    client.get(reverse("procedures:home"))  # the counts are now in the cache
+    ProcedureFactory(code="3.000001", name="Đăng ký kết hôn", field=catalogue["birth"].field)
+    catalogue["permit"].status = "draft"
+    catalogue["permit"].save()
+    response = client.get(reverse("procedures:home"))
+    assert response.context["total"] == 3
+    assert [(f.name, f.count) for f in response.context["fields"]] == [
+        ("Chứng thực", 1),
+        ("Hộ tịch", 2),
+    ]
+
+
+def test_home_reads_its_counts_from_the_cache_after_the_first_visit(
+    client, settings, catalogue, django_assert_max_num_queries
+):
+    settings.PUBLIC_PAGE_CACHE_SECONDS = 0
+    client.get(reverse("procedures:home"))
+    # the catalogue's state, then levels, fields and agencies: no count over the procedures
+    with django_assert_max_num_queries(4):
+        response = client.get(reverse("procedures:home"))
+    assert response.context["total"] == 3
+
+
 def test_search_without_accents_finds_the_procedure(client, catalogue):
     response = client.get(reverse("procedures:search"), {"q": "dang ki khai sinh"})
     assert response.status_code == 200
