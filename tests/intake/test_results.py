@@ -228,3 +228,27 @@ def test_the_visible_block_reads_in_vietnamese():
     )
     text = signing.block_text(block)
     assert "Ký bởi: Nguyễn Văn Á" in text and "100%%" in text and "08:05 07/12/2026" in text
+
+
+def test_demo_certificates_are_marked_made_once_and_sign(w, tmp_path, settings):
+    from django.core.management import call_command
+
+    folder = tmp_path / "demo"
+    out = io.StringIO()
+    call_command("make_demo_signing_certs", dir=str(folder), password="pw", stdout=out)
+    files = sorted(path.name for path in folder.iterdir())
+    assert "default.p12" in files and "demo-root.pem" in files
+    assert f"{w.district.slug}.p12" in files
+    first = (folder / "default.p12").read_bytes()
+    call_command("make_demo_signing_certs", dir=str(folder), password="pw", stdout=out)
+    assert (folder / "default.p12").read_bytes() == first
+    assert out.getvalue().splitlines()[-1].endswith(": 0 made.")
+    settings.SIGNING_PKCS12_DIR = folder
+    settings.SIGNING_PKCS12_PASSWORD = "pw"
+    settings.SIGNING_TRUST_ROOTS = [str(folder / "demo-root.pem")]
+    dossier = ready(w)
+    attach_result(dossier, upload=pdf_upload(), actor=w.leader)
+    sign_result(dossier, actor=w.leader)
+    checked = verify.verify_pdf(result_of(dossier).signed_file.read())
+    assert checked.verdict == verify.VALID
+    assert "DEMO — không có giá trị pháp lý" in checked.signatures[0].signer

@@ -26,11 +26,22 @@ DEMO_MARK = "DEMO — không có giá trị pháp lý"
 ROOT_NAME = f"Một Cửa Root CA ({DEMO_MARK})"
 
 
+def fit(text: str, limit: int = 64) -> str:
+    """``text`` cut to ``limit`` bytes of UTF-8 (the length X.509 allows a name's parts)."""
+    return text.encode()[:limit].decode(errors="ignore").strip()
+
+
+def demo_name(agency_name: str) -> str:
+    """``<agency> (DEMO — không có giá trị pháp lý)``, the agency's part shortened to fit."""
+    mark = f" ({DEMO_MARK})"
+    return fit(agency_name, 64 - len(mark.encode())) + mark
+
+
 def _name(common_name: str, organisation: str = "") -> x509.Name:
     attributes = [x509.NameAttribute(NameOID.COUNTRY_NAME, "VN")]
     if organisation:
-        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation[:64]))
-    attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64]))
+        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, fit(organisation)))
+    attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, fit(common_name)))
     return x509.Name(attributes)
 
 
@@ -138,7 +149,12 @@ class Command(BaseCommand):
             key_path.chmod(0o600)
             root_path.write_bytes(root.public_bytes(serialization.Encoding.PEM))
         wanted = [("default", "Một Cửa")]
-        wanted += list(Agency.objects.order_by("pk").values_list("slug", "name"))
+        wanted += [
+            (slug, short_name or name)
+            for slug, short_name, name in Agency.objects.order_by("pk").values_list(
+                "slug", "short_name", "name"
+            )
+        ]
         made = 0
         for slug, agency_name in wanted:
             path = directory / f"{slug}.p12"
@@ -148,7 +164,7 @@ class Command(BaseCommand):
                 make_pkcs12(
                     root_key,
                     root,
-                    f"{agency_name} ({DEMO_MARK})",
+                    demo_name(agency_name),
                     password,
                     not_before=now - timedelta(days=1),
                     not_after=now + timedelta(days=730),
