@@ -27,7 +27,7 @@ from intake.counter.reception import ActionRefused
 from intake.documents.signing import SignatureBlock, SignerBackend, get_backend
 from intake.models import Dossier, DossierEvent, EventKind, ResultDocument, Status
 from intake.processing.attachments import PDF, check_upload
-from intake.processing.rules import lock_dossier, profile_of, record_event
+from intake.processing.rules import DossierChanged, lock_dossier, profile_of, record_event
 from portal.models import Role
 from portal.templatetags.vn import person_name
 
@@ -150,7 +150,7 @@ def sign_result(
     now = now or timezone.now()
     dossier = Dossier.objects.select_related("competent_agency").get(pk=dossier.pk)
     if version is not None and dossier.version != version:
-        lock_dossier(dossier, version)  # raises DossierChanged
+        raise DossierChanged()
     result = result_of(dossier)
     if SIGN_RESULT not in result_actions(dossier, actor, result):
         raise _refusal(SIGN_RESULT)

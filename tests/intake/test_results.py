@@ -93,6 +93,10 @@ def test_a_stale_page_is_told_the_dossier_changed(w):
     dossier = ready(w)
     with pytest.raises(DossierChanged):
         attach_result(dossier, upload=pdf_upload(), actor=w.leader, version=dossier.version - 1)
+    attach_result(dossier, upload=pdf_upload(), actor=w.leader)
+    with pytest.raises(DossierChanged):
+        sign_result(dossier, actor=w.leader, version=dossier.version)  # the version before
+    assert not result_of(dossier).is_signed
 
 
 def test_signing_makes_a_pades_signature_that_pyhanko_validates(w, certificates):
