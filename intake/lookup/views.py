@@ -228,7 +228,13 @@ class PublicDossier:
 
 def result_url(dossier: Dossier) -> str | None:
     """The applicant's download of the signed result, or None while there is none to publish
-    (``ResultDocument.objects.published``)."""
+    (``ResultDocument.objects.published``). Only a dossier whose result was approved may have
+    one: the others cost no query."""
+    if not dossier.procedure.issues_electronic_result or dossier.status not in (
+        Status.RESULT_READY,
+        Status.RETURNED,
+    ):
+        return None
     if not ResultDocument.objects.published().filter(dossier=dossier).exists():
         return None
     return reverse("intake:lookup_result_pdf", args=[dossier.code, dossier.signed_lookup_token()])
