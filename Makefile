@@ -43,6 +43,10 @@ venv: system-deps $(VENV)/.installed
 run serve: export CACHE_BACKEND ?= database
 # The QR codes and links on the slips point where this server answers (make run PORT=8080).
 run serve: export SITE_URL ?= http://$(HOST):$(PORT)
+# Result documents are signed with the demo certificates `make_demo_signing_certs` makes (names
+# marked "DEMO — không có giá trị pháp lý"), and /xac-thuc/ trusts their demo root.
+run serve: export SIGNING_PKCS12_PASSWORD ?= motcua-demo
+run serve: export SIGNING_TRUST_ROOTS ?= var/signing/demo-root.pem
 
 run: SYSTEM_PACKAGES = $(RUN_PACKAGES)
 run: venv
@@ -51,6 +55,7 @@ run: venv
 	DEBUG=1 $(PY) manage.py seed_calendar
 	DEBUG=1 $(PY) manage.py setup_schedules
 	DEBUG=1 $(PY) manage.py load_demo
+	DEBUG=1 $(PY) manage.py make_demo_signing_certs
 	DEBUG=1 $(PY) manage.py generate_dossiers --count 400 --years 0.25 --if-empty
 	@$(MAKE) --no-print-directory serve
 
@@ -94,6 +99,7 @@ bench: venv
 	DEBUG=1 $(PY) tests/perf/bench_processing.py
 	DEBUG=1 $(PY) tests/perf/bench_watch.py
 	DEBUG=1 $(PY) tests/perf/bench_statistics.py
+	DEBUG=1 $(PY) tests/perf/bench_signing.py
 
 # Extract msgids (needs gettext's xgettext), then compile the .mo with polib (no msgfmt needed).
 messages: venv

@@ -2,6 +2,7 @@ from django.urls import path, register_converter
 
 from intake.counter.views import book
 from intake.counter.views import reception as counter
+from intake.documents import views_results as results
 from intake.lookup import api
 from intake.lookup import views as lookup
 from intake.processing.views import actions, inbox
@@ -18,6 +19,27 @@ urlpatterns += [
     path("tra-cuu/", lookup.lookup, name="lookup"),
     path("tra-cuu/<str:code>/<str:token>/", lookup.lookup_signed, name="lookup_signed"),
     path("api/v1/dossiers/<str:code>", api.dossier, name="api_dossier"),
+]
+
+# The result document, signed (docs/results.md): staff page and actions, the applicant's
+# download through the QR link's token, the public verification page.
+urlpatterns += [
+    path("ho-so/<str:code>/ket-qua/", results.result_page, name="result"),
+    path("ho-so/<str:code>/ket-qua/dinh-kem/", results.result_attach, name="result_attach"),
+    path("ho-so/<str:code>/ket-qua/ky/", results.result_sign, name="result_sign"),
+    path("ho-so/<str:code>/ket-qua/ban-goc.pdf", results.result_file, name="result_file"),
+    path(
+        "ho-so/<str:code>/ket-qua/ban-da-ky.pdf",
+        results.result_file,
+        {"signed": True},
+        name="result_signed_file",
+    ),
+    path(
+        "tra-cuu/<str:code>/<str:token>/ket-qua.pdf",
+        results.lookup_result_pdf,
+        name="lookup_result_pdf",
+    ),
+    path("xac-thuc/", results.verify, name="verify"),
 ]
 
 # The one-stop counter (intake/counter/views/reception.py).

@@ -241,6 +241,14 @@ class Procedure(models.Model):
     result = models.TextField(_("result"))
     conditions = models.TextField(_("conditions"), blank=True)
     number_of_sets = models.PositiveSmallIntegerField(_("number of sets"), default=1)
+    issues_electronic_result = models.BooleanField(
+        _("issues electronic results"),
+        default=False,
+        help_text=_(
+            "The signed result (a PDF) is published to the applicant on the lookup page, with "
+            "the same value as the paper one."
+        ),
+    )
     online_level = models.CharField(
         _("online service level"),
         max_length=10,

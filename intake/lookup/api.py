@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -21,8 +22,9 @@ from intake.lookup.views import (
     count_failure,
     find_by_key,
     refused_for,
+    result_url,
 )
-from intake.models import PUBLIC_STATUS_TEXT, Dossier
+from intake.models import PUBLIC_STATUS_TEXT, Dossier, ResultDocument
 from portal.clients import client_address
 from portal.deadlines import TIME_ZONE
 
@@ -49,7 +51,20 @@ def _public_status(dossier: Dossier) -> dict:
         "finished_at": _instant(dossier.finished_at),
         "returned_at": _instant(dossier.returned_at),
         "agency": {"name": agency.name, "electronic_id": agency.electronic_id},
+        "result": _result(dossier),
     }
+
+
+def _result(dossier: Dossier) -> dict | None:
+    """The electronic result once one is attached (procedures that issue them): the download
+    link (absolute, through the QR token) once it is signed."""
+    if not dossier.procedure.issues_electronic_result:
+        return None
+    result = ResultDocument.objects.filter(dossier=dossier).first()
+    if result is None:
+        return None
+    url = result_url(dossier) if result.is_signed else None
+    return {"url": settings.SITE_URL + url if url else None, "signed": result.is_signed}
 
 
 def dossier(request: HttpRequest, code: str) -> JsonResponse:

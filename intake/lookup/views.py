@@ -29,6 +29,7 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -43,6 +44,7 @@ from intake.models import (
     EventKind,
     Pause,
     RatingChannel,
+    ResultDocument,
     ReturnMethod,
     Status,
 )
@@ -196,6 +198,8 @@ class PublicDossier:
     to_supplement: list[SupplementItem]
     supplement_contact: str
     current_unit: str
+    # The signed electronic result, where the procedure issues one (through the QR token).
+    result_url: str | None
 
     @classmethod
     def of(cls, dossier: Dossier) -> PublicDossier:
@@ -218,7 +222,22 @@ class PublicDossier:
             to_supplement=items_to_supplement(dossier, pause),
             supplement_contact=pause.contact if pause else dossier.reception.contact,
             current_unit=current_unit(dossier),
+            result_url=result_url(dossier),
         )
+
+
+def result_url(dossier: Dossier) -> str | None:
+    """The applicant's download of the signed result, or None while there is none to publish
+    (``ResultDocument.objects.published``). Only a dossier whose result was approved may have
+    one: the others cost no query."""
+    if not dossier.procedure.issues_electronic_result or dossier.status not in (
+        Status.RESULT_READY,
+        Status.RETURNED,
+    ):
+        return None
+    if not ResultDocument.objects.published().filter(dossier=dossier).exists():
+        return None
+    return reverse("intake:lookup_result_pdf", args=[dossier.code, dossier.signed_lookup_token()])
 
 
 def _open_pause(dossier: Dossier) -> Pause | None:

@@ -95,3 +95,7 @@ from intake.models.statistics import (  # noqa: E402  (frozen statistics of clos
 )
 
 __all__ += ["FrozenMonth", "MonthlySummary"]
+
+from intake.models.results import ResultDocument  # noqa: E402  (the result, signed)
+
+__all__ += ["ResultDocument"]

@@ -401,6 +401,7 @@ def clean_procedure(
         "result": check("result", _text, required=True),
         "conditions": check("conditions", _text),
         "number_of_sets": check("number_of_sets", _int, minimum=1, maximum=99, default=1),
+        "electronic_result": check("electronic_result", _bool, default=False),
         "online_level": check("online_level", _choice, OnlineLevel.values, default="none"),
         "cutoff_time": check("cutoff_time", _time),
         "supplement_policy": check(

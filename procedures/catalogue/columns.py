@@ -18,6 +18,7 @@ COLUMNS = [
     "result",
     "conditions",
     "number_of_sets",
+    "electronic_result",
     "online_level",
     "cutoff_time",
     "supplement_policy",

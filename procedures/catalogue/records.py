@@ -50,6 +50,7 @@ def procedure_to_dict(procedure: Procedure) -> dict[str, Any]:
         "result": procedure.result,
         "conditions": procedure.conditions,
         "number_of_sets": procedure.number_of_sets,
+        "electronic_result": procedure.issues_electronic_result,
         "online_level": procedure.online_level,
         "cutoff_time": procedure.cutoff_time.strftime("%H:%M") if procedure.cutoff_time else None,
         "supplement_policy": procedure.supplement_policy,
@@ -177,6 +178,7 @@ def _write(cleaned: dict[str, Any], reference: Reference) -> tuple[Procedure, st
         "illustrative_note",
     ):
         setattr(procedure, name, cleaned[name])
+    procedure.issues_electronic_result = cleaned["electronic_result"]
     procedure.steps = "\n".join(cleaned["steps"])
     procedure.cutoff_time = (
         time.fromisoformat(cleaned["cutoff_time"]) if cleaned["cutoff_time"] else None

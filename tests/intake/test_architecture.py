@@ -31,6 +31,7 @@ LAYERS: list[list[str]] = [
         "intake.templatetags",
     ],
     ["intake.synthetic"],
+    ["intake.documents"],
     ["intake.lookup"],
     ["intake.reports"],
     ["intake.watch"],

@@ -113,6 +113,17 @@ def test_the_lookup_form_and_a_wrong_key(citizen):
     assert citizen.get("/api/v1/dossiers/H15.50.05-261201-0001?key=ABCDEFGH").status == 404
 
 
+def test_the_verification_page_and_a_wrong_key(citizen):
+    page = citizen.get("/xac-thuc/")
+    assert page.status == 200
+    token = form_fields(page.text)["csrfmiddlewaretoken"]
+    wrong = citizen.post(
+        "/xac-thuc/",
+        {"csrfmiddlewaretoken": token, "code": "H15.50.05-261201-0001", "key": "ABCDEFGH"},
+    )
+    assert wrong.status == 404
+
+
 def test_every_citizen_answer_was_sound(citizen):
     assert citizen.visited
     for answer in citizen.visited:

@@ -1,0 +1,1 @@
+"""Documents of a dossier: the result document, signed (results, signing, verify)."""
