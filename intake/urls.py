@@ -2,7 +2,7 @@ from django.urls import path, register_converter
 
 from intake.counter.views import book
 from intake.counter.views import reception as counter
-from intake.documents import views_results as results
+from intake.results import views as results
 from intake.lookup import api
 from intake.lookup import views as lookup
 from intake.processing.views import actions, inbox

@@ -471,14 +471,14 @@ AXES_VERBOSE = False  # our own log line (portal.signin) records each lockout
 
 # Files attached to dossiers (PDF, JPEG, PNG): at most this many bytes each (10 MB).
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
-# Signing result documents (intake/documents/signing.py, docs/results.md): RESULT_SIGNING_BACKEND
+# Signing result documents (intake/results/signing.py, docs/results.md): RESULT_SIGNING_BACKEND
 # names the signer class (not SIGNING_BACKEND: Django's own setting of that name signs cookies and
 # links); the default signs with a PKCS#12 file per agency, SIGNING_PKCS12_DIR/<agency
 # slug>.p12 (or default.p12), opened with SIGNING_PKCS12_PASSWORD. SIGNING_TRUST_ROOTS lists the
 # root certificates (PEM or DER files, comma-separated) that /xac-thuc/ trusts; `make run` points
 # both at the demo certificates it makes in var/signing/.
 RESULT_SIGNING_BACKEND = (
-    os.environ.get("RESULT_SIGNING_BACKEND", "").strip() or "intake.documents.signing.PKCS12Signer"
+    os.environ.get("RESULT_SIGNING_BACKEND", "").strip() or "intake.results.signing.PKCS12Signer"
 )
 SIGNING_PKCS12_DIR = Path(
     os.environ.get("SIGNING_PKCS12_DIR", "").strip() or BASE_DIR / "var" / "signing"

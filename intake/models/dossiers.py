@@ -549,7 +549,7 @@ class EventKind(models.TextChoices):
     STOPPED = "stopped", _("Processing stopped")
     APOLOGISED = "apologised", _("Apology and new return date")
     ATTACHED = "attached", _("File attached")
-    # The result document (intake/documents/results.py).
+    # The result document (intake/results/verbs.py).
     RESULT_ATTACHED = "result_attached", _("Result document attached")
     RESULT_SIGNED = "result_signed", _("Result document signed")
     # Raised by the deadline watch (intake/watch/run.py), never shown to the applicant.

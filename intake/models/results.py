@@ -1,5 +1,5 @@
 """The result document of a dossier (decision, certificate, licence) as a PDF, and its
-signature. The verbs that write these rows are in ``intake/documents/results.py``."""
+signature. The verbs that write these rows are in ``intake/results/verbs.py``."""
 
 from __future__ import annotations
 

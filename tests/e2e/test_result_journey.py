@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from intake.documents import verify
+from intake.results import verify
 from tests.e2e.test_catalogue_journey import assert_stayed_local
 from tests.e2e.test_counter_journey import sign_in
 from tests.intake.journeys import ready, world

@@ -43,7 +43,7 @@ def make_certificates(directory: Path, settings) -> Path:
             not_after=now - timedelta(days=1),
         )
     )
-    settings.RESULT_SIGNING_BACKEND = "intake.documents.signing.PKCS12Signer"
+    settings.RESULT_SIGNING_BACKEND = "intake.results.signing.PKCS12Signer"
     settings.SIGNING_PKCS12_DIR = directory
     settings.SIGNING_PKCS12_PASSWORD = PASSWORD
     settings.SIGNING_TRUST_ROOTS = [str(directory / "root.pem")]

@@ -31,7 +31,7 @@ LAYERS: list[list[str]] = [
         "intake.templatetags",
     ],
     ["intake.synthetic"],
-    ["intake.documents"],
+    ["intake.results"],
     ["intake.lookup"],
     ["intake.reports"],
     ["intake.watch"],

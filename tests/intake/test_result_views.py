@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from intake.documents.results import attach_result, result_of, sign_result
+from intake.results.verbs import attach_result, result_of, sign_result
 from intake.models import EventKind, ResultDocument
 from tests.intake.journeys import at_leader, fresh, ready, world
 from tests.intake.processing_helpers import client_for, strangers

@@ -9,8 +9,8 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from intake.counter.reception import ActionRefused
-from intake.documents import signing, verify
-from intake.documents.results import attach_result, result_of, sign_result
+from intake.results import signing, verify
+from intake.results.verbs import attach_result, result_of, sign_result
 from intake.models import EventKind, ResultDocument
 from intake.processing.rules import DossierChanged
 from tests.intake.journeys import at_leader, fresh, ready, returned, world

@@ -43,7 +43,7 @@ def main() -> int:
     django.setup()
     from django.conf import settings
 
-    from intake.documents import signing, verify
+    from intake.results import signing, verify
     from tests.intake.results_helpers import PASSWORD, make_certificates, two_page_pdf
 
     pdf = two_page_pdf()

@@ -24,13 +24,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from intake.access import dossier_for
 from intake.counter.reception import ActionRefused
-from intake.documents.forms_results import (
+from intake.results.forms import (
     AttachResultForm,
     SignResultForm,
     VerifyCodeForm,
     VerifyFileForm,
 )
-from intake.documents.results import (
+from intake.results.verbs import (
     ATTACH_RESULT,
     SIGN_RESULT,
     attach_result,
@@ -38,7 +38,7 @@ from intake.documents.results import (
     result_of,
     sign_result,
 )
-from intake.documents.verify import UNREADABLE, UNSIGNED, Verification, verify_pdf
+from intake.results.verify import UNREADABLE, UNSIGNED, Verification, verify_pdf
 from intake.lookup.views import (
     NOT_FOUND_MESSAGE,
     count_failure,

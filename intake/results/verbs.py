@@ -4,7 +4,7 @@ Once the deciding step approved the dossier (status 9, result ready) and until t
 handed over, a leader of the deciding agency or its clerk of records attaches the result as a
 PDF (``attach_result``; checked by content like every attachment, then opened with pyHanko)
 and signs it (``sign_result``: a PAdES signature with a visible block, by the agency's signer,
-``intake.documents.signing``). An unsigned result may be replaced; a signed one never changes.
+``intake.results.signing``). An unsigned result may be replaced; a signed one never changes.
 Each verb locks the dossier, checks the version the person saw, and writes one
 ``DossierEvent``. Where the procedure issues electronic results, the applicant downloads the
 signed file from the lookup page (``ResultDocument.objects.published()``).
@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from intake.counter.reception import ActionRefused
-from intake.documents.signing import SignatureBlock, SignerBackend, get_backend
+from intake.results.signing import SignatureBlock, SignerBackend, get_backend
 from intake.models import Dossier, DossierEvent, EventKind, ResultDocument, Status
 from intake.processing.attachments import PDF, check_upload
 from intake.processing.rules import DossierChanged, lock_dossier, profile_of, record_event
@@ -181,7 +181,7 @@ def _save_signed(
     version: int | None,
     now: datetime,
 ) -> DossierEvent:
-    from intake.documents.verify import verify_pdf
+    from intake.results.verify import verify_pdf
 
     dossier = lock_dossier(dossier, version)
     current = ResultDocument.objects.select_for_update().get(pk=result.pk)

@@ -1,1 +1,0 @@
-"""Documents of a dossier: the result document, signed (results, signing, verify)."""
