@@ -4,6 +4,8 @@ error, and every answer carries the security headers (``.ci/run``; conftest.py s
 
 from __future__ import annotations
 
+import http.client
+import json
 import re
 from collections import deque
 from datetime import datetime
@@ -111,6 +113,24 @@ def test_the_lookup_form_and_a_wrong_key(citizen):
     )
     assert wrong.status == 404
     assert citizen.get("/api/v1/dossiers/H15.50.05-261201-0001?key=ABCDEFGH").status == 404
+
+
+def test_healthz_answers_the_load_balancer_over_plain_http(portal, production):
+    """The load balancer probes without the proxy's HTTPS header: no redirect, JSON, no secret."""
+    parts = urlsplit(portal)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        connection.request("GET", "/healthz", headers={"Host": parts.netloc})
+        response = connection.getresponse()
+        body = response.read().decode()
+    finally:
+        connection.close()
+    assert response.status == 200, body
+    answer = json.loads(body)
+    assert answer["database"] == answer["cache"] == answer["storage"] == "ok"
+    assert answer["queue"]["status"] in {"ok", "stale"}  # no queue worker in this pass
+    assert production["SECRET_KEY"] not in body
+    assert "postgres" not in body and "sqlite" not in body
 
 
 def test_every_citizen_answer_was_sound(citizen):
