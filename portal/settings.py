@@ -206,6 +206,23 @@ else:
     # builds it on the key columns alone, which is all it needs.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
+# A read replica for the reports (portal/replica.py): statistics, drill-downs and transparency
+# read from it; every write, and every other read, goes to DATABASE_URL. In tests the alias
+# mirrors the primary.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "").strip()
+if DATABASE_REPLICA_URL:
+    if not DATABASE_URL:
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL needs DATABASE_URL: a replica of PostgreSQL, not of SQLite."
+        )
+    try:
+        DATABASES["replica"] = database_from_url(DATABASE_REPLICA_URL)
+    except ImproperlyConfigured as error:
+        message = str(error).replace("DATABASE_URL", "DATABASE_REPLICA_URL")
+        raise ImproperlyConfigured(message) from None
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["portal.replica.ReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
