@@ -13,7 +13,14 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from tests.smoke.client import SECURITY_HEADERS, Answer, Browser, checkboxes, form_fields, links
+from tests.smoke.client import (
+    SECURITY_HEADERS,
+    Answer,
+    Browser,
+    form_fields,
+    links,
+    reception_form,
+)
 from tests.smoke.conftest import ROOT, manage
 
 PASSWORD = "motcua2026"  # the demo's
@@ -145,25 +152,8 @@ def received(portal) -> dict[str, str]:
     clerk = Browser(portal)
     assert clerk.sign_in(CLERK, PASSWORD).status == 302
     assert clerk.get("/mot-cua/tiep-nhan/?q=abc").status == 200
-    found = clerk.get(f"/mot-cua/tiep-nhan/?q={quote('chung thuc ban sao')}")
-    choices = [
-        link for link in links(found.text) if re.fullmatch(r"/mot-cua/tiep-nhan/[^/?]+/", link)
-    ]
-    assert choices, found.text
-    form_page = clerk.get(choices[0])
-    assert form_page.status == 200
-    data = form_fields(form_page.text)
-    data.update(
-        applicant_name="Lê Thị Ngọc Ánh",
-        applicant_id_number="070190001234",
-        applicant_phone="0912345678",
-        applicant_address="Tổ 3, ấp Tân Lập, xã Tân Tiến",
-        outcome="accepted",
-    )
-    for name in checkboxes(form_page.text):
-        if name.endswith("-present"):
-            data[name] = "on"
-    accepted = clerk.post(choices[0], data)
+    path, data = reception_form(clerk, "chung thuc ban sao")
+    accepted = clerk.post(path, data)
     assert accepted.status == 302, accepted.text[:3000]
     reception = clerk.get(accepted.location)
     assert reception.status == 200
