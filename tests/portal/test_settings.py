@@ -144,23 +144,17 @@ def test_a_replica_needs_postgresql_as_the_primary():
     assert "DATABASE_REPLICA_URL needs DATABASE_URL" in result.stderr
 
 
+WITH_PRIMARY = {"DEBUG": "1", "DATABASE_URL": "postgres://u@127.0.0.1:5432/p"}
+
+
 def test_a_bad_replica_address_stops_start_up():
-    env = {
-        "DEBUG": "1",
-        "DATABASE_URL": "postgres://u@127.0.0.1:5432/p",
-        "DATABASE_REPLICA_URL": "mysql://u@127.0.0.1/r",
-    }
-    result = start(env)
+    result = start({**WITH_PRIMARY, "DATABASE_REPLICA_URL": "mysql://u@127.0.0.1/r"})
     assert result.returncode != 0
     assert "DATABASE_REPLICA_URL: unsupported scheme" in result.stderr
 
 
 def test_a_replica_is_a_test_mirror_of_the_primary():
-    env = {
-        "DEBUG": "1",
-        "DATABASE_URL": "postgres://u@127.0.0.1:5432/p",
-        "DATABASE_REPLICA_URL": "postgres://u@replica.example:5432/p",
-    }
+    env = {**WITH_PRIMARY, "DATABASE_REPLICA_URL": "postgres://u@replica.example:5432/p"}
     result = subprocess.run(
         [
             sys.executable,
