@@ -267,6 +267,23 @@ else:
     # builds it on the key columns alone, which is all it needs.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
+# A read replica for the reports (portal/replica.py): statistics, drill-downs and transparency
+# read from it; every write, and every other read, goes to DATABASE_URL. In tests the alias
+# mirrors the primary.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "").strip()
+if DATABASE_REPLICA_URL:
+    if not DATABASE_URL:
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL needs DATABASE_URL: a replica of PostgreSQL, not of SQLite."
+        )
+    try:
+        DATABASES["replica"] = database_from_url(DATABASE_REPLICA_URL)
+    except ImproperlyConfigured as error:
+        message = str(error).replace("DATABASE_URL", "DATABASE_REPLICA_URL")
+        raise ImproperlyConfigured(message) from None
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["portal.replica.ReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -495,6 +512,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Load balancers probe the nodes over plain HTTP on the private network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     # HSTS: 0 (off) until HTTPS works everywhere; then 31536000 (a year) is recommended.

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from portal import views
+from portal import health, views
 from procedures import api as procedures_api
 
 admin.site.site_header = _("One-stop portal administration")
@@ -21,6 +21,7 @@ portal_patterns = (
 )
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
     path("", include("procedures.urls")),
     path("", include("intake.urls")),
     path("", include(portal_patterns)),

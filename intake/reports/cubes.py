@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import date, timedelta
 
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import Count, F, Q, Sum
 
 from intake.models import Dossier, MonthlySummary, Outcome, Reception
@@ -21,6 +21,7 @@ from intake.reports.cells import (
     Window,
     cell_condition,
 )
+from portal.replica import reports_connection
 from procedures.models import Channel
 
 # Counting live.
@@ -115,13 +116,14 @@ def tuned(*, hashed: bool = False):
     statement's time). Elsewhere: nothing. ``SET LOCAL`` lasts to the end of the transaction:
     outside one (a page) that is this block; inside one (``freeze_month``) the rest of it keeps
     the settings, which suits what follows there (inserting the summary rows)."""
+    connection = reports_connection()  # the replica's, when a report reads from it
     if connection.vendor != "postgresql":
         yield
         return
     settings = "SET LOCAL jit = off; SET LOCAL work_mem = '32MB'"
     if hashed:
         settings += "; SET LOCAL enable_sort = off"
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         cursor.execute(settings)
         yield
 

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection
 from django.db.models import F
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -34,6 +33,7 @@ from intake.models import Dossier
 from intake.reports.drilldown import dossiers_behind
 from intake.reports.statistics import Period as StatisticsPeriod
 from intake.reports.statistics import Scope, period_table
+from portal.replica import reports_connection
 from procedures.models import Agency, Procedure
 
 SECONDS_PER_DAY = 86400
@@ -103,6 +103,7 @@ class ProcedureRow:
 
 
 def _seconds(later: str, earlier: str) -> str:
+    connection = reports_connection()
     table = connection.ops.quote_name(Dossier._meta.db_table)
     a, b = (f"{table}.{connection.ops.quote_name(column)}" for column in (later, earlier))
     if connection.vendor == "postgresql":
@@ -123,6 +124,7 @@ def _median_by(resolved, group: str, measure: str) -> dict[int, float]:
     """The median of ``measure`` (SQL) over the ``resolved`` dossiers, per ``group`` column."""
     inner = resolved.order_by().values(g=F(group), x=RawSQL(measure, []))
     sql, params = inner.query.sql_with_params()
+    connection = reports_connection()
     if connection.vendor == "postgresql":
         query = (
             "SELECT d.g, percentile_cont(0.5) WITHIN GROUP (ORDER BY d.x) "  # noqa: S608

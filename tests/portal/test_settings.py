@@ -216,3 +216,37 @@ def test_deploy_check_warns_about_a_per_process_cache(settings):
     assert [warning.id for warning in shared_cache(None)] == ["portal.W001"]
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache"}}
     assert shared_cache(None) == []
+
+
+def test_a_replica_needs_postgresql_as_the_primary():
+    result = start({"DEBUG": "1", "DATABASE_REPLICA_URL": "postgres://u@127.0.0.1:5432/r"})
+    assert result.returncode != 0
+    assert "DATABASE_REPLICA_URL needs DATABASE_URL" in result.stderr
+
+
+WITH_PRIMARY = {"DEBUG": "1", "DATABASE_URL": "postgres://u@127.0.0.1:5432/p"}
+
+
+def test_a_bad_replica_address_stops_start_up():
+    result = start({**WITH_PRIMARY, "DATABASE_REPLICA_URL": "mysql://u@127.0.0.1/r"})
+    assert result.returncode != 0
+    assert "DATABASE_REPLICA_URL: unsupported scheme" in result.stderr
+
+
+def test_a_replica_is_a_test_mirror_of_the_primary():
+    env = {**WITH_PRIMARY, "DATABASE_REPLICA_URL": "postgres://u@replica.example:5432/p"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from portal import settings as s; r = s.DATABASES['replica']; "
+            "print(r['HOST'], r['TEST']['MIRROR'], s.DATABASE_ROUTERS)",
+        ],
+        cwd=ROOT,
+        env={**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"}, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.stdout.split()[:2] == ["replica.example", "default"], result.stderr
+    assert "portal.replica.ReplicaRouter" in result.stdout

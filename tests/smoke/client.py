@@ -4,10 +4,11 @@ followed (each answer is checked), and every request marked HTTPS as the TLS pro
 from __future__ import annotations
 
 import http.client
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http.cookies import SimpleCookie
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 # Sent on every answer of the portal (HTML pages also get X-Frame-Options).
 SECURITY_HEADERS = {
@@ -170,3 +171,27 @@ def checkboxes(html: str) -> list[str]:
     parser = _Form()
     parser.feed(html)
     return parser.checkboxes
+
+
+def reception_form(clerk: Browser, query: str) -> tuple[str, dict[str, str]]:
+    """The counter's reception form of the first procedure found for ``query``, filled as a
+    clerk accepts a complete dossier: its address and the fields to post."""
+    found = clerk.get(f"/mot-cua/tiep-nhan/?q={quote(query)}")
+    choices = [
+        link for link in links(found.text) if re.fullmatch(r"/mot-cua/tiep-nhan/[^/?]+/", link)
+    ]
+    assert choices, found.text[:2000]
+    page = clerk.get(choices[0])
+    assert page.status == 200
+    data = form_fields(page.text)
+    data.update(
+        applicant_name="Lê Thị Ngọc Ánh",
+        applicant_id_number="070190001234",
+        applicant_phone="0912345678",
+        applicant_address="Tổ 3, ấp Tân Lập, xã Tân Tiến",
+        outcome="accepted",
+    )
+    for name in checkboxes(page.text):
+        if name.endswith("-present"):
+            data[name] = "on"
+    return choices[0], data

@@ -96,6 +96,12 @@ def production(tmp_path_factory) -> dict[str, str]:
     port = free_port()
     env = production_environment(tmp, port)
     env["SMOKE_PORT"] = str(port)
+    prepare(env)
+    return env
+
+
+def prepare(env: dict[str, str]) -> None:
+    """A fresh database with the demo, and the static files collected."""
     if "DATABASE_URL" in env:
         recreate_postgres_database(env["DATABASE_URL"])
     for command in (
@@ -107,7 +113,6 @@ def production(tmp_path_factory) -> dict[str, str]:
     ):
         result = manage(env, *command)
         assert result.returncode == 0, f"manage.py {' '.join(command)}:\n{result.stderr}"
-    return env
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,8 @@ error, and every answer carries the security headers (``.ci/run``; conftest.py s
 
 from __future__ import annotations
 
+import http.client
+import json
 import re
 from collections import deque
 from datetime import datetime
@@ -11,7 +13,14 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from tests.smoke.client import SECURITY_HEADERS, Answer, Browser, checkboxes, form_fields, links
+from tests.smoke.client import (
+    SECURITY_HEADERS,
+    Answer,
+    Browser,
+    form_fields,
+    links,
+    reception_form,
+)
 from tests.smoke.conftest import ROOT, manage
 
 PASSWORD = "motcua2026"  # the demo's
@@ -124,6 +133,24 @@ def test_the_verification_page_and_a_wrong_key(citizen):
     assert wrong.status == 404
 
 
+def test_healthz_answers_the_load_balancer_over_plain_http(portal, production):
+    """The load balancer probes without the proxy's HTTPS header: no redirect, JSON, no secret."""
+    parts = urlsplit(portal)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        connection.request("GET", "/healthz", headers={"Host": parts.netloc})
+        response = connection.getresponse()
+        body = response.read().decode()
+    finally:
+        connection.close()
+    assert response.status == 200, body
+    answer = json.loads(body)
+    assert answer["database"] == answer["cache"] == answer["storage"] == "ok"
+    assert answer["queue"]["status"] in {"ok", "stale"}  # no queue worker in this pass
+    assert production["SECRET_KEY"] not in body
+    assert "postgres" not in body and "sqlite" not in body
+
+
 def test_every_citizen_answer_was_sound(citizen):
     assert citizen.visited
     for answer in citizen.visited:
@@ -136,25 +163,8 @@ def received(portal) -> dict[str, str]:
     clerk = Browser(portal)
     assert clerk.sign_in(CLERK, PASSWORD).status == 302
     assert clerk.get("/mot-cua/tiep-nhan/?q=abc").status == 200
-    found = clerk.get(f"/mot-cua/tiep-nhan/?q={quote('chung thuc ban sao')}")
-    choices = [
-        link for link in links(found.text) if re.fullmatch(r"/mot-cua/tiep-nhan/[^/?]+/", link)
-    ]
-    assert choices, found.text
-    form_page = clerk.get(choices[0])
-    assert form_page.status == 200
-    data = form_fields(form_page.text)
-    data.update(
-        applicant_name="Lê Thị Ngọc Ánh",
-        applicant_id_number="070190001234",
-        applicant_phone="0912345678",
-        applicant_address="Tổ 3, ấp Tân Lập, xã Tân Tiến",
-        outcome="accepted",
-    )
-    for name in checkboxes(form_page.text):
-        if name.endswith("-present"):
-            data[name] = "on"
-    accepted = clerk.post(choices[0], data)
+    path, data = reception_form(clerk, "chung thuc ban sao")
+    accepted = clerk.post(path, data)
     assert accepted.status == 302, accepted.text[:3000]
     reception = clerk.get(accepted.location)
     assert reception.status == 200

@@ -53,6 +53,7 @@ from portal.calendar import get_calendar
 from portal.deadlines import is_late, working_time_between
 from portal.models import Role, StaffProfile
 from portal.pdf import render_pdf
+from portal.replica import reads_reports
 from procedures.models import Agency
 
 PAGE_SIZE = 50
@@ -184,6 +185,7 @@ def build_report(profile: StaffProfile, form: StatisticsForm) -> ReportView:
 
 @login_required
 @require_GET
+@reads_reports
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The statistics of the person's agency and those beneath it; ``?format=xlsx|pdf``."""
     profile = staff_with_role(request.user, *ROLES)
@@ -260,6 +262,7 @@ def _frozen_figure(form: DrillDownForm, count: int) -> int | None:
 
 @login_required
 @require_GET
+@reads_reports
 def dossiers(request: HttpRequest) -> HttpResponse:
     """The dossiers (or refusals) behind one number of the dashboard; ``?format=xlsx``."""
     profile = staff_with_role(request.user, *ROLES)

@@ -18,11 +18,13 @@ from intake.reports.transparency import (
     procedure_rows,
 )
 from portal.pagecache import cached_for_visitors
+from portal.replica import reads_reports
 from procedures.models import Agency
 
 
 @require_GET
 @cached_for_visitors
+@reads_reports
 def transparency(request: HttpRequest) -> HttpResponse:
     period = last_twelve_months()
     return render(
@@ -34,6 +36,7 @@ def transparency(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @cached_for_visitors
+@reads_reports
 def transparency_agency(request: HttpRequest, slug: str) -> HttpResponse:
     agency = get_object_or_404(Agency.objects.select_related("level"), slug=slug)
     period = last_twelve_months()
