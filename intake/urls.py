@@ -2,11 +2,11 @@ from django.urls import path, register_converter
 
 from intake.counter.views import book
 from intake.counter.views import reception as counter
-from intake.results import views as results
 from intake.lookup import api
 from intake.lookup import views as lookup
 from intake.processing.views import actions, inbox
 from intake.processing.views import dossier as processing
+from intake.results import views as results
 from intake.slips import views as slips
 
 register_converter(actions.ActionConverter, "action")

@@ -1,1 +1,2 @@
-"""The result of a dossier issued electronically: attached, signed (verbs, signing), verified (verify), and its pages (views)."""
+"""The result of a dossier issued electronically: attached and signed (verbs, signing), verified
+(verify), and its pages (views)."""

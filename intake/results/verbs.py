@@ -24,10 +24,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from intake.counter.reception import ActionRefused
-from intake.results.signing import SignatureBlock, SignerBackend, get_backend
 from intake.models import Dossier, DossierEvent, EventKind, ResultDocument, Status
 from intake.processing.attachments import PDF, check_upload
 from intake.processing.rules import DossierChanged, lock_dossier, profile_of, record_event
+from intake.results.signing import SignatureBlock, SignerBackend, get_backend
 from portal.models import Role
 from portal.templatetags.vn import person_name
 

@@ -24,6 +24,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from intake.access import dossier_for
 from intake.counter.reception import ActionRefused
+from intake.lookup.views import (
+    NOT_FOUND_MESSAGE,
+    count_failure,
+    find_by_key,
+    find_by_token,
+    refused_for,
+)
+from intake.models import Dossier, ResultDocument
+from intake.processing.rules import DossierChanged
 from intake.results.forms import (
     AttachResultForm,
     SignResultForm,
@@ -39,15 +48,6 @@ from intake.results.verbs import (
     sign_result,
 )
 from intake.results.verify import UNREADABLE, UNSIGNED, Verification, verify_pdf
-from intake.lookup.views import (
-    NOT_FOUND_MESSAGE,
-    count_failure,
-    find_by_key,
-    find_by_token,
-    refused_for,
-)
-from intake.models import Dossier, ResultDocument
-from intake.processing.rules import DossierChanged
 from portal.clients import client_address
 from portal.storage import stored_file_response
 

@@ -7,8 +7,8 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from intake.results.verbs import attach_result, result_of, sign_result
 from intake.models import EventKind, ResultDocument
+from intake.results.verbs import attach_result, result_of, sign_result
 from tests.intake.journeys import at_leader, fresh, ready, world
 from tests.intake.processing_helpers import client_for, strangers
 from tests.intake.results_helpers import altered, make_certificates, pdf_upload, two_page_pdf

@@ -9,10 +9,10 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from intake.counter.reception import ActionRefused
-from intake.results import signing, verify
-from intake.results.verbs import attach_result, result_of, sign_result
 from intake.models import EventKind, ResultDocument
 from intake.processing.rules import DossierChanged
+from intake.results import signing, verify
+from intake.results.verbs import attach_result, result_of, sign_result
 from tests.intake.journeys import at_leader, fresh, ready, returned, world
 from tests.intake.processing_helpers import person
 from tests.intake.results_helpers import (
