@@ -1,5 +1,6 @@
 """The intake app's models: dossiers and what the counter records (``dossiers``), and what
-happens to them between the counters (``processing``)."""
+happens to them between the counters (``processing``), the documents handed in and their
+scans (``documents``)."""
 
 from intake.models.dossiers import (
     CLOSED_STATUSES,
@@ -95,3 +96,11 @@ from intake.models.statistics import (  # noqa: E402  (frozen statistics of clos
 )
 
 __all__ += ["FrozenMonth", "MonthlySummary"]
+
+from intake.models.documents import (  # noqa: E402  (the documents handed in and their scans)
+    DossierDocument,
+    DossierDocumentQuerySet,
+    ScanExemption,
+)
+
+__all__ += ["DossierDocument", "DossierDocumentQuerySet", "ScanExemption"]
