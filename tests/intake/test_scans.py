@@ -449,3 +449,13 @@ def test_marking_exempt_for_another_case_needs_its_details(clerk_client, receive
     )
     assert response.status_code == 400
     assert not received.events.filter(kind=EventKind.DOCUMENT_EXEMPTED).exists()
+
+
+def test_the_refusal_reads_in_vietnamese_and_names_the_line(clerk_client, procedure, settings):
+    settings.LANGUAGE_CODE = "vi"
+    bad = pdf(encryption=pikepdf.Encryption(owner="o", user=""), name="to-khai.pdf")
+    response = clerk_client.post(receive_url(procedure), scanned(procedure, {1: [bad]}))
+    assert response.context["form"].errors["scan-1"] == [
+        "Giấy tờ “Bản sao cần chứng thực”: “to-khai.pdf” bị mã hóa hoặc đặt mật khẩu; "
+        "hãy gửi bản không khóa."
+    ]
