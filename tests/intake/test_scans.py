@@ -20,15 +20,16 @@ from intake.documents.checks import FileRefused, check_file
 from intake.documents.merge import merge
 from intake.models import Dossier, DossierDocument, EventKind, Reception
 from tests.factories import ClerkFactory
-from tests.intake.test_counter_views import (  # noqa: F401  (fixtures)
-    clerk,
-    clerk_client,
-    elsewhere,
-    entered,
-    procedure,
-    receive_url,
-    unit,
-)
+from tests.intake import test_counter_views as counter_views
+from tests.intake.test_counter_views import entered, receive_url
+
+# The counter's fixtures: a commune, its clerk signed in, a procedure of three documents (the
+# third only in some cases), and another unit with a dossier of its own.
+unit = counter_views.unit
+clerk = counter_views.clerk
+clerk_client = counter_views.clerk_client
+procedure = counter_views.procedure
+elsewhere = counter_views.elsewhere
 
 pytestmark = pytest.mark.django_db
 
