@@ -10,18 +10,26 @@ scope); never a public URL of the storage.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from intake.access import MAX_ORDINAL, dossier_for
-from intake.models import Dossier
+from intake.models import Dossier, DossierDocument
 
 
 def page_lines(dossier: Dossier) -> list[dict]:
     """The dossier's document lines for a page: each row, its download URL, where a reused
-    file came from. One query."""
-    rows = dossier.documents.select_related("reused_from__dossier", "recorded_by")
+    file came from. One query, whose rows stay on ``dossier`` (``dossier.documents.all()``
+    reads them again without a query: the page's scan forms list them)."""
+    prefetch_related_objects(
+        [dossier],
+        Prefetch(
+            "documents", queryset=DossierDocument.objects.select_related("reused_from__dossier")
+        ),
+    )
+    rows = dossier.documents.all()
     return [
         {
             "row": row,

@@ -460,3 +460,15 @@ def test_the_refusal_reads_in_vietnamese_and_names_the_line(clerk_client, proced
         "Giấy tờ “Bản sao cần chứng thực”: “to-khai.pdf” bị mã hóa hoặc đặt mật khẩu; "
         "hãy gửi bản không khóa."
     ]
+
+
+def test_the_dossier_page_reads_the_lines_once(
+    clerk_client, received, django_assert_max_num_queries
+):
+    """The scans' list and the two forms that choose a line share one query: the page costs
+    one query for its lines, whatever their number."""
+    url = received.get_absolute_url()
+    with django_assert_max_num_queries(40) as captured:
+        assert clerk_client.get(url).status_code == 200
+    lines = [q for q in captured.captured_queries if "intake_dossierdocument" in q["sql"]]
+    assert len(lines) == 1
