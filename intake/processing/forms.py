@@ -449,7 +449,6 @@ class ScanForm(ActionForm):
     the verb's lock), checked by content; pages compared with those declared."""
 
     action = "scan"
-    refusal_fields = {"line": "line"}
 
     line = forms.TypedChoiceField(label=_("Document"), coerce=int)
     files = scan_fields.ScanFilesField(
@@ -485,7 +484,6 @@ class ExemptForm(ActionForm):
     """A document line marked exempt from scanning, with its reason."""
 
     action = "exempt"
-    refusal_fields = {"line": "line", "exemption": "exemption", "note": "note"}
 
     line = forms.TypedChoiceField(label=_("Document"), coerce=int)
     exemption = scan_fields.exemption_field()

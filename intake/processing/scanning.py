@@ -23,6 +23,7 @@ from intake.models import Dossier, DossierDocument, EventKind, ScanExemption
 from intake.processing.rules import (
     EXEMPT_DOCUMENT,
     SCAN_DOCUMENT,
+    check_text,
     lock_dossier,
     record_event,
     require_action,
@@ -88,7 +89,7 @@ def exempt_document(
     now = now or timezone.now()
     if exemption not in ScanExemption.values:
         raise ActionRefused(_("Choose why the document is not scanned."), "exemption")
-    note = (note or "").strip()
+    note = check_text(note, DossierDocument._meta.get_field("exemption_note").max_length, "note")
     if exemption == ScanExemption.OTHER and not note:
         raise ActionRefused(_("Say which case of Art. 5 exempts it."), "note")
     with transaction.atomic():
