@@ -60,6 +60,13 @@ urlpatterns += [
     path("ho-so/<str:code>/tep/<int:number>/", processing.attachment, name="attachment"),
 ]
 
+# The scans of a dossier's documents, line by line (intake/documents/views.py).
+from intake.documents import views as documents  # noqa: E402
+
+urlpatterns += [
+    path("ho-so/<str:code>/giay-to/<int:number>/", documents.document_scan, name="document_scan"),
+]
+
 # The printed forms (intake/slips/views.py) and the tracking book (intake/counter/views/book.py). A
 # form issued again for one reception (02) by its place among them, ``mau-02-2.pdf``: before the
 # route that would read "02-2" as the form; form 06 from the dossier's history.

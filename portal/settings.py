@@ -502,6 +502,13 @@ SIGNING_PKCS12_DIR = Path(
 )
 SIGNING_PKCS12_PASSWORD = os.environ.get("SIGNING_PKCS12_PASSWORD", "")
 SIGNING_TRUST_ROOTS = env_list("SIGNING_TRUST_ROOTS", [])
+# Scans of the documents handed in (intake/documents/): images with more pixels than this are
+# refused (A4 at 600 dpi is 35 million), and a document line takes at most this many files.
+SCAN_MAX_PIXELS = env_int("SCAN_MAX_PIXELS", 50_000_000, minimum=1_000_000)
+SCAN_MAX_FILES = env_int("SCAN_MAX_FILES", 60, minimum=1)
+# A reception form carries a scan per document line, each of several pages: Django's default
+# of 100 files per request is too few.
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 500, minimum=100)
 # Uploads this large are written to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -8,6 +8,10 @@ stores for the slips:
   ``name``, ``required``, ``originals``, ``certified_copies``, ``photocopies``, ``pages`` (None when
   not counted) and ``present``;
 - ``missing`` (incomplete only): one dict per line “document — reason”: ``document``, ``reason``.
+
+Each line of the checklist also has its scan fields (``intake.documents.forms``): files merged
+into one PDF, an earlier document of the applicant, or an exemption. They are read for an
+accepted dossier only, and handed to the verb as ``ReceptionData.scans``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.forms.utils import ErrorDict
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -31,6 +36,8 @@ from intake.counter.fields import (
     split_item,
 )
 from intake.counter.reception import ActionRefused, ReceptionData
+from intake.documents import forms as scan_fields
+from intake.documents.reuse import EarlierDocument
 from intake.models import COUNTER_CHANNELS, ApplicantKind, Dossier, Outcome, Reception, ReturnMethod
 from portal.forms import DayField
 from procedures.models import Agency, Channel, FeeUnit, Field, Procedure, RequiredDocument
@@ -171,9 +178,20 @@ class ReceptionForm(forms.Form):
 
     DOCUMENT_COUNTS = ("originals", "certified_copies", "photocopies")
 
-    def __init__(self, *args, procedure: Procedure, agency: Agency, today=None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        procedure: Procedure,
+        agency: Agency,
+        today=None,
+        earlier: list[EarlierDocument] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.procedure = procedure
+        # The applicant's earlier documents, when the clerk asked for them (the view finds them).
+        self.earlier = earlier or []
+        self.line_entries = {}
         self.required_documents = list(procedure.documents.all())
         self.fee_lines = procedure.fees_in_force(today)
         self.quantity_units = quantity_units(self.fee_lines)
@@ -213,6 +231,8 @@ class ReceptionForm(forms.Form):
             self.fields[f"doc-{index}-pages"] = self._count_field(
                 _("Pages"), document.name, None, required=False
             )
+            scan_fields.add_line_fields(self, index, self.earlier)
+        self.fields["confirm_pages"] = scan_fields.confirm_pages_field()
         for unit in self.quantity_units:
             self.fields[f"qty-{unit}"] = forms.IntegerField(
                 label=QUANTITY_LABELS.get(unit, FeeUnit(unit).label),
@@ -247,9 +267,16 @@ class ReceptionForm(forms.Form):
                 "present": self[f"doc-{index}-present"],
                 "counts": [self[f"doc-{index}-{name}"] for name in self.DOCUMENT_COUNTS],
                 "pages": self[f"doc-{index}-pages"],
+                **scan_fields.line_fields(self, index),
             }
             for index, document in enumerate(self.required_documents)
         ]
+
+    def keep_as_typed(self) -> None:
+        """Show what was typed without judging it: the search for the applicant's earlier
+        documents is not a submission (its fields may still be half filled in)."""
+        self._errors = ErrorDict()
+        self.cleaned_data = {}
 
     @property
     def quantity_fields(self) -> list[forms.BoundField]:
@@ -289,6 +316,8 @@ class ReceptionForm(forms.Form):
             raise ValidationError(
                 _("Press one of the buttons: accept, incomplete or refuse."), code="outcome"
             )
+        if outcome == Outcome.ACCEPTED:
+            self._clean_scans(cleaned)
         if outcome == Outcome.INCOMPLETE:
             cleaned["missing"] = self._missing_items(cleaned.get("missing", ""))
             if not cleaned.get("contact", "").strip() and "contact" not in self.errors:
@@ -305,6 +334,42 @@ class ReceptionForm(forms.Form):
                 ValidationError(_("Give the precise reasons for the refusal."), code="reasons"),
             )
         return cleaned
+
+    def _clean_scans(self, cleaned: dict) -> None:
+        """Each line handed in: its files checked and merged, or its earlier document, or its
+        exemption (``intake.documents.forms.clean_line``)."""
+        for index, document in enumerate(self.required_documents):
+            if not cleaned.get(f"doc-{index}-present"):
+                given = any(cleaned.get(f"{name}-{index}") for name in ("scan", "exempt", "reuse"))
+                if given:
+                    self.add_error(
+                        f"scan-{index}",
+                        ValidationError(
+                            _("“%(name)s” has a scan but is not ticked as handed in.")
+                            % {"name": document.name},
+                            code="not_present",
+                        ),
+                    )
+                continue
+            entry = scan_fields.clean_line(
+                self,
+                index,
+                document=document.name,
+                declared=cleaned.get(f"doc-{index}-pages"),
+                confirmed=bool(cleaned.get("confirm_pages")),
+                earlier=self.earlier,
+            )
+            if entry is not None:
+                self.line_entries[index] = entry
+
+    @property
+    def pages_to_confirm(self) -> bool:
+        """Whether a scan's pages differ from those declared (the form offers to keep them)."""
+        return any(
+            error.code == "pages"
+            for index in range(len(self.required_documents))
+            for error in self.errors.as_data().get(f"scan-{index}", [])
+        )
 
     def _clean_identifier(self, cleaned: dict) -> None:
         value = cleaned.get("applicant_id_number")
@@ -391,7 +456,22 @@ class ReceptionForm(forms.Form):
             reasons=data["reasons"] if outcome == Outcome.REFUSED else "",
             missing=data["missing"] if outcome == Outcome.INCOMPLETE else [],
             contact=data["contact"] if outcome == Outcome.INCOMPLETE else "",
+            scans=self.line_entries if outcome == Outcome.ACCEPTED else {},
         )
+
+
+def typed_identifier(data) -> str:
+    """The applicant's identifier as the reception form would clean it ("" when it is not
+    one yet): what the search for earlier documents looks for."""
+    check = (
+        clean_tax_code
+        if data.get("applicant_kind") == ApplicantKind.ORGANISATION
+        else clean_citizen_id
+    )
+    try:
+        return check(data.get("applicant_id_number", ""))
+    except ValidationError:
+        return ""
 
 
 # Codes and keys are typed as printed: no autocorrect, capitals on phone keyboards.

@@ -3,7 +3,9 @@
 Each verb is atomic, locks what it changes, checks that the change is allowed (raising
 ``ActionRefused`` with a message for the person who tried), saves named fields and writes one
 audit record. Views, admin actions and jobs all call these; nothing else writes a status.
-PDFs are rendered after the transaction (``intake.slips.render.render_slip``).
+PDFs are rendered after the transaction (``intake.slips.render.render_slip``). The scans of
+an accepted dossier's documents are written inside ``receive``'s transaction and deleted again
+if it fails (``intake.documents.scans``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from intake.counter.fees import compute_fees
+from intake.documents.scans import LineEntry, discarded_on_failure, record_lines, summary
 from intake.models import (
     COUNTER_CHANNELS,
     Dossier,
@@ -75,6 +78,8 @@ class ReceptionData:
     reasons: str = ""
     missing: list[dict] = field(default_factory=list)
     contact: str = ""
+    # Per line of ``documents`` (its index): the scan, earlier document or exemption given.
+    scans: dict[int, LineEntry] = field(default_factory=dict)
 
 
 SLIP_FOR_OUTCOME = {
@@ -147,7 +152,6 @@ def _recorded(token: uuid.UUID, agency: Agency) -> Reception | None:
     return existing
 
 
-@transaction.atomic
 def receive(
     data: ReceptionData,
     *,
@@ -156,12 +160,25 @@ def receive(
     outcome: str,
     now: datetime | None = None,
 ) -> Reception:
-    """Record a reception at the counter with its outcome; accept → a new dossier.
+    """Record a reception at the counter with its outcome; accept → a new dossier, its
+    document lines and their scans.
 
     Idempotent on ``data.token``: a double click or a resubmitted form returns the reception
-    already recorded and creates nothing.
+    already recorded and creates nothing. Atomic with its files: if anything fails, the
+    commit included, no row is left and the scans written are deleted.
     """
-    now = now or timezone.now()
+    with discarded_on_failure() as written, transaction.atomic():
+        return _receive(data, clerk, agency, outcome, now or timezone.now(), written)
+
+
+def _receive(
+    data: ReceptionData,
+    clerk: AbstractBaseUser,
+    agency: Agency,
+    outcome: str,
+    now: datetime,
+    written: list[str],
+) -> Reception:
     existing = _recorded(data.token, agency)
     if existing is not None:
         return existing
@@ -217,7 +234,7 @@ def receive(
     form = SLIP_FOR_OUTCOME[outcome]
     recorded = None
     if outcome == Outcome.ACCEPTED:
-        dossier = _open_dossier(reception, clerk, now)
+        dossier = _open_dossier(reception, clerk, now, data.scans, written)
         number = dossier.code
         recorded = receipt_record(dossier, reception)
     else:
@@ -243,7 +260,13 @@ def _book_sequence(agency: Agency, procedure: Procedure, now: datetime) -> str:
     return f"book:{agency.pk}:{procedure.field_id}:{timezone.localdate(now).year}"
 
 
-def _open_dossier(reception: Reception, clerk: AbstractBaseUser, now: datetime) -> Dossier:
+def _open_dossier(
+    reception: Reception,
+    clerk: AbstractBaseUser,
+    now: datetime,
+    scans: dict[int, LineEntry],
+    written: list[str],
+) -> Dossier:
     procedure = reception.procedure
     agency = reception.agency
     channel = procedure.channels.get(channel=reception.channel)
@@ -279,6 +302,7 @@ def _open_dossier(reception: Reception, clerk: AbstractBaseUser, now: datetime) 
     # The dossier starts at the first step of its process: the counter that accepted it.
     enter_step(dossier, 0, now)
     dossier.save(update_fields=PROCESS_FIELDS)
+    lines = record_lines(dossier, reception.documents, scans, actor=clerk, now=now, written=written)
     DossierEvent.objects.create(
         dossier=dossier,
         kind=EventKind.ACCEPTED,
@@ -287,7 +311,11 @@ def _open_dossier(reception: Reception, clerk: AbstractBaseUser, now: datetime) 
         from_status=None,
         to_status=Status.ACCEPTED,
         note=_("Accepted at %(unit)s.") % {"unit": agency},
-        data={"due_at": result.value.isoformat(), "explanation": result.explanation},
+        data={
+            "due_at": result.value.isoformat(),
+            "explanation": result.explanation,
+            "documents": summary(lines),
+        },
     )
     return dossier
 

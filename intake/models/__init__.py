@@ -1,5 +1,6 @@
 """The intake app's models: dossiers and what the counter records (``dossiers``), and what
-happens to them between the counters (``processing``)."""
+happens to them between the counters (``processing``), the documents handed in and their
+scans (``documents``)."""
 
 from intake.models.dossiers import (
     CLOSED_STATUSES,
@@ -99,3 +100,11 @@ __all__ += ["FrozenMonth", "MonthlySummary"]
 from intake.models.results import ResultDocument  # noqa: E402  (the result, signed)
 
 __all__ += ["ResultDocument"]
+
+from intake.models.documents import (  # noqa: E402  (the documents handed in and their scans)
+    DossierDocument,
+    DossierDocumentQuerySet,
+    ScanExemption,
+)
+
+__all__ += ["DossierDocument", "DossierDocumentQuerySet", "ScanExemption"]

@@ -235,6 +235,8 @@ class Reception(models.Model):
         indexes = [
             # Statistics and the counter's day: receptions of a unit by outcome and time.
             models.Index(fields=["agency", "outcome", "received_at"], name="reception_unit_day"),
+            # Reuse (intake/documents/reuse.py): an applicant's earlier receptions.
+            models.Index(fields=["applicant_id_number"], name="reception_applicant"),
             # The tracking book: a unit's refusals of a year, in entry order.
             models.Index(
                 fields=["agency", "book_year", "book_number"],
@@ -256,6 +258,15 @@ class DossierQuerySet(models.QuerySet):
     def open(self) -> DossierQuerySet:
         return self.exclude(
             status__in=[Status.NOT_ACCEPTED, Status.STOPPED, Status.RESULT_READY, Status.RETURNED]
+        )
+
+    def with_documents_digitised(self) -> DossierQuerySet:
+        """Each dossier annotated ``documents_digitised`` (``Dossier.documents_digitised``), in
+        SQL: two ``EXISTS`` over the dossier's lines, served by their unique index."""
+        lines = self.model._meta.get_field("documents").related_model
+        mine = lines.objects.filter(dossier=models.OuterRef("pk"))
+        return self.annotate(
+            documents_digitised=models.Exists(mine) & ~models.Exists(mine.unresolved())
         )
 
 
@@ -530,6 +541,13 @@ class Dossier(models.Model):
     def lookup_url(self) -> str:
         return reverse("intake:lookup_signed", args=[self.code, self.signed_lookup_token()])
 
+    def documents_digitised(self) -> bool:
+        """Indicator 4.2, the documents' half: every document line handed in has a scan or an
+        exemption (``intake.models.documents``; a dossier without lines does not count). The
+        result's half is the result's file; ``docs/documents.md`` says how 4.2 joins them.
+        Querysets use ``DossierQuerySet.with_documents_digitised``."""
+        return self.documents.model.all_resolved(self.documents.all())
+
 
 class EventKind(models.TextChoices):
     ACCEPTED = "accepted", _("Dossier accepted")
@@ -552,6 +570,10 @@ class EventKind(models.TextChoices):
     # The result document (intake/results/verbs.py).
     RESULT_ATTACHED = "result_attached", _("Result document attached")
     RESULT_SIGNED = "result_signed", _("Result document signed")
+    # The dossier page's scans (intake/processing/scanning.py): a document line scanned (or its
+    # scan replaced), or marked exempt from scanning.
+    DOCUMENT_SCANNED = "document_scanned", _("Document scanned")
+    DOCUMENT_EXEMPTED = "document_exempted", _("Document exempt from scanning")
     # Raised by the deadline watch (intake/watch/run.py), never shown to the applicant.
     DUE_SOON = "due_soon", _("Appointment near: warning raised")
     OVERDUE = "overdue", _("Appointment passed")

@@ -24,7 +24,15 @@ from django.utils.translation import gettext_lazy as _
 
 from intake.counter.fields import clean_citizen_id, split_item
 from intake.counter.reception import ActionRefused
-from intake.models import ApologyDraft, AttachmentKind, Decision, Dossier, ReturnMethod
+from intake.documents import forms as scan_fields
+from intake.models import (
+    ApologyDraft,
+    AttachmentKind,
+    Decision,
+    Dossier,
+    ReturnMethod,
+    ScanExemption,
+)
 from intake.processing import dossier_supplement_limit
 from portal.forms import DayField, MomentField
 from portal.models import Role
@@ -430,3 +438,60 @@ class AttachForm(ActionForm):
             {"class": "form-control", "accept": ".pdf,.jpg,.jpeg,.png"}
         )
         self.fields["kind"].widget.attrs["class"] = "form-select"
+
+
+def _line_choices(dossier: Dossier) -> list[tuple[int, str]]:
+    return [(row.line, f"{row.number}. {row.name}") for row in dossier.documents.all()]
+
+
+class ScanForm(ActionForm):
+    """A document line's scan, added or replaced: its files merged into one PDF here (before
+    the verb's lock), checked by content; pages compared with those declared."""
+
+    action = "scan"
+
+    line = forms.TypedChoiceField(label=_("Document"), coerce=int)
+    files = scan_fields.ScanFilesField(
+        label=_("Files (PDF, JPEG or PNG), in page order"), required=True
+    )
+    confirm_pages = scan_fields.confirm_pages_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["line"].choices = _line_choices(self.dossier)
+        self.fields["line"].widget.attrs["class"] = "form-select"
+        self.scan = None
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        line, uploads = cleaned.get("line"), cleaned.get("files")
+        if line is None or not uploads:
+            return cleaned
+        row = self.dossier.documents.filter(line=line).first()
+        try:
+            self.scan = scan_fields.merged_scan(
+                uploads,
+                document=row.name,
+                declared=row.declared_pages,
+                confirmed=bool(cleaned.get("confirm_pages")),
+            )
+        except ValidationError as error:
+            self.add_error("files", error)
+        return cleaned
+
+
+class ExemptForm(ActionForm):
+    """A document line marked exempt from scanning, with its reason."""
+
+    action = "exempt"
+
+    line = forms.TypedChoiceField(label=_("Document"), coerce=int)
+    exemption = scan_fields.exemption_field()
+    note = scan_fields.exemption_note_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["line"].choices = _line_choices(self.dossier)
+        self.fields["line"].widget.attrs["class"] = "form-select"
+        self.fields["exemption"].required = True
+        self.fields["exemption"].choices = ScanExemption.choices

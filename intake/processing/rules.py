@@ -44,6 +44,9 @@ REQUEST_WITHDRAWAL = "request_withdrawal"
 STOP = "stop"
 APOLOGISE = "apologise"
 ATTACH = "attach"
+# The scans of the document lines (intake/processing/scanning.py): whoever may attach a file.
+SCAN_DOCUMENT = "scan_document"
+EXEMPT_DOCUMENT = "exempt_document"
 
 # Statuses in which the dossier is worked on at its current step.
 AT_STEP_STATUSES = (Status.ACCEPTED, Status.IN_PROGRESS)
@@ -155,7 +158,7 @@ def available_actions(
         actions.add(APOLOGISE)
     closed = (Status.NOT_ACCEPTED, Status.STOPPED, Status.RETURNED)
     if status not in closed and (at_step or receiving_clerk):
-        actions.add(ATTACH)
+        actions |= {ATTACH, SCAN_DOCUMENT, EXEMPT_DOCUMENT}
     return actions
 
 
@@ -176,6 +179,8 @@ _ACTION_ROLES = {
     STOP: (Role.LEADER,),
     APOLOGISE: (Role.LEADER,),
     ATTACH: _STEP_ROLES,
+    SCAN_DOCUMENT: _STEP_ROLES,
+    EXEMPT_DOCUMENT: _STEP_ROLES,
 }
 
 

@@ -24,8 +24,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from intake.counter.reception import ActionRefused
+from intake.documents.checks import PDF
 from intake.models import Dossier, DossierEvent, EventKind, ResultDocument, Status
-from intake.processing.attachments import PDF, check_upload
+from intake.processing.attachments import check_upload
 from intake.processing.rules import DossierChanged, lock_dossier, profile_of, record_event
 from intake.results.signing import SignatureBlock, SignerBackend, get_backend
 from portal.models import Role
@@ -82,7 +83,8 @@ def check_result_pdf(upload) -> bytes:
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
 
-    content, content_type = check_upload(upload)
+    checked = check_upload(upload)
+    content, content_type = checked.content, checked.content_type
     not_pdf = ActionRefused(_("The result must be a PDF file."), "file")
     if content_type != PDF:
         raise not_pdf

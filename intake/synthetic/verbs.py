@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from intake.documents.scans import unscanned_summary
 from intake.models import Decision, EventKind, ReturnMethod, SlipForm, Status
 from intake.processing.supplements import supplement_request_limit
 from intake.synthetic.people import Person
@@ -85,7 +86,11 @@ class JourneyVerbs:
             Status.ACCEPTED,
             True,
             self.world.accepted_notes[o.receiving],
-            {"due_at": due.value.isoformat(), "explanation": due.explanation},
+            {
+                "due_at": due.value.isoformat(),
+                "explanation": due.explanation,
+                "documents": unscanned_summary(rec.documents),
+            },
             count=False,
         )
         return d

@@ -37,6 +37,7 @@ LAYERS: list[list[str]] = [
     ["intake.watch"],
     ["intake.processing"],
     ["intake.counter"],
+    ["intake.documents"],
     ["intake.slips"],
     ["intake.access", "intake.routing", "intake.sms"],
     ["intake.models"],

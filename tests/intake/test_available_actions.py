@@ -14,12 +14,14 @@ from intake.processing import (
     ASSIGN,
     ATTACH,
     CONSULT,
+    EXEMPT_DOCUMENT,
     FORWARD,
     PROPOSE,
     RECORD_SUPPLEMENT,
     REQUEST_SUPPLEMENT,
     REQUEST_WITHDRAWAL,
     RETURN_RESULT,
+    SCAN_DOCUMENT,
     SEND_BACK,
     STOP,
 )
@@ -104,6 +106,11 @@ EXPECTED = {
     stopped: {},
     returned: {},
 }
+# Whoever may attach a file may also scan a document line or mark it exempt.
+for _people in EXPECTED.values():
+    for _actions in _people.values():
+        if ATTACH in _actions:
+            _actions |= {SCAN_DOCUMENT, EXEMPT_DOCUMENT}
 
 
 @pytest.mark.parametrize("who", PEOPLE)

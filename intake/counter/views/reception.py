@@ -20,8 +20,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from intake.access import reception_for, staff_with_role
-from intake.counter.forms import ProcedureSearchForm, ReceptionForm
+from intake.counter.forms import ProcedureSearchForm, ReceptionForm, typed_identifier
 from intake.counter.reception import ActionRefused, receive
+from intake.documents.reuse import earlier_documents
 from intake.models import Dossier, Outcome, Reception, SlipForm, Status
 from intake.slips.render import render_slip
 from portal.models import Role
@@ -101,21 +102,37 @@ def choose_procedure(request: HttpRequest) -> HttpResponse:
 def receive_dossier(request: HttpRequest, code: str) -> HttpResponse:
     """The reception form of one procedure; its three buttons accept, ask for a supplement or
     refuse. A procedure withdrawn while the form was open is refused by the verb, with a
-    message, rather than answered with 404."""
-    agency = staff_with_role(request.user, Role.CLERK).agency
+    message, rather than answered with 404.
+
+    A fourth button, “find earlier documents”, sends the form back as typed with the
+    applicant's earlier scanned documents to reuse (``intake.documents.reuse``); the files
+    chosen so far are not kept by the browser, so the page says to find them first."""
+    profile = staff_with_role(request.user, Role.CLERK)
+    agency = profile.agency
     procedure = get_object_or_404(
         Procedure.objects.filter(agencies=agency)
         .select_related("level", "field")
         .prefetch_related("documents", "channels", "fee_lines"),
         code=code,
     )
+    finding = request.method == "POST" and "find_documents" in request.POST
+    identifier = ""
+    earlier = []
     if request.method == "GET":
         if not Procedure.objects.published().filter(pk=procedure.pk).exists():
             raise Http404
         form = ReceptionForm(procedure=procedure, agency=agency)
     else:
-        form = ReceptionForm(request.POST, procedure=procedure, agency=agency)
-        if form.is_valid():
+        reusing = any(key.startswith("reuse-") and value for key, value in request.POST.items())
+        if finding or reusing:
+            identifier = typed_identifier(request.POST)
+            earlier = earlier_documents(profile, identifier)
+        form = ReceptionForm(
+            request.POST, request.FILES, procedure=procedure, agency=agency, earlier=earlier
+        )
+        if finding:
+            form.keep_as_typed()
+        elif form.is_valid():
             try:
                 reception = receive(
                     form.reception_data(),
@@ -137,7 +154,14 @@ def receive_dossier(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "intake/receive.html",
-        {"agency": agency, "procedure": procedure, "form": form},
+        {
+            "agency": agency,
+            "procedure": procedure,
+            "form": form,
+            "finding": finding,
+            "identifier": identifier,
+            "earlier": earlier,
+        },
     )
 
 

@@ -21,12 +21,14 @@ from intake.processing.forms import (
     AssignForm,
     AttachForm,
     ConsultForm,
+    ExemptForm,
     ForwardForm,
     ProposeForm,
     RecordSupplementForm,
     RequestSupplementForm,
     RequestWithdrawalForm,
     ReturnResultForm,
+    ScanForm,
     SendBackForm,
     StopForm,
 )
@@ -170,6 +172,30 @@ def _attach(form, dossier, user) -> str:
     return _("File %(name)s attached.") % {"name": attachment.name}
 
 
+def _scan(form, dossier, user) -> str:
+    row = processing.scan_document(
+        dossier,
+        line=form.cleaned_data["line"],
+        scan=form.scan,
+        pages_confirmed=form.cleaned_data["confirm_pages"],
+        actor=user,
+        version=form.cleaned_data["version"],
+    )
+    return _("“%(name)s” scanned: %(pages)d pages.") % {"name": row.name, "pages": row.pages}
+
+
+def _exempt(form, dossier, user) -> str:
+    row = processing.exempt_document(
+        dossier,
+        line=form.cleaned_data["line"],
+        exemption=form.cleaned_data["exemption"],
+        note=form.cleaned_data["note"],
+        actor=user,
+        version=form.cleaned_data["version"],
+    )
+    return _("“%(name)s” marked exempt from scanning.") % {"name": row.name}
+
+
 @dataclass(frozen=True)
 class Action:
     name: str
@@ -292,6 +318,24 @@ ACTIONS = [
         _attach,
         gettext_lazy("Attach a file"),
         gettext_lazy("Attach"),
+        "outline-secondary",
+    ),
+    Action(
+        processing.SCAN_DOCUMENT,
+        "quet-giay-to",
+        ScanForm,
+        _scan,
+        gettext_lazy("Scan a document (or replace its scan)"),
+        gettext_lazy("Save the scan"),
+        "outline-secondary",
+    ),
+    Action(
+        processing.EXEMPT_DOCUMENT,
+        "mien-quet",
+        ExemptForm,
+        _exempt,
+        gettext_lazy("Mark a document exempt from scanning"),
+        gettext_lazy("Mark exempt"),
         "outline-secondary",
     ),
     Action(

@@ -37,11 +37,13 @@ from django.views.decorators.http import require_GET, require_POST
 from intake import processing
 from intake.access import attachment_for, dossier_for
 from intake.counter.reception import ActionRefused
+from intake.documents.views import page_lines
 from intake.models import (
     CLOSED_STATUSES,
     ApologyDraft,
     Decision,
     Dossier,
+    DossierDocument,
     DossierEvent,
     EventKind,
     ReturnMethod,
@@ -219,7 +221,7 @@ def _action_forms(
                 "form": form,
                 "url": reverse("intake:dossier_action", args=[dossier.code, action.slug]),
                 "open": is_open,
-                "multipart": action.name == processing.ATTACH,
+                "multipart": action.name in (processing.ATTACH, processing.SCAN_DOCUMENT),
             }
         )
     return panels
@@ -264,6 +266,7 @@ def _dossier_page(
         )
     ]
     events = list(dossier.events.select_related("actor"))
+    document_lines = page_lines(dossier)
     draft = (
         ApologyDraft.objects.filter(dossier=dossier).first()
         if dossier.apologised_at is None
@@ -275,6 +278,8 @@ def _dossier_page(
         current = dossier.steps[dossier.step_index]
     open_ = dossier.status not in CLOSED_STATUSES
     allowed = available_actions(dossier, user, now)
+    if not document_lines:
+        allowed -= {processing.SCAN_DOCUMENT, processing.EXEMPT_DOCUMENT}
     context = {
         "reception": dossier.reception,
         "dossier": dossier,
@@ -292,6 +297,10 @@ def _dossier_page(
         "questions": questions,
         "pauses": _pauses(dossier, events),
         "attachments": attachments,
+        "document_lines": document_lines,
+        "dossier_documents_digitised": DossierDocument.all_resolved(
+            item["row"] for item in document_lines
+        ),
         "actions": _action_forms(
             dossier,
             user,
