@@ -15,6 +15,7 @@ offline: no timestamp server, no revocation fetching.
 from __future__ import annotations
 
 import io
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -52,12 +53,12 @@ class SignatureBlock:
     when: datetime
 
 
-class SignerBackend:
+class SignerBackend(ABC):
     """The interface of every signer: return ``pdf`` signed for ``agency``, or raise
     ``SigningRefused``."""
 
-    def sign(self, pdf: bytes, *, agency, block: SignatureBlock) -> bytes:
-        raise NotImplementedError
+    @abstractmethod
+    def sign(self, pdf: bytes, *, agency, block: SignatureBlock) -> bytes: ...
 
 
 def get_backend() -> SignerBackend:
