@@ -89,13 +89,22 @@ def test_postgresql_is_told_what_the_typo_match_costs(db):
     if connection.vendor != "postgresql":
         pytest.skip("pg_trgm is PostgreSQL's; SQLite matches typos in Python")
     with connection.cursor() as cursor:
+        # The migration may alter the functions only where the database user owns them (or is a
+        # superuser); elsewhere it leaves pg_trgm's cost of 1 and says so (docs/search.md).
+        cursor.execute(
+            "SELECT bool_and(pg_get_userbyid(proowner) = current_user) OR "
+            "(SELECT rolsuper FROM pg_roles WHERE rolname = current_user) FROM pg_proc "
+            "WHERE proname IN ('word_similarity_op', 'word_similarity_commutator_op')"
+        )
+        may_alter = cursor.fetchone()[0]
         cursor.execute(
             "SELECT proname, procost FROM pg_proc WHERE proname IN "
             "('word_similarity_op', 'word_similarity_commutator_op') ORDER BY proname"
         )
+        cost = 100.0 if may_alter else 1.0
         assert cursor.fetchall() == [
-            ("word_similarity_commutator_op", 100.0),
-            ("word_similarity_op", 100.0),
+            ("word_similarity_commutator_op", cost),
+            ("word_similarity_op", cost),
         ]
 
 
