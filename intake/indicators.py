@@ -1,0 +1,99 @@
+"""The contract between the packages that own the data of a Decision 766 indicator and the
+scorecard that shows them all (``/thong-ke/chi-so-766/``).
+
+Each domain package that can compute an indicator (``documents``/``results`` 4.1–4.3,
+``online`` 3.3, ``national`` 1.4, ``payments`` 3.5–3.6, ``petitions`` 5.1–5.3, ``reports`` 2.1,
+2.2, 5.4 and group 1) writes, in its own ``indicators.py``, one :class:`Source` per indicator
+and registers it with :func:`register` at import time; ``intake.apps`` imports those modules in
+``ready()``. The scorecard reads :data:`REGISTRY`: an indicator whose code has no source is
+shown as "no data" with what is missing. The thresholds and points are the scorecard's (data
+with a version); a source only says who is in the population and, for each one who does not
+count, the one reason why.
+
+A source is honest when ``measure(scope).numerator == denominator - len(misses(scope))``: the
+tests of every source check it on hand-built data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who and when: the agencies of a subtree (their primary keys) and the period
+    ``[start, end)`` as aware datetimes (00:00 of the first day to 00:00 after the last day,
+    Asia/Ho_Chi_Minh)."""
+
+    agency_ids: tuple[int, ...]
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Measure:
+    """The indicator's fraction for a scope: ``numerator`` of ``denominator`` count."""
+
+    numerator: int
+    denominator: int
+
+    @property
+    def percent(self) -> Decimal | None:
+        """The rate in per cent with one decimal, or ``None`` where nobody is in the
+        population (the scorecard shows "no dossiers" then, never 0 % nor 100 %)."""
+        if not self.denominator:
+            return None
+        value = Decimal(self.numerator) * 100 / Decimal(self.denominator)
+        return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Miss:
+    """One member of the population that does not count, with the one reason why, in words
+    for the user ("dòng 2 chưa có tệp", "kết quả chưa ký số")."""
+
+    kind: str  # "dossier", "procedure" or "petition"
+    pk: int
+    label: str  # the dossier's code, the procedure's code and name, the petition's code
+    reason: str
+    url: str = ""  # the staff page of the row, where one exists
+
+
+class Source(Protocol):
+    """What one indicator's owner provides."""
+
+    code: str  # "4.2"
+    title: str  # the indicator's name, translated
+    population: str  # "dossier", "procedure" or "petition": what the denominator counts
+
+    def measure(self, scope: Scope) -> Measure:
+        """The numerator and denominator, counted in SQL."""
+
+    def misses(self, scope: Scope, limit: int | None = None) -> Sequence[Miss]:
+        """Those of the population that do not count, each with its reason, in a stable
+        order (oldest first); at most ``limit`` of them when given."""
+
+
+REGISTRY: dict[str, Source] = {}
+
+
+def register(*sources: Source) -> None:
+    """Make ``sources`` known to the scorecard; a second source for one code is a mistake."""
+    for source in sources:
+        if source.code in REGISTRY and REGISTRY[source.code] is not source:
+            raise ValueError(f"indicator {source.code} has two sources")
+        REGISTRY[source.code] = source
+
+
+def registered(codes: Iterable[str] | None = None) -> list[Source]:
+    """The sources known, in the order of their codes (1.4 before 2.1 before 10.1)."""
+    chosen = REGISTRY.values() if codes is None else [REGISTRY[c] for c in codes if c in REGISTRY]
+
+    def order(source: Source) -> tuple[int, ...]:
+        return tuple(int(part) for part in source.code.split("."))
+
+    return sorted(chosen, key=order)
