@@ -14,3 +14,6 @@ class IntakeConfig(AppConfig):
             on_commit_job("intake.jobs.recompute_open_due_dates")
 
         on_calendar_change(recompute_after_calendar_change)
+
+        # Decision 766 indicator sources, registered at import (intake/indicators.py).
+        import intake.results.indicators  # noqa: F401
