@@ -138,13 +138,6 @@ def summary(rows: list[DossierDocument]) -> dict:
     }
 
 
-def unscanned_summary(documents: list[dict]) -> dict:
-    """``summary`` of a checklist whose lines were handed in without any scan (what the
-    synthetic generator's dossiers record: it writes no line rows, so none is digitised)."""
-    handed_in = sum(1 for document in documents if document.get("present"))
-    return {"scanned": 0, "reused": 0, "exempt": 0, "unscanned": handed_in}
-
-
 def line_record(row: DossierDocument) -> dict:
     """One line as an event's data records it (its file's storage name and digest included,
     so that a replaced scan can still be found)."""

@@ -19,7 +19,16 @@ from intake.synthetic.journeys import (
     showcase,
 )
 from intake.synthetic.people import REFUSAL_REASONS, SUPPLEMENT_ITEMS, People
-from intake.synthetic.records import Chunk, ReceptionRec, local_date, new_slip
+from intake.synthetic.records import (
+    EXEMPT,
+    LEFT,
+    REUSED,
+    SCANNED,
+    Chunk,
+    ReceptionRec,
+    local_date,
+    new_slip,
+)
 from intake.synthetic.world import (
     POSTAL_SHARE,
     Job,
@@ -30,6 +39,14 @@ from intake.synthetic.world import (
     opening,
 )
 from portal.deadlines import add_working_time
+
+# The digital dossier (illustrative): individuals coming back for the same procedure at the
+# same counter, who reuse each line filed before with this chance; lines exempt (shown for
+# comparison only) and lines left unscanned.
+RETURNING_SHARE = 0.25
+REUSE_SHARE = 0.7
+EXEMPT_SHARE = 0.04
+LEFT_SHARE = 0.03
 
 
 class Generator:
@@ -46,6 +63,9 @@ class Generator:
     def run(self, job: Job) -> Chunk:
         chunk = Chunk(job)
         rng = random.Random(job.seed)
+        # The digital dossier draws from its own stream: the journeys stay as they were.
+        self._digital = random.Random(f"{job.seed}:documents")
+        self._returning: dict[tuple[int, int], list[ReceptionRec]] = {}
         people = People(rng)
         held: list[Journey] = []  # the last job's journeys, carried out after ``showcase``
         for day, count, elapsed in job.days:
@@ -71,6 +91,36 @@ class Generator:
             for journey in held:
                 journey.carry_out()
         return chunk
+
+    def _digitise(self, rec: ReceptionRec, offering: Offering) -> None:
+        """Each line handed in scanned, exempt or left; an applicant coming back for the same
+        procedure at the same counter reuses some of the files of an earlier dossier."""
+        draw = self._digital
+        earlier = None
+        if rec.applicant_kind == ApplicantKind.INDIVIDUAL:
+            seen = self._returning.setdefault((rec.agency, rec.procedure), [])
+            if seen and draw.random() < RETURNING_SHARE:
+                earlier = draw.choice(seen[-50:])
+                rec.applicant = earlier.applicant
+            else:
+                seen.append(rec)
+        filed = {line: kind for line, kind, _value in earlier.lines} if earlier else {}
+        lines = []
+        for line, document in enumerate(rec.documents):
+            if not document.get("present"):
+                continue
+            roll = draw.random()
+            if filed.get(line) in (SCANNED, REUSED) and (roll < REUSE_SHARE or not lines):
+                lines.append((line, REUSED, (earlier.local, line)))
+            elif roll < EXEMPT_SHARE:
+                lines.append((line, EXEMPT, "comparison"))
+            elif roll < EXEMPT_SHARE + LEFT_SHARE:
+                lines.append((line, LEFT, None))
+            else:
+                pages = min(document.get("pages") or draw.choice((1, 1, 2, 3)), 3)
+                lines.append((line, SCANNED, pages))
+        rec.lines = lines
+        rec.result_draw = draw.random()
 
     def _arrival(self, offering: Offering, day: date, elapsed: float, rng) -> datetime:
         calendar = self.world.calendar(offering.receiving)
@@ -115,10 +165,12 @@ class Generator:
         rec.fees, rec.fee_total = [], 0
         rec.reasons, rec.missing, rec.contact = "", [], ""
         rec.book_key, rec.book_local = None, 0
+        rec.lines, rec.result_draw = None, None
         year = local_date(received).year
         if accepted:
             rec.outcome = Outcome.ACCEPTED
             rec.fees, rec.fee_total = fees_for(offering, local_date(received), rng)
+            self._digitise(rec, offering)
         elif rng.random() < REFUSED_AMONG_NOT_ACCEPTED:
             rec.outcome = Outcome.REFUSED
             rec.reasons = rng.choice(REFUSAL_REASONS)

@@ -54,7 +54,43 @@ class ReceptionRec:
         "received_at",
         "book_key",  # a refusal's line in the tracking book (accepted ones: DossierRec)
         "book_local",
+        # The digital dossier (accepted ones): per line handed in (line, kind, value) with kind
+        # SCANNED (value: pages), REUSED (value: (earlier reception's local, its line)),
+        # EXEMPT (value: the exemption) or LEFT; and the draw that decides the result's file.
+        "lines",
+        "result_draw",
     )
+
+
+# Kinds of a line handed in (``ReceptionRec.lines``).
+SCANNED, REUSED, EXEMPT, LEFT = "scanned", "reused", "exempt", "left"
+# Of the dossiers whose result is ready: share with a signed result, with one attached only
+# (the rest have none yet).
+SIGNED_RESULT_SHARE = 0.9
+ATTACHED_RESULT_SHARE = 0.04
+RESULT_STATUSES = (9, 10)
+
+
+def result_kind(rec: ReceptionRec, status: int) -> str | None:
+    """ "signed", "attached" or None: the result file a dossier at ``status`` has."""
+    if status not in RESULT_STATUSES or rec.result_draw is None:
+        return None
+    if rec.result_draw < SIGNED_RESULT_SHARE:
+        return "signed"
+    if rec.result_draw < SIGNED_RESULT_SHARE + ATTACHED_RESULT_SHARE:
+        return "attached"
+    return None
+
+
+def lines_summary(lines) -> dict:
+    """What the ``accepted`` event records about the lines (``intake.documents.scans.summary``)."""
+    kinds = [kind for _line, kind, _value in lines or ()]
+    return {
+        "scanned": kinds.count(SCANNED),
+        "reused": kinds.count(REUSED),
+        "exempt": kinds.count(EXEMPT),
+        "unscanned": kinds.count(LEFT),
+    }
 
 
 class DossierRec:
@@ -195,6 +231,12 @@ class Chunk:
                 "pk:consultation": len(self.consultations),
                 "pk:slip": len(self.slips),
                 "pk:event": len(self.events),
+                "pk:document": sum(len(rec.lines or ()) for rec in self.receptions),
+                "pk:result": sum(
+                    1
+                    for d in self.dossiers
+                    if result_kind(self.receptions[d.reception], d.status) is not None
+                ),
             }
         )
         return needs

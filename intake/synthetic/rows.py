@@ -21,14 +21,17 @@ from psycopg.types.json import set_json_dumps
 from intake.models import (
     Consultation,
     Dossier,
+    DossierDocument,
     DossierEvent,
     Pause,
     Reception,
+    ResultDocument,
     Sequence,
     Slip,
     StepVisit,
 )
-from intake.synthetic.records import Chunk
+from intake.synthetic.files import RESULT_NAME, Files
+from intake.synthetic.records import EXEMPT, REUSED, SCANNED, Chunk, result_kind
 from intake.synthetic.world import WorldNotReady
 
 # What the generator writes into each table; any other column takes its model default.
@@ -48,6 +51,16 @@ PRODUCED = {
         "book_number steps step_index current_agency_id current_department_id current_role "
         "assignee_id step_due_at result result_reasons verdict apologised_at returned_by_id "
         "collector_name collector_id_number delivery tracking_number version updated_at",
+    ),
+    "document": (
+        DossierDocument,
+        "id dossier_id line name declared_pages file pages size sha256 pages_confirmed "
+        "exemption exemption_note reused_from_id recorded_by_id recorded_at",
+    ),
+    "result": (
+        ResultDocument,
+        "id dossier_id file name size sha256 attached_by_id attached_at signed_file "
+        "signed_sha256 signed_by_id signed_at signer_certificate",
     ),
     "slip": (Slip, "id form number reception_id pdf sha256 issued_at issued_by_id"),
     "visit": (
@@ -71,7 +84,17 @@ PRODUCED = {
     ),
 }
 # Parents before children.
-ORDER = ("reception", "dossier", "slip", "visit", "pause", "consultation", "event")
+ORDER = (
+    "reception",
+    "dossier",
+    "document",
+    "result",
+    "slip",
+    "visit",
+    "pause",
+    "consultation",
+    "event",
+)
 
 
 @dataclass
@@ -171,10 +194,16 @@ def _uid(staffer) -> int | None:
 
 
 def table_rows(
-    chunk: Chunk, bases: dict[str, int], table_map: dict[str, Table], json_text: bool
+    chunk: Chunk,
+    bases: dict[str, int],
+    table_map: dict[str, Table],
+    json_text: bool,
+    files: Files,
+    leaders: dict[int, list],
 ) -> dict[str, list[tuple]]:
     """The chunk's rows per table, with their final keys and numbers. ``json_text``: JSON
-    columns as text (for COPY) rather than Python values (for the ORM)."""
+    columns as text (for COPY) rather than Python values (for the ORM). ``files``: the stored
+    files the lines and results name (``intake.synthetic.files``); ``leaders``: who signs."""
     r0, d0 = bases["pk:reception"], bases["pk:dossier"]
     s0, v0 = bases["pk:slip"], bases["pk:visit"]
     p0, c0, e0 = bases["pk:pause"], bases["pk:consultation"], bases["pk:event"]
@@ -377,9 +406,12 @@ def table_rows(
             chunk.events
         )
     ]
+    documents, results = _digital_rows(chunk, bases, files, leaders)
     rows = {
         "reception": receptions,
         "dossier": dossiers,
+        "document": documents,
+        "result": results,
         "slip": slips,
         "visit": visits,
         "pause": pauses,
@@ -391,6 +423,80 @@ def table_rows(
         if extra:
             rows[name] = [row + extra for row in rows[name]]
     return rows
+
+
+def _digital_rows(chunk: Chunk, bases: dict[str, int], files: Files, leaders) -> tuple[list, list]:
+    """The document lines of every dossier and the result files of those whose result is
+    ready: every row names one of the run's shared files."""
+    d0, n0, k0 = bases["pk:dossier"], bases["pk:document"], bases["pk:result"]
+    # (reception's local, line) → the line's key and stored file: a reused line points at an
+    # earlier dossier of the chunk, written before it.
+    keys: dict[tuple[int, int], int] = {}
+    stored_of: dict[tuple[int, int], object] = {}
+    documents = []
+    for d in chunk.dossiers:
+        rec = chunk.receptions[d.reception]
+        for line, kind, value in rec.lines or ():
+            pk = n0 + len(documents) + 1
+            keys[(rec.local, line)] = pk
+            name = rec.documents[line]["name"][:500]
+            stored, reused_from, exemption = None, None, ""
+            if kind == SCANNED:
+                stored = files.scans[value]
+            elif kind == REUSED:
+                reused_from, stored = keys[value], stored_of[value]
+            elif kind == EXEMPT:
+                exemption = value
+            stored_of[(rec.local, line)] = stored
+            resolved = stored is not None or bool(exemption)
+            documents.append(
+                (
+                    pk,
+                    d0 + d.local + 1,
+                    line,
+                    name,
+                    rec.documents[line].get("pages"),
+                    stored.name if stored else "",
+                    stored.pages if stored else None,
+                    stored.size if stored else None,
+                    stored.sha256 if stored else "",
+                    False,
+                    exemption,
+                    "",
+                    reused_from,
+                    rec.clerk.user_id if resolved else None,
+                    rec.received_at if resolved else None,
+                )
+            )
+    results = []
+    for d in chunk.dossiers:
+        kind = result_kind(chunk.receptions[d.reception], d.status)
+        if kind is None:
+            continue
+        competent = d.offering.competent
+        signer = (leaders.get(competent) or [None])[0]
+        if signer is None:
+            continue
+        signed = files.signed.get(competent) if kind == "signed" else None
+        when = d.finished_at
+        results.append(
+            (
+                k0 + len(results) + 1,
+                d0 + d.local + 1,
+                files.result.name,
+                RESULT_NAME,
+                files.result.size,
+                files.result.sha256,
+                signer.user_id,
+                when,
+                signed.name if signed else "",
+                signed.sha256 if signed else "",
+                signer.user_id if signed else None,
+                when if signed else None,
+                files.certificates.get(competent, "") if signed else "",
+            )
+        )
+    return documents, results
 
 
 def sequence_values(chunk_needs: dict[str, int], bases: dict[str, int]) -> dict[str, int]:

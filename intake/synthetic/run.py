@@ -25,6 +25,7 @@ from datetime import date, datetime
 from django.db import connection, connections
 
 from intake.models import Status
+from intake.synthetic.files import prepare as prepare_files
 from intake.synthetic.generator import Generator
 from intake.synthetic.records import Chunk
 from intake.synthetic.rows import (
@@ -58,6 +59,7 @@ class Report:
     overdue_open: int = 0
     apologies: int = 0
     skipped: list[str] = field(default_factory=list)
+    unsigned: list[str] = field(default_factory=list)  # why some agencies' results are unsigned
     client_cpu: float = 0.0  # this process and its workers
     database_cpu: float | None = 0.0  # their PostgreSQL server processes (None: unknown)
 
@@ -99,6 +101,7 @@ class Report:
             f"receptions: {outcomes}",
             f"rows: {rows}",
             "not generated: status 1 (there is no online intake yet), status 6 (no verb sets it)",
+            *(f"results left unsigned: {reason}" for reason in self.unsigned),
             cpu,
         ]
 
@@ -167,13 +170,14 @@ def generate(
 ) -> Report:
     cpu_before = _own_cpu()
     world = load_world(now, first_day)
+    world.files = prepare_files(world, now)
     table_map = tables()
     start = starting_numbers(table_map)
     days = arrival_days(count, first_day, now, world.calendar(None), random.Random(f"{seed}"))
     # The run's own seed for people and tokens: a second run with the same --seed makes new
     # applicants and form tokens, never colliding with the first run's.
     work = jobs(days, chunk, f"{seed}:{start['pk:reception']}")
-    report = Report(skipped=world.skipped)
+    report = Report(skipped=world.skipped, unsigned=sorted(set(world.files.refusals.values())))
     postgres = connection.vendor == "postgresql"
     trust_keys = postgres and count >= TRUST_KEYS_FROM and may_trust_keys()
     numbers = Numbers(start)
@@ -236,7 +240,8 @@ def _run_job(generator, writer, job, now, table_map, reserve) -> dict:
     chunk_ = generator.run(job)
     needs = chunk_.needs()
     bases = reserve(job.index, needs)
-    rows = table_rows(chunk_, bases, table_map, writer.json_text)
+    world = generator.world
+    rows = table_rows(chunk_, bases, table_map, writer.json_text, world.files, world.leaders)
     before = _database_cpu()
     writer.write(rows, sequence_values(needs, bases))
     after = _database_cpu()

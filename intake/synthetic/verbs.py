@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from intake.documents.scans import unscanned_summary
 from intake.models import Decision, EventKind, ReturnMethod, SlipForm, Status
 from intake.processing.supplements import supplement_request_limit
 from intake.synthetic.people import Person
@@ -31,6 +30,7 @@ from intake.synthetic.records import (
     DossierRec,
     PauseRec,
     VisitRec,
+    lines_summary,
     local_date,
     new_slip,
     verdict_of,
@@ -89,7 +89,7 @@ class JourneyVerbs:
             {
                 "due_at": due.value.isoformat(),
                 "explanation": due.explanation,
-                "documents": unscanned_summary(rec.documents),
+                "documents": lines_summary(rec.lines),
             },
             count=False,
         )

@@ -135,6 +135,7 @@ class World:
     electronic_ids: dict[int, str]
     contacts: dict[int, str]
     accepted_notes: dict[int, str]
+    files: object = None  # the shared files of the digital dossier (``synthetic.files``)
 
     def calendar(self, agency_id: int | None) -> WorkCalendar:
         return self.calendars[agency_id]

@@ -6,31 +6,42 @@ import re
 import uuid
 from collections import Counter
 from datetime import datetime
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import override_settings
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from intake import processing
 from intake.counter.reception import ReceptionData, receive
+from intake.documents.merge import MergedScan
+from intake.documents.scans import LineEntry, summary
+from intake.indicators import Scope
 from intake.models import (
     Consultation,
     Dossier,
+    DossierDocument,
     DossierEvent,
     EventKind,
     Outcome,
     Pause,
     Reception,
+    ResultDocument,
     Sequence,
     Slip,
     SlipForm,
     Status,
     StepVisit,
 )
+from intake.results.indicators import DIGITISED_DOSSIERS, ELECTRONIC_RESULTS, REUSED_DOCUMENTS
+from intake.results.verify import verify_pdf
 from intake.synthetic.run import Progress
+from procedures.models import Agency
+from tests.intake.results_helpers import make_certificates
 
 pytestmark = pytest.mark.django_db
 
@@ -54,11 +65,35 @@ def generate(*args) -> str:
     return out.getvalue()
 
 
+@pytest.fixture(scope="module")
+def media_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("generated-media")
+
+
+@pytest.fixture(autouse=True)
+def _media_in_a_temporary_folder(settings, media_root):
+    """The files a generation stores (the shared scans and results) stay readable by every test
+    of this module."""
+    settings.MEDIA_ROOT = media_root
+
+
+@pytest.fixture
+def signing(settings, media_root):
+    """The demo certificates the class's generation signed with, trusted."""
+    settings.SIGNING_TRUST_ROOTS = [str(media_root / "certificates" / "root.pem")]
+
+
 @pytest.fixture(scope="class")
-def generated(django_db_setup, django_db_blocker):
+def generated(django_db_setup, django_db_blocker, media_root):
     """The demo and 300 generated dossiers, made once for the class's tests (each test rolls
-    its own changes back; the whole is rolled back after the class)."""
-    with django_db_blocker.unblock():
+    its own changes back; the whole is rolled back after the class), their results signed with
+    test certificates."""
+    signing_settings = SimpleNamespace()
+    make_certificates(media_root / "certificates", signing_settings)
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MEDIA_ROOT=media_root, **vars(signing_settings)),
+    ):
         from django.db import transaction
 
         atomic = transaction.atomic()
@@ -114,6 +149,24 @@ def test_it_refuses_bad_arguments_with_a_message(args, message):
 # Replaying generated journeys through the real verbs.
 
 
+def _line_entries(dossier: Dossier) -> dict[int, LineEntry]:
+    """What the clerk gave for each generated line: its scan (the stored bytes), the earlier
+    line it reuses, or its exemption."""
+    entries = {}
+    for row in dossier.documents.select_related("reused_from"):
+        if row.reused_from_id:
+            entries[row.line] = LineEntry(row.line, reused_from=row.reused_from)
+        elif row.file:
+            with row.file.open("rb") as stream:
+                scan = MergedScan(content=stream.read(), pages=row.pages)
+            entries[row.line] = LineEntry(row.line, scan=scan)
+        elif row.exemption:
+            entries[row.line] = LineEntry(
+                row.line, exemption=row.exemption, exemption_note=row.exemption_note
+            )
+    return entries
+
+
 def _reception_data(reception) -> ReceptionData:
     return ReceptionData(
         token=uuid.uuid4(),
@@ -131,6 +184,7 @@ def _reception_data(reception) -> ReceptionData:
         return_method=reception.return_method,
         return_address=reception.return_address,
         documents=reception.documents,
+        scans=_line_entries(reception.dossier),
     )
 
 
@@ -470,6 +524,81 @@ class TestAYearOfDossiers:
         assert reception.dossier.code == f"{agency.electronic_id}-{day:%y%m%d}-{before + 1:04d}"
         assert reception.dossier.book_number == book + 1
 
+    def test_every_line_handed_in_has_its_row_most_scanned_a_few_exempt_some_reused(
+        self, generated
+    ):
+        lines = DossierDocument.objects.all()
+        handed_in = sum(
+            sum(1 for d in documents if d.get("present"))
+            for documents in Reception.objects.filter(outcome=Outcome.ACCEPTED).values_list(
+                "documents", flat=True
+            )
+        )
+        assert lines.count() == handed_in
+        kinds = Counter(
+            "reused" if row.reused_from_id else "scanned" if row.file else row.exemption or "left"
+            for row in lines
+        )
+        assert kinds["scanned"] > 0.7 * handed_in
+        assert 0 < kinds["comparison"] < 0.1 * handed_in
+        assert 0 < kinds["left"] < 0.1 * handed_in
+        assert kinds["reused"] > 0
+        # Tiny shared files: a handful stored, whatever the number of lines.
+        assert lines.exclude(file="").values("file").distinct().count() <= 3
+        assert max(lines.exclude(file="").values_list("size", flat=True)) < 5000
+        # A reused line shares the file of the same line of an earlier dossier of the same
+        # applicant and procedure.
+        for row in lines.filter(reused_from__isnull=False).select_related(
+            "dossier__reception", "reused_from__dossier__reception"
+        ):
+            earlier = row.reused_from
+            assert (earlier.line, earlier.file.name) == (row.line, row.file.name)
+            assert earlier.dossier.received_at < row.dossier.received_at
+            assert earlier.dossier.procedure_id == row.dossier.procedure_id
+            assert (
+                earlier.dossier.reception.applicant_id_number
+                == row.dossier.reception.applicant_id_number
+            )
+        # The accepted event counts them as the counter's receive does.
+        for dossier in Dossier.objects.all()[:50]:
+            rows = list(dossier.documents.all())
+            accepted = dossier.events.get(kind=EventKind.ACCEPTED)
+            assert accepted.data["documents"] == summary(rows)
+
+    def test_most_results_ready_are_signed_and_verify(self, generated, signing):
+        ready = Dossier.objects.filter(status__in=[Status.RESULT_READY, Status.RETURNED])
+        results = ResultDocument.objects.all()
+        assert set(results.values_list("dossier__status", flat=True)) <= {9, 10}
+        signed = results.filter(signed_at__isnull=False)
+        assert signed.count() > 0.8 * ready.count()
+        assert results.filter(signed_at__isnull=True).exists()
+        assert signed.values("signed_file").distinct().count() <= len(
+            set(signed.values_list("dossier__competent_agency", flat=True))
+        )
+        one = signed.select_related("dossier__competent_agency", "signed_by").first()
+        assert one.signed_by.staff_profile.agency == one.dossier.competent_agency
+        assert one.signed_at == one.dossier.finished_at
+        with one.signed_file.open("rb") as stream:
+            verdict = verify_pdf(stream.read())
+        assert verdict.verdict == "valid", verdict
+        assert one.signer_certificate
+
+    def test_the_digitisation_indicators_have_realistic_values(self, generated):
+        first = Dossier.objects.order_by("received_at").first().received_at
+        scope = Scope(
+            agency_ids=tuple(Agency.objects.values_list("pk", flat=True)),
+            start=first,
+            end=timezone.now(),
+        )
+        electronic = ELECTRONIC_RESULTS.measure(scope)
+        digitised = DIGITISED_DOSSIERS.measure(scope)
+        reused = REUSED_DOCUMENTS.measure(scope)
+        assert digitised.denominator == reused.denominator == 300
+        # Only some demo procedures issue electronic results (the rest count as misses).
+        assert 5 < electronic.percent < 100
+        assert 60 < digitised.percent < 95
+        assert 2 < reused.percent < 40
+
     def test_generated_journeys_are_what_the_real_verbs_write(self, generated):
         sample = _sample_covering_every_kind()
         kinds = {
@@ -510,6 +639,14 @@ class TestAYearOfDossiers:
             assert list(copy.pauses.order_by("pk").values_list(*pause_fields)) == list(
                 dossier.pauses.order_by("pk").values_list(*pause_fields)
             )
+            line_fields = ["line", "name", "declared_pages", "pages", "size", "sha256"]
+            line_fields += ["exemption", "exemption_note", "recorded_by_id", "recorded_at"]
+            assert list(copy.documents.values_list(*line_fields)) == list(
+                dossier.documents.values_list(*line_fields)
+            ), dossier.code
+            assert [row.reused_from_id for row in copy.documents.all()] == [
+                row.reused_from_id for row in dossier.documents.all()
+            ]
             forms = Counter(copy.reception.slips.values_list("form", flat=True))
             assert forms == Counter(dossier.reception.slips.values_list("form", flat=True))
 
