@@ -581,7 +581,7 @@ class TestAYearOfDossiers:
         with one.signed_file.open("rb") as stream:
             verdict = verify_pdf(stream.read())
         assert verdict.verdict == "valid", verdict
-        assert one.signer_certificate
+        assert one.signer_certificate == verdict.signatures[-1].signer
 
     def test_the_digitisation_indicators_have_realistic_values(self, generated):
         first = Dossier.objects.order_by("received_at").first().received_at
