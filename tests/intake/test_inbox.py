@@ -40,7 +40,7 @@ def counts(user) -> dict[str, int]:
 def test_each_role_gets_its_tabs(world):
     assert list(counts(world.head)) == ["den-phong", "phong", "y-kien"]
     assert list(counts(world.officer)) == ["cua-toi", "y-kien"]
-    assert list(counts(world.leader)) == ["trinh-ky", "dung-xu-ly", "y-kien"]
+    assert list(counts(world.leader)) == ["trinh-ky", "dung-xu-ly", "ky-ket-qua", "y-kien"]
     assert list(counts(world.clerk)) == [
         "chuyen-tiep",
         "bo-sung",
@@ -290,3 +290,41 @@ def test_the_query_count_does_not_depend_on_the_number_of_dossiers(
         world.receive()
     many = {(user, tab): queries(getattr(world, user), tab) for user, tab in few}
     assert many == few
+
+
+def test_results_waiting_for_the_leaders_signature_have_their_tab(
+    world, django_assert_max_num_queries
+):
+    from intake.results.verbs import attach_result
+    from tests.intake.results_helpers import pdf_upload
+
+    waiting = []
+    for _ in range(3):
+        dossier = advance(world, "ready")
+        attach_result(dossier, upload=pdf_upload(), actor=world.leader)
+        waiting.append(dossier.code)
+    advance(world, "ready")  # approved, nothing attached yet: not to sign
+    other = person(world.commune, [Role.LEADER])
+
+    assert counts(world.leader)["ky-ket-qua"] == 3
+    client = client_for(world.leader)
+    client.get(INBOX, {"tab": "ky-ket-qua"})  # warm
+    with django_assert_max_num_queries(20) as captured:
+        response = client.get(INBOX, {"tab": "ky-ket-qua"})
+    few = len(captured.captured_queries)
+    rows = [row.dossier.code for row in response.context["rows"]]
+    assert rows == waiting  # the longest waiting first
+    html = response.content.decode()
+    assert reverse("intake:result", args=[waiting[0]]) in html
+    assert "inbox-overdue" not in html
+    # Another agency's leader sees none of them; the counter's clerk has no such tab.
+    assert counts(other).get("ky-ket-qua") == 0
+    assert "ky-ket-qua" not in counts(world.clerk)
+
+    for _ in range(4):
+        dossier = advance(world, "ready")
+        attach_result(dossier, upload=pdf_upload(), actor=world.leader)
+    with django_assert_max_num_queries(20) as captured:
+        response = client.get(INBOX, {"tab": "ky-ket-qua"})
+    assert len(response.context["rows"]) == 7
+    assert len(captured.captured_queries) == few

@@ -6,7 +6,8 @@ Each role a person holds brings its tabs (``tabs_for``):
   the head's own step; unassigned first), and every open dossier at the department;
 - officer: the open dossiers assigned to them;
 - leader: dossiers at a leader's step of their agency (approval, signature); withdrawals the
-  agency must stop (form 05);
+  agency must stop (form 05); results attached to its approved dossiers waiting for their
+  digital signature (the row opens the result page), the longest waiting first;
 - clerk: accepted dossiers and ready results at their counter's step (to pass on, or to hand
   the result over); supplements to record and withdrawals of the dossiers their unit received;
 - officer, department head, leader: questions asked of their department (or of their agency
@@ -56,7 +57,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from intake import processing
-from intake.models import Consultation, Dossier, Status, StepVisit
+from intake.models import Consultation, Dossier, ResultDocument, Status, StepVisit
 from portal.deadlines import is_late, minute_of
 from portal.models import Role, StaffProfile
 from procedures.models import Procedure
@@ -91,6 +92,10 @@ class Tab:
     counted_alone: bool = False
     # The action the tab's dossiers wait for: offered first on a dossier opened from the tab.
     action: str = ""
+    # The page a row opens, when not the dossier's (a URL name taking the dossier's code).
+    url_name: str = ""
+    # Whether ``due`` is a deadline (coloured when near or passed), not an instant past.
+    deadline: bool = True
 
     def rows(self, profile: StaffProfile) -> QuerySet[Dossier]:
         return Dossier.objects.filter(self.where(profile))
@@ -137,6 +142,13 @@ def _assigned(profile: StaffProfile) -> Q:
 
 def _to_sign(profile: StaffProfile) -> Q:
     return Q(current_agency=profile.agency_id, current_role=Role.LEADER, status__in=PROCESSING)
+
+
+def _results_to_sign(profile: StaffProfile) -> Q:
+    """Results attached to the approved dossiers of this leader's agency, not signed yet
+    (``intake.results.verbs.sign_result``)."""
+    unsigned = ResultDocument.objects.filter(dossier=OuterRef("pk"), signed_at__isnull=True)
+    return Q(competent_agency=profile.agency_id, status=Status.RESULT_READY) & Q(Exists(unsigned))
 
 
 def _to_stop(profile: StaffProfile) -> Q:
@@ -190,6 +202,15 @@ OFFICER_TABS = [Tab("cua-toi", _("Assigned to me"), _assigned, action=processing
 LEADER_TABS = [
     Tab("trinh-ky", _("Awaiting approval and signature"), _to_sign, action=processing.APPROVE),
     Tab("dung-xu-ly", _("Withdrawals to stop"), _to_stop, action=processing.STOP),
+    Tab(
+        "ky-ket-qua",
+        _("Results to sign"),
+        _results_to_sign,
+        due="finished_at",
+        counted_alone=True,
+        url_name="intake:result",
+        deadline=False,
+    ),
 ]
 CLERK_TABS = [
     Tab("chuyen-tiep", _("To pass on"), _to_pass_on, action=processing.FORWARD),
@@ -401,7 +422,7 @@ def _row(dossier: Dossier, tab: Tab, now: datetime) -> Row:
     if dossier.step_index is not None and dossier.step_index < len(dossier.steps):
         step = dossier.steps[dossier.step_index]
     due = getattr(dossier, tab.due)
-    due_overdue, due_within = _urgency(due, now)
+    due_overdue, due_within = _urgency(due, now) if tab.deadline else (False, False)
     step_overdue, step_within = _urgency(dossier.step_due_at, now)
     overdue = due_overdue or step_overdue
     return Row(
