@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy
 
 from intake.documents.checks import ACCEPT, FileRefused, check_file
 from intake.documents.merge import MergedScan, merge
-from intake.documents.reuse import EarlierDocument
+from intake.documents.reuse import EarlierDocument, shared_result
 from intake.documents.scans import LineEntry
 from intake.models import ScanExemption
 
@@ -207,6 +207,8 @@ def clean_line(
                 ),
             )
             return None
+        if chosen.result is not None:
+            return LineEntry(line=index, reused_result=shared_result(chosen.result))
         return LineEntry(line=index, reused_from=chosen.document)
     if uploads:
         try:

@@ -26,7 +26,17 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 
 from intake.documents.merge import MergedScan
-from intake.models import Dossier, DossierDocument
+from intake.models import Dossier, DossierDocument, ResultDocument
+
+
+@dataclass(frozen=True)
+class SharedResult:
+    """An earlier dossier's signed result taken for a line: the row and what its signed file
+    holds (pages and size, read when the clerk chose it)."""
+
+    result: ResultDocument
+    pages: int
+    size: int
 
 
 @dataclass(frozen=True)
@@ -37,13 +47,19 @@ class LineEntry:
     line: int
     scan: MergedScan | None = None
     reused_from: DossierDocument | None = None
+    reused_result: SharedResult | None = None
     exemption: str = ""
     exemption_note: str = ""
     pages_confirmed: bool = False
 
     @property
     def resolved(self) -> bool:
-        return self.scan is not None or self.reused_from is not None or bool(self.exemption)
+        return (
+            self.scan is not None
+            or self.reused_from is not None
+            or self.reused_result is not None
+            or bool(self.exemption)
+        )
 
 
 @contextmanager
@@ -67,7 +83,7 @@ def put_scan(row: DossierDocument, scan: MergedScan, written: list[str]) -> None
     row.pages = scan.pages
     row.size = len(scan.content)
     row.sha256 = hashlib.sha256(scan.content).hexdigest()
-    row.reused_from = None
+    row.reused_from = row.reused_result = None
     row.exemption = row.exemption_note = ""
 
 
@@ -76,6 +92,18 @@ def share_file(row: DossierDocument, earlier: DossierDocument) -> None:
     row.file.name = earlier.file.name
     row.pages, row.size, row.sha256 = earlier.pages, earlier.size, earlier.sha256
     row.reused_from = earlier
+    row.reused_result = None
+    row.exemption = row.exemption_note = ""
+
+
+def share_result(row: DossierDocument, shared: SharedResult) -> None:
+    """Give the line the signed file of an earlier dossier's electronic result: the same stored
+    file, no copy."""
+    result = shared.result
+    row.file.name = result.signed_file.name
+    row.pages, row.size, row.sha256 = shared.pages, shared.size, result.signed_sha256
+    row.reused_result = result
+    row.reused_from = None
     row.exemption = row.exemption_note = ""
 
 
@@ -83,7 +111,7 @@ def exempt(row: DossierDocument, exemption: str, note: str) -> None:
     row.file.name = ""
     row.pages = row.size = None
     row.sha256 = ""
-    row.reused_from = None
+    row.reused_from = row.reused_result = None
     row.pages_confirmed = False
     row.exemption, row.exemption_note = exemption, note.strip()
 
@@ -93,6 +121,8 @@ def apply_entry(row: DossierDocument, entry: LineEntry, written: list[str]) -> N
         put_scan(row, entry.scan, written)
     elif entry.reused_from is not None:
         share_file(row, entry.reused_from)
+    elif entry.reused_result is not None:
+        share_result(row, entry.reused_result)
     elif entry.exemption:
         exempt(row, entry.exemption, entry.exemption_note)
     row.pages_confirmed = entry.pages_confirmed and row.pages_differ
@@ -131,8 +161,8 @@ def record_lines(
 def summary(rows: list[DossierDocument]) -> dict:
     """What an event records about the lines: how many were scanned, reused, exempt, left."""
     return {
-        "scanned": sum(1 for row in rows if row.file and row.reused_from_id is None),
-        "reused": sum(1 for row in rows if row.reused_from_id is not None),
+        "scanned": sum(1 for row in rows if row.file and not row.is_reused),
+        "reused": sum(1 for row in rows if row.is_reused),
         "exempt": sum(1 for row in rows if row.exemption),
         "unscanned": sum(1 for row in rows if not row.is_resolved),
     }
@@ -155,5 +185,8 @@ def line_record(row: DossierDocument) -> dict:
             {"dossier": row.reused_from.dossier.code, "line": row.reused_from.line}
             if row.reused_from_id
             else None
+        ),
+        "reused_result": (
+            {"dossier": row.reused_result.dossier.code} if row.reused_result_id else None
         ),
     }

@@ -26,7 +26,10 @@ def page_lines(dossier: Dossier) -> list[dict]:
     prefetch_related_objects(
         [dossier],
         Prefetch(
-            "documents", queryset=DossierDocument.objects.select_related("reused_from__dossier")
+            "documents",
+            queryset=DossierDocument.objects.select_related(
+                "reused_from__dossier", "reused_result__dossier"
+            ),
         ),
     )
     rows = dossier.documents.all()
@@ -37,6 +40,7 @@ def page_lines(dossier: Dossier) -> list[dict]:
             if row.file
             else None,
             "reused_from": row.reused_from.dossier if row.reused_from_id else None,
+            "reused_result": row.reused_result.dossier if row.reused_result_id else None,
         }
         for row in rows
     ]

@@ -36,8 +36,9 @@ class DossierDocumentQuerySet(models.QuerySet):
         return self.filter(file="", exemption="")
 
     def reused(self) -> DossierDocumentQuerySet:
-        """Lines whose file was taken from an earlier dossier (indicator 4.3)."""
-        return self.filter(reused_from__isnull=False)
+        """Lines whose file was taken from an earlier dossier: one of its lines, or its signed
+        electronic result (indicator 4.3)."""
+        return self.filter(Q(reused_from__isnull=False) | Q(reused_result__isnull=False))
 
     def with_file(self) -> DossierDocumentQuerySet:
         return self.exclude(file="")
@@ -77,6 +78,16 @@ class DossierDocument(models.Model):
         on_delete=models.PROTECT,
         related_name="reuses",
     )
+    # The signed electronic result of an earlier dossier of the applicant, reused for this line
+    # (its signed file shared, like a reused scan).
+    reused_result = models.ForeignKey(
+        "intake.ResultDocument",
+        verbose_name=_("reused result"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reuses",
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recorded by"),
@@ -111,6 +122,10 @@ class DossierDocument(models.Model):
                 name="intake_dossierdocument_reused_has_file",
             ),
             models.CheckConstraint(
+                condition=Q(reused_result__isnull=True) | ~Q(file="") & Q(reused_from__isnull=True),
+                name="intake_dossierdocument_reused_result_has_file",
+            ),
+            models.CheckConstraint(
                 condition=Q(file="") | Q(pages__isnull=False, sha256__gt=""),
                 name="intake_dossierdocument_file_described",
             ),
@@ -123,6 +138,10 @@ class DossierDocument(models.Model):
     def number(self) -> int:
         """The line's number as pages and URLs show it (from 1)."""
         return self.line + 1
+
+    @property
+    def is_reused(self) -> bool:
+        return self.reused_from_id is not None or self.reused_result_id is not None
 
     @property
     def is_resolved(self) -> bool:

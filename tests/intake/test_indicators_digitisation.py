@@ -196,3 +196,13 @@ def test_another_agency_or_period_has_nobody(month):
             assert source.measure(scope) == Measure(numerator=0, denominator=0)
             assert source.measure(scope).percent is None
             assert source.misses(scope) == []
+
+
+def test_4_3_counts_a_line_that_reused_an_earlier_signed_result(month):
+    d = month
+    earlier_result = ResultDocument.objects.get(dossier=d.signed)
+    DossierDocument.objects.filter(dossier=d.unsigned, line=0).update(
+        reused_result=earlier_result, file=earlier_result.signed_file.name
+    )
+    assert REUSED_DOCUMENTS.measure(d.scope) == Measure(numerator=3, denominator=7)
+    assert d.unsigned.code not in [label for label, _ in reasons(REUSED_DOCUMENTS, d.scope)]

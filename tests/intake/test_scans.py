@@ -472,3 +472,80 @@ def test_the_dossier_page_reads_the_lines_once(
         assert clerk_client.get(url).status_code == 200
     lines = [q for q in captured.captured_queries if "intake_dossierdocument" in q["sql"]]
     assert len(lines) == 1
+
+
+# ------------------------------------------------------------------------------------------
+# Reuse of an earlier electronic result
+
+
+@pytest.fixture
+def earlier_result(earlier, clerk):
+    """The earlier dossier's signed electronic result (hand-built: a two-page PDF as its
+    signed file)."""
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from intake.models import ResultDocument
+
+    content = pdf(2).read()
+    result = ResultDocument(
+        dossier=earlier,
+        name="giay-phep.pdf",
+        size=len(content),
+        sha256="a" * 64,
+        attached_by=clerk,
+        attached_at=timezone.now(),
+        signed_sha256="b" * 64,
+        signed_by=clerk,
+        signed_at=timezone.now(),
+    )
+    result.file.save("goc.pdf", ContentFile(content), save=False)
+    result.signed_file.save("da-ky.pdf", ContentFile(content), save=False)
+    result.save()
+    return result
+
+
+def test_an_earlier_signed_result_is_offered_and_reused_for_a_line(
+    clerk_client, procedure, earlier, earlier_result
+):
+    data = entered(procedure, outcome=None, find_documents="1")
+    response = clerk_client.post(receive_url(procedure), data)
+    values = [item.value for item in response.context["earlier"]]
+    assert values == [f"kq:{earlier.code}", f"{earlier.code}/1"]
+    assert f"Signed result of {earlier.code}" in response.content.decode()
+
+    data = entered(procedure, **{"reuse-0": f"kq:{earlier.code}", "exempt-1": "comparison"})
+    assert clerk_client.post(receive_url(procedure), data).status_code == 302
+    dossier = Dossier.objects.exclude(pk=earlier.pk).get()
+    line = dossier.documents.get(line=0)
+    assert line.reused_result == earlier_result and line.reused_from is None
+    assert line.file.name == earlier_result.signed_file.name  # shared, not copied
+    assert (line.pages, line.size, line.sha256) == (2, earlier_result.size, "b" * 64)
+    assert list(DossierDocument.objects.reused().values_list("dossier", flat=True)) == [dossier.pk]
+    accepted = dossier.events.get(kind=EventKind.ACCEPTED)
+    assert accepted.data["documents"]["reused"] == 1
+    assert accepted.data["documents"]["scanned"] == 0
+    page = clerk_client.get(dossier.get_absolute_url()).content.decode()
+    assert f"Reused: the signed electronic result of dossier {earlier.code}" in page
+    download = clerk_client.get(reverse("intake:document_scan", args=[dossier.code, 1]))
+    assert b"".join(download.streaming_content) == earlier_result.signed_file.open("rb").read()
+
+
+def test_an_earlier_result_of_another_applicant_is_refused(
+    clerk_client, procedure, earlier, earlier_result
+):
+    data = entered(
+        procedure, applicant_id_number="001099000001", **{"reuse-0": f"kq:{earlier.code}"}
+    )
+    response = clerk_client.post(receive_url(procedure), data)
+    assert "not one of this applicant's" in response.context["form"].errors["scan-0"][0]
+    assert Reception.objects.count() == 1
+
+
+def test_an_unsigned_result_is_not_offered(clerk_client, procedure, earlier, earlier_result):
+    type(earlier_result).objects.filter(pk=earlier_result.pk).update(
+        signed_at=None, signed_by=None, signed_sha256="", signed_file=""
+    )
+    data = entered(procedure, outcome=None, find_documents="1")
+    response = clerk_client.post(receive_url(procedure), data)
+    assert [item.value for item in response.context["earlier"]] == [f"{earlier.code}/1"]
