@@ -27,6 +27,7 @@ urlpatterns += [
     path("ho-so/<str:code>/ket-qua/", results.result_page, name="result"),
     path("ho-so/<str:code>/ket-qua/dinh-kem/", results.result_attach, name="result_attach"),
     path("ho-so/<str:code>/ket-qua/ky/", results.result_sign, name="result_sign"),
+    path("ho-so/<str:code>/ket-qua/in-mau/", results.result_print, name="result_print"),
     path("ho-so/<str:code>/ket-qua/ban-goc.pdf", results.result_file, name="result_file"),
     path(
         "ho-so/<str:code>/ket-qua/ban-da-ky.pdf",

@@ -249,6 +249,14 @@ class Procedure(models.Model):
             "the same value as the paper one."
         ),
     )
+    prints_result = models.BooleanField(
+        _("result printed by the portal"),
+        default=False,
+        help_text=_(
+            "The result is a simple paper (a confirmation of the decision) that the portal "
+            "prints from its template, to be signed like an attached one."
+        ),
+    )
     online_level = models.CharField(
         _("online service level"),
         max_length=10,

@@ -25,15 +25,19 @@ from django.utils.translation import gettext as _
 
 from intake.counter.reception import ActionRefused
 from intake.documents.checks import PDF
-from intake.models import Dossier, DossierEvent, EventKind, ResultDocument, Status
+from intake.models import Decision, Dossier, DossierEvent, EventKind, ResultDocument, Status
 from intake.processing.attachments import check_upload
 from intake.processing.rules import DossierChanged, lock_dossier, profile_of, record_event
 from intake.results.signing import SignatureBlock, SignerBackend, get_backend
+from intake.slips.notices import agency_issuer
 from portal.models import Role
+from portal.pdf import render_pdf
 from portal.templatetags.vn import person_name
 
 ATTACH_RESULT = "attach_result"
 SIGN_RESULT = "sign_result"
+# Print the result from the portal's template (procedures whose result is a simple paper).
+PRINT_RESULT = "print_result"
 
 
 def issues_result(profile, dossier: Dossier) -> bool:
@@ -55,11 +59,12 @@ def result_actions(
     """The result's actions this person may take now."""
     if dossier.status != Status.RESULT_READY or not issues_result(profile_of(user), dossier):
         return set()
+    printed = {PRINT_RESULT} if dossier.procedure.prints_result else set()
     if result is None:
-        return {ATTACH_RESULT}
+        return {ATTACH_RESULT} | printed
     if result.is_signed:
         return set()
-    return {ATTACH_RESULT, SIGN_RESULT}
+    return {ATTACH_RESULT, SIGN_RESULT} | printed
 
 
 def _refusal(action: str) -> ActionRefused:
@@ -68,6 +73,14 @@ def _refusal(action: str) -> ActionRefused:
             _(
                 "Only a leader or the clerk of records of the deciding agency signs the result, "
                 "once it is attached and approved, and only once."
+            )
+        )
+    if action == PRINT_RESULT:
+        return ActionRefused(
+            _(
+                "Only a leader or the clerk of records of the deciding agency prints the "
+                "result, after approval and before it is signed, where the procedure's result "
+                "is a paper the portal prints."
             )
         )
     return ActionRefused(
@@ -99,7 +112,6 @@ def check_result_pdf(upload) -> bytes:
     return content
 
 
-@transaction.atomic
 def attach_result(
     dossier: Dossier,
     *,
@@ -111,13 +123,87 @@ def attach_result(
     """Attach (or replace, while unsigned) the dossier's result document."""
     now = now or timezone.now()
     content = check_result_pdf(upload)
-    dossier = lock_dossier(dossier, version)
-    result = result_of(dossier)
-    if ATTACH_RESULT not in result_actions(dossier, actor, result):
-        raise _refusal(ATTACH_RESULT)
-    replaced = result is not None
     name = (upload.name or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = (name.rsplit(".", 1)[0].strip()[:200] or "ket-qua") + ".pdf"
+    return _save_result(
+        dossier, content, name, action=ATTACH_RESULT, actor=actor, version=version, now=now
+    )
+
+
+def template_context(dossier: Dossier, actor: AbstractBaseUser, now: datetime) -> dict:
+    """What ``slips/result.html`` prints: the deciding agency's header, the applicant, the
+    decision (granted: the procedure's result; refused: the reasons), the signer's name."""
+    agency = dossier.competent_agency
+    issuer = agency_issuer(agency)
+    reception = dossier.reception
+    return {
+        "parent_body": issuer.parent_body,
+        "unit_name": issuer.unit_name,
+        "place": issuer.place,
+        "issued_on": timezone.localtime(now),
+        "number": "",
+        "form_label": "",
+        "title": "GIẤY XÁC NHẬN KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH",
+        "dossier": dossier,
+        "procedure": dossier.procedure,
+        "applicant": reception.applicant_name,
+        "applicant_id": reception.applicant_id_number,
+        "address": reception.applicant_address,
+        "agency_name": agency.name,
+        "refused": dossier.result == Decision.REFUSED,
+        "reasons": dossier.result_reasons,
+        "result_text": dossier.procedure.result,
+        "signer_name": person_name(actor),
+    }
+
+
+def print_result(
+    dossier: Dossier,
+    *,
+    actor: AbstractBaseUser,
+    version: int | None = None,
+    now: datetime | None = None,
+) -> DossierEvent:
+    """Produce the result from the portal's template (``slips/result.html``, printed by
+    ``portal.pdf``) where the procedure's result is a simple paper, as the dossier's result
+    document (replacing an unsigned one); it is then signed like an attached one. Printed
+    outside the transaction (it takes a moment)."""
+    now = now or timezone.now()
+    dossier = Dossier.objects.select_related("procedure", "competent_agency", "reception").get(
+        pk=dossier.pk
+    )
+    if version is not None and dossier.version != version:
+        raise DossierChanged()
+    if PRINT_RESULT not in result_actions(dossier, actor, result_of(dossier)):
+        raise _refusal(PRINT_RESULT)
+    content = render_pdf("slips/result.html", template_context(dossier, actor, now))
+    return _save_result(
+        dossier,
+        content,
+        f"ket-qua-{dossier.code}.pdf",
+        action=PRINT_RESULT,
+        actor=actor,
+        version=version,
+        now=now,
+    )
+
+
+@transaction.atomic
+def _save_result(
+    dossier: Dossier,
+    content: bytes,
+    name: str,
+    *,
+    action: str,
+    actor: AbstractBaseUser,
+    version: int | None,
+    now: datetime,
+) -> DossierEvent:
+    dossier = lock_dossier(dossier, version)
+    result = result_of(dossier)
+    if action not in result_actions(dossier, actor, result):
+        raise _refusal(action)
+    replaced = result is not None
     result = result or ResultDocument(dossier=dossier)
     result.name = name
     result.size = len(content)
@@ -126,6 +212,9 @@ def attach_result(
     result.attached_at = now
     result.file.save(f"{uuid.uuid4().hex}.pdf", ContentFile(content), save=False)
     result.save()
+    data = {"name": name, "size": result.size, "sha256": result.sha256, "replaced": replaced}
+    if action == PRINT_RESULT:
+        data["template"] = "slips/result.html"
     return record_event(
         dossier,
         EventKind.RESULT_ATTACHED,
@@ -134,7 +223,7 @@ def attach_result(
         from_status=dossier.status,
         fields=[],
         note=name,
-        data={"name": name, "size": result.size, "sha256": result.sha256, "replaced": replaced},
+        data=data,
     )
 
 

@@ -41,8 +41,10 @@ from intake.results.forms import (
 )
 from intake.results.verbs import (
     ATTACH_RESULT,
+    PRINT_RESULT,
     SIGN_RESULT,
     attach_result,
+    print_result,
     result_actions,
     result_of,
     sign_result,
@@ -98,6 +100,11 @@ def _result_page(
         ),
         "sign_form": (
             SignResultForm(initial={"version": dossier.version}) if SIGN_RESULT in allowed else None
+        ),
+        "print_form": (
+            SignResultForm(initial={"version": dossier.version})
+            if PRINT_RESULT in allowed
+            else None
         ),
         "public_url": public_url,
     }
@@ -158,6 +165,28 @@ def result_sign(request: HttpRequest, code: str) -> HttpResponse:
         messages.error(request, refusal.message)
         return _result_page(request, dossier, status=400)
     messages.success(request, _("The result document is signed."))
+    return redirect("intake:result", code=code)
+
+
+@login_required
+@require_POST
+def result_print(request: HttpRequest, code: str) -> HttpResponse:
+    """Produce the result from the portal's template (a procedure whose result is a simple
+    paper), to be signed next."""
+    dossier = dossier_for(request.user, code)
+    if PRINT_RESULT not in result_actions(dossier, request.user, result_of(dossier)):
+        raise PermissionDenied
+    form = SignResultForm(request.POST)
+    if not form.is_valid():
+        return _changed(request, code)
+    try:
+        print_result(dossier, actor=request.user, version=form.cleaned_data["version"])
+    except DossierChanged:
+        return _changed(request, code)
+    except ActionRefused as refusal:
+        messages.error(request, refusal.message)
+        return _result_page(request, dossier, status=400)
+    messages.success(request, _("The result is printed from the template; check it, then sign it."))
     return redirect("intake:result", code=code)
 
 
