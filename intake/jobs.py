@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from intake.counter.reception import recompute_due
+from intake.documents.staging import discard_stale
 from intake.models import Dossier, Status
 from intake.watch import digest, notifications
 from intake.watch import run as deadline_watch
@@ -70,3 +71,9 @@ def seed_next_year_calendar() -> list[str]:
     """Once a year: next year's holidays and make-up days into the work calendar (an editor
     still corrects them when the government announces its swaps)."""
     return seed_calendar([timezone.localdate().year + 1])
+
+
+def discard_stale_uploads() -> int:
+    """Every night: delete the scans kept for reception forms shown again, once older than a
+    day (``intake.documents.staging``)."""
+    return discard_stale()

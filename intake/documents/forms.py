@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from intake.documents import staging
 from intake.documents.checks import ACCEPT, FileRefused, check_file
 from intake.documents.merge import MergedScan, merge
 from intake.documents.reuse import EarlierDocument, shared_result
@@ -89,6 +90,13 @@ def merged_scan(
     """The line's files checked and merged, or ``ValidationError`` naming the line: a refused
     file (code ``file``), too many files (``files``), pages that differ from those declared
     and not confirmed (``pages``)."""
+    scan = checked_merge(uploads, document=document)
+    check_pages(scan, document=document, declared=declared, confirmed=confirmed)
+    return scan
+
+
+def checked_merge(uploads: Sequence, *, document: str) -> MergedScan:
+    """The files checked and merged (errors ``file`` and ``files``, naming the line)."""
     limit = settings.SCAN_MAX_FILES
     if len(uploads) > limit:
         raise ValidationError(
@@ -106,18 +114,21 @@ def merged_scan(
                 % {"document": _named(document), "problem": refusal.message},
                 code="file",
             ) from None
-    scan = merge(checked)
+    return merge(checked)
+
+
+def check_pages(scan: MergedScan, *, document: str, declared: int | None, confirmed: bool):
+    """``ValidationError`` (code ``pages``) when the scan's pages differ from those declared
+    and the clerk did not confirm them."""
     if declared is not None and scan.pages != declared and not confirmed:
         raise ValidationError(
             _(
                 "%(document)s: the scan has %(scanned)d pages but %(declared)d were declared. "
-                "Correct the pages declared, or tick “keep them” below; then choose the "
-                "files again."
+                "Correct the pages declared, or tick “keep them” below."
             )
             % {"document": _named(document), "scanned": scan.pages, "declared": declared},
             code="pages",
         )
-    return scan
 
 
 def _named(document: str) -> str:
@@ -142,6 +153,10 @@ def add_line_fields(form: forms.Form, index: int, earlier: list[EarlierDocument]
         form.fields[f"reuse-{index}"] = forms.CharField(
             required=False, widget=forms.HiddenInput, max_length=80
         )
+    # The scan kept from an earlier submission of the form (``intake.documents.staging``).
+    form.fields[f"kept-{index}"] = forms.CharField(
+        required=False, widget=forms.HiddenInput, max_length=4000
+    )
 
 
 def line_fields(form: forms.Form, index: int) -> dict:
@@ -151,7 +166,40 @@ def line_fields(form: forms.Form, index: int) -> dict:
         "exempt": form[f"exempt-{index}"],
         "exempt_note": form[f"exempt-note-{index}"],
         "reuse": form[f"reuse-{index}"],
+        "kept": form[f"kept-{index}"],
+        "kept_scan": staging.describe(form.data.get(f"kept-{index}", ""))
+        if form.is_bound
+        else None,
     }
+
+
+def stage_uploads(form: forms.Form, lines: int) -> None:
+    """For a form shown again without being judged (the search for earlier documents): the
+    files posted for each line, checked and merged, to be kept by ``keep_uploads`` (a line
+    whose files are refused keeps nothing; its error shows when the form is submitted)."""
+    form.pending_scans = {}
+    for index in range(lines):
+        uploads = [upload for upload in form.files.getlist(f"scan-{index}") if upload]
+        if not uploads:
+            continue
+        try:
+            scan = checked_merge(uploads, document="")
+        except ValidationError:
+            continue
+        form.pending_scans[index] = (scan, [upload.name or "" for upload in uploads])
+
+
+def keep_uploads(form: forms.Form) -> None:
+    """Before a bound form is shown again: store the scans merged from this request's uploads
+    (``staging.keep``) and put their tokens in the form, so that the page says what was
+    uploaded and the next submission takes them without the files chosen again."""
+    pending = getattr(form, "pending_scans", {})
+    if not pending:
+        return
+    form.data = form.data.copy()
+    for index, (scan, names) in pending.items():
+        form.data[f"kept-{index}"] = staging.keep(scan, names)
+    form.pending_scans = {}
 
 
 def clean_line(
@@ -210,11 +258,37 @@ def clean_line(
         if chosen.result is not None:
             return LineEntry(line=index, reused_result=shared_result(chosen.result))
         return LineEntry(line=index, reused_from=chosen.document)
+    kept = data.get(f"kept-{index}", "")
     if uploads:
         try:
-            scan = merged_scan(uploads, document=document, declared=declared, confirmed=confirmed)
+            scan = checked_merge(uploads, document=document)
         except ValidationError as error:
             form.add_error(f"scan-{index}", error)
             return None
-        return LineEntry(line=index, scan=scan, pages_confirmed=confirmed)
-    return LineEntry(line=index)
+        # Kept if the form comes back (``keep_uploads``), whatever else it says.
+        if not hasattr(form, "pending_scans"):
+            form.pending_scans = {}
+        form.pending_scans[index] = (scan, [upload.name or "" for upload in uploads])
+    elif kept:
+        scan = staging.take(kept)
+        if scan is None:
+            form.add_error(
+                f"scan-{index}",
+                ValidationError(
+                    _(
+                        "%(document)s: the files uploaded earlier are no longer kept; "
+                        "choose them again."
+                    )
+                    % {"document": _named(document)},
+                    code="kept",
+                ),
+            )
+            return None
+    else:
+        return LineEntry(line=index)
+    try:
+        check_pages(scan, document=document, declared=declared, confirmed=confirmed)
+    except ValidationError as error:
+        form.add_error(f"scan-{index}", error)
+        return None
+    return LineEntry(line=index, scan=scan, pages_confirmed=confirmed)

@@ -549,3 +549,93 @@ def test_an_unsigned_result_is_not_offered(clerk_client, procedure, earlier, ear
     data = entered(procedure, outcome=None, find_documents="1")
     response = clerk_client.post(receive_url(procedure), data)
     assert [item.value for item in response.context["earlier"]] == [f"{earlier.code}/1"]
+
+
+# ------------------------------------------------------------------------------------------
+# Files kept when the form comes back (no JavaScript)
+
+
+def kept_tokens(response) -> dict[int, str]:
+    form = response.context["form"]
+    return {
+        index: form.data.get(f"kept-{index}")
+        for index in range(len(form.required_documents))
+        if form.data.get(f"kept-{index}")
+    }
+
+
+def test_files_uploaded_before_a_validation_error_are_kept_and_used(
+    clerk_client, procedure, settings
+):
+    data = scanned(
+        procedure,
+        {0: [image(name="to-khai-1.jpg"), image(name="to-khai-2.jpg"), pdf(1)]},
+        applicant_name="",
+    )
+    response = clerk_client.post(receive_url(procedure), data)
+
+    assert response.status_code == 200
+    assert "applicant_name" in response.context["form"].errors
+    page = response.content.decode()
+    assert "uploaded: to-khai-1.jpg, to-khai-2.jpg, van-ban.pdf (3 pages)" in page
+    tokens = kept_tokens(response)
+    assert list(tokens) == [0]
+    assert f'name="kept-0" value="{tokens[0]}"' in page
+    assert not Reception.objects.exists()
+    staged = list((Path(settings.MEDIA_ROOT) / "staging").iterdir())
+    assert len(staged) == 1
+
+    # Submitted again with the error corrected and no file chosen: the kept scan is the line's.
+    data = entered(procedure, **{"kept-0": tokens[0], "exempt-1": "comparison"})
+    assert clerk_client.post(receive_url(procedure), data).status_code == 302
+    row = Dossier.objects.get().documents.get(line=0)
+    assert row.pages == 3 and row.file.name.startswith("scans/")
+    assert row.file.read() == staged[0].read_bytes()
+
+
+def test_the_vietnamese_page_says_what_was_uploaded(clerk_client, procedure, settings):
+    settings.LANGUAGE_CODE = "vi"
+    data = scanned(procedure, {0: [pdf(3, name="don.pdf")]}, applicant_name="")
+    response = clerk_client.post(receive_url(procedure), data, HTTP_ACCEPT_LANGUAGE="vi")
+    assert "đã tải lên: don.pdf (3 trang)" in response.content.decode()
+
+
+def test_files_kept_through_a_page_count_to_confirm_and_a_search(clerk_client, procedure):
+    response = clerk_client.post(receive_url(procedure), scanned(procedure, {0: [pdf(2)]}))
+    assert response.context["form"].pages_to_confirm
+    token = kept_tokens(response)[0]
+
+    # The search for earlier documents keeps the token, and keeps files chosen meanwhile.
+    data = entered(procedure, outcome=None, find_documents="1", **{"kept-0": token})
+    data["scan-1"] = [pdf(3, name="ban-ve.pdf")]
+    response = clerk_client.post(receive_url(procedure), data)
+    tokens = kept_tokens(response)
+    assert tokens[0] == token and 1 in tokens
+    assert "uploaded: ban-ve.pdf (3 pages)" in response.content.decode()
+
+    data = entered(procedure, confirm_pages="on", **{f"kept-{i}": t for i, t in tokens.items()})
+    assert clerk_client.post(receive_url(procedure), data).status_code == 302
+    rows = Dossier.objects.get().documents.order_by("line")
+    assert [(row.line, row.pages, row.pages_confirmed) for row in rows[:2]] == [
+        (0, 2, True),
+        (1, 3, False),
+    ]
+
+
+def test_a_forged_or_stale_kept_token_is_refused_naming_the_line(clerk_client, procedure):
+    response = clerk_client.post(receive_url(procedure), entered(procedure, **{"kept-0": "x:y"}))
+    assert "no longer kept" in response.context["form"].errors["scan-0"][0]
+    assert not Reception.objects.exists()
+
+
+def test_stale_kept_scans_are_discarded(clerk_client, procedure, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from intake.documents.staging import discard_stale
+
+    clerk_client.post(receive_url(procedure), scanned(procedure, {0: [pdf(3)]}, applicant_name=""))
+    assert discard_stale() == 0
+    assert discard_stale(timezone.now() + timedelta(days=2)) == 1
+    assert not list((Path(settings.MEDIA_ROOT) / "staging").iterdir())

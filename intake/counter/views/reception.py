@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from intake.access import reception_for, staff_with_role
 from intake.counter.forms import ProcedureSearchForm, ReceptionForm, typed_identifier
 from intake.counter.reception import ActionRefused, receive
+from intake.documents import forms as scan_fields
 from intake.documents.reuse import earlier_documents
 from intake.models import Dossier, Outcome, Reception, SlipForm, Status
 from intake.slips.render import render_slip
@@ -105,8 +106,9 @@ def receive_dossier(request: HttpRequest, code: str) -> HttpResponse:
     message, rather than answered with 404.
 
     A fourth button, “find earlier documents”, sends the form back as typed with the
-    applicant's earlier scanned documents to reuse (``intake.documents.reuse``); the files
-    chosen so far are not kept by the browser, so the page says to find them first."""
+    applicant's earlier scanned documents to reuse (``intake.documents.reuse``). Whenever the
+    form comes back, the files posted for each line are kept server-side
+    (``intake.documents.staging``) and the page says what was uploaded."""
     profile = staff_with_role(request.user, Role.CLERK)
     agency = profile.agency
     procedure = get_object_or_404(
@@ -132,6 +134,7 @@ def receive_dossier(request: HttpRequest, code: str) -> HttpResponse:
         )
         if finding:
             form.keep_as_typed()
+            scan_fields.stage_uploads(form, len(form.required_documents))
         elif form.is_valid():
             try:
                 reception = receive(
@@ -151,6 +154,9 @@ def receive_dossier(request: HttpRequest, code: str) -> HttpResponse:
                     except Exception:
                         logger.exception("Printing slip %s failed; it prints on download", slip.pk)
                 return redirect("intake:reception", reception.token)
+    if form.is_bound:
+        # Shown again: the scans merged from this request's files are kept for the next one.
+        scan_fields.keep_uploads(form)
     return render(
         request,
         "intake/receive.html",

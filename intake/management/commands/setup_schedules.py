@@ -74,6 +74,14 @@ def wanted(now: datetime) -> list[dict]:
             "minutes": None,
             "next_run": next_month_start(time(1, 0), now),
         },
+        {
+            # Scans kept for reception forms shown again (intake/documents/staging.py).
+            "name": "Xóa tệp quét tạm đã quá hạn",
+            "func": "intake.jobs.discard_stale_uploads",
+            "schedule_type": Schedule.DAILY,
+            "minutes": None,
+            "next_run": next_daily(time(3, 0), now),
+        },
     ]
 
 
