@@ -11,6 +11,7 @@ from django_q.tasks import async_task
 
 from intake.counter.reception import recompute_due
 from intake.models import Dossier, Status
+from intake.petitions import notices as petition_notices
 from intake.watch import digest, notifications
 from intake.watch import run as deadline_watch
 from portal.calendar import forget_calendars, seed_calendar
@@ -70,3 +71,8 @@ def seed_next_year_calendar() -> list[str]:
     """Once a year: next year's holidays and make-up days into the work calendar (an editor
     still corrects them when the government announces its swaps)."""
     return seed_calendar([timezone.localdate().year + 1])
+
+
+def petition_notice(event_id: int) -> bool:
+    """E-mail the sender of a petition about one of its events (intake/petitions/notices.py)."""
+    return petition_notices.send_notice(event_id)

@@ -581,3 +581,16 @@ LOGGING = {
 # In development WhiteNoise serves straight from static/ (no collectstatic needed).
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Feedback and petitions (docs/petitions.md): limits in working days on the receiving agency's
+# calendar, counted from the receipt (publish: from the approval), and the flood limit of the
+# public form: at most PETITION_MAX_PER_ADDRESS petitions (and one-time codes) from one client
+# address within PETITION_WINDOW seconds.
+PETITION_REJECT_DAYS = env_int("PETITION_REJECT_DAYS", 2, minimum=1)
+PETITION_FORWARD_DAYS = env_int("PETITION_FORWARD_DAYS", 5, minimum=1)
+PETITION_CLARIFY_DAYS = env_int("PETITION_CLARIFY_DAYS", 5, minimum=1)
+PETITION_ANSWER_DAYS = env_int("PETITION_ANSWER_DAYS", 15, minimum=1)
+PETITION_PUBLISH_DAYS = env_int("PETITION_PUBLISH_DAYS", 2, minimum=1)
+PETITION_WARN_DAYS = env_int("PETITION_WARN_DAYS", 1)
+PETITION_MAX_PER_ADDRESS = env_int("PETITION_MAX_PER_ADDRESS", 5, minimum=1)
+PETITION_WINDOW = env_int("PETITION_WINDOW", 3600, minimum=1)
