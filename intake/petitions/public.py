@@ -15,10 +15,11 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # (citizen identifiers have 12 digits, old ID cards 9, tax codes 10 or 13).
 PHONE = re.compile(r"(?<!\w)(?:\+?84|0)(?:[\s.-]?\d){8,10}(?!\w)")
 IDENTIFIER = re.compile(r"(?<!\w)\d(?:[\s.-]?\d){7,12}(?!\w)")
-# "số nhà 12", "số 12 đường …", "tổ 3, ấp …": a house number with its street or hamlet.
+# "số nhà 12", "số 12 đường Lê Lợi": a house number with the (up to four) words of its street
+# or hamlet.
 HOUSE = re.compile(
     r"(?i)\b(?:số nhà|nhà số|số)\s*\d+[\w/]*"
-    r"(?:\s*,?\s*(?:đường|phố|ngõ|hẻm|kiệt|ấp|thôn|tổ|khu phố)\s+[^,.;\n]+)?"
+    r"(?:\s*,?\s*(?:đường|phố|ngõ|hẻm|kiệt|ấp|thôn|tổ|khu phố)(?:\s+[^\W\d_]\w*){1,4})?"
 )
 
 NAME_MARK = "[họ tên]"
