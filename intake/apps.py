@@ -14,3 +14,5 @@ class IntakeConfig(AppConfig):
             on_commit_job("intake.jobs.recompute_open_due_dates")
 
         on_calendar_change(recompute_after_calendar_change)
+
+        from intake.petitions import indicators as petition_indicators  # noqa: F401  (5.1–5.3)
