@@ -170,3 +170,24 @@ urlpatterns += [
         name="petition_action",
     ),
 ]
+
+# The statistics of feedback and petitions (intake/reports/views/petitions.py).
+from intake.reports.views import petitions as petition_statistics  # noqa: E402
+
+urlpatterns += [
+    path(
+        "thong-ke/phan-anh-kien-nghi/",
+        petition_statistics.petition_statistics,
+        name="petition_statistics",
+    ),
+    path(
+        "thong-ke/phan-anh-kien-nghi/bang.xlsx",
+        petition_statistics.petition_statistics_xlsx,
+        name="petition_statistics_xlsx",
+    ),
+    path(
+        "thong-ke/phan-anh-kien-nghi/danh-sach/",
+        petition_statistics.petition_statistics_list,
+        name="petition_statistics_list",
+    ),
+]
