@@ -1,7 +1,7 @@
 """What the public sees of a petition: the question and the answer without personal data.
 
 ``redact`` removes, from a text, the sender's own name, address, phone and e-mail wherever
-they appear, then every e-mail address, phone number and identifier (9 to 12 digits: citizen
+they appear, then every e-mail address, phone number and identifier (8 to 13 digits: citizen
 ID, old ID card, tax code), and the dossier's code and key where the petition names a
 dossier. Each is replaced by a bracketed word, so that the published text still reads.
 """
