@@ -1,11 +1,15 @@
 """The citizens' pages: the form with the one-time code, the follow page (clarify, rate), the
 public list of answered petitions without personal data; flooding throttled; HTML escaped."""
 
+import io
 import re
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils.translation import ngettext
+from PIL import Image
 
 from intake.models import Petition, PetitionFollowUp, PetitionStatus
 from intake.petitions import verbs
@@ -66,7 +70,10 @@ def test_a_petition_is_sent_once_the_code_confirms_the_contact(client, w):
     assert client.get(url).status_code == 200
     wrong = client.post(url, form(w, "000000" if code != "000000" else "111111"))
     assert wrong.status_code == 200 and not Petition.objects.exists()
-    assert "Mã không đúng" in wrong.content.decode() or "code" in wrong.content.decode()
+    assert wrong.context["form"].errors["code"] == [
+        ngettext("Wrong code: %(left)d attempt left.", "Wrong code: %(left)d attempts left.", 4)
+        % {"left": 4}
+    ]
     response = client.post(url, form(w, code))
     assert response.status_code == 200
     petition = Petition.objects.get()
@@ -193,3 +200,29 @@ def test_html_in_every_field_is_escaped_on_the_public_pages_and_the_email(
     html = [alternative for m in mail.outbox for alternative, _ in m.alternatives]
     assert html and all(SCRIPT not in body for body in html)
     assert any("&lt;script&gt;" in body for body in html)
+
+
+def png_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_attachments_are_checked_by_content_and_shown_only_to_those_handling(client, w):
+    url, code = ask_code(client)
+    fake = SimpleUploadedFile("giay-to.pdf", b"not a pdf at all", content_type="application/pdf")
+    refused = client.post(url, form(w, code) | {"attachment": fake})
+    assert refused.status_code == 200 and not Petition.objects.exists()
+    assert "attachment" in refused.context["form"].errors
+    image = SimpleUploadedFile("anh.png", png_bytes(), content_type="image/png")
+    assert client.post(url, form(w, code) | {"attachment": image}).status_code == 200
+    petition = Petition.objects.get()
+    stored = petition.files.get()
+    assert (stored.name, stored.content_type) == ("anh.png", "image/png")
+    download = reverse("intake:petition_file", args=[petition.code, 1])
+    client.force_login(w.clerk)
+    response = client.get(download)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == png_bytes()
+    client.force_login(w.manager)
+    assert client.get(download).status_code == 404
