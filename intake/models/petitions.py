@@ -311,6 +311,8 @@ class PetitionEventKind(models.TextChoices):
     # Raised by the deadline watch, never shown to the sender.
     DUE_SOON = "due_soon", _("Deadline near: warning raised")
     OVERDUE = "overdue", _("Deadline passed")
+    # The leader sends the draft back to the department with what to change.
+    DRAFT_RETURNED = "draft_returned", _("Draft answer sent back")
 
 
 class PetitionEventQuerySet(models.QuerySet):

@@ -88,7 +88,7 @@ def actions_for(profile: StaffProfile, petition: Petition) -> list[str]:
     if department and status in (PetitionStatus.ASSIGNED, PetitionStatus.DRAFTED):
         actions.append("draft")
     if own and profile.has_role(Role.LEADER) and status == PetitionStatus.DRAFTED:
-        actions.append("approve")
+        actions += ["approve", "return_draft"]
     if office and status == PetitionStatus.APPROVED:
         actions.append("publish")
     follow_up = getattr(petition, "follow_up", None) if petition.rated else None

@@ -255,6 +255,12 @@ class DraftForm(StyledForm):
     answer = forms.CharField(label=_("Answer"), max_length=TEXT_MAX, widget=forms.Textarea)
 
 
+class ReturnDraftForm(StyledForm):
+    note = forms.CharField(
+        label=_("What to change in the draft"), max_length=NOTE_MAX, widget=forms.Textarea
+    )
+
+
 class EmptyForm(StyledForm):
     pass
 

@@ -1,5 +1,5 @@
 """The petition verbs: receive, classify, forward, reject, assign, ask to clarify, clarify,
-draft, approve, publish, rate, close the follow-up.
+draft, approve (or return the draft), publish, rate, close the follow-up.
 
 Each is one atomic function that locks the petition's row, checks the transition, saves named
 fields and writes exactly one ``PetitionEvent``; a refusal raises the counter's
@@ -469,6 +469,22 @@ def approve(
         now,
         before,
         data={"late": is_late(now, petition.answer_due_at)},
+    )
+
+
+@transaction.atomic
+def return_draft(
+    petition: Petition, *, note: str, actor: AbstractBaseUser, now: datetime | None = None
+) -> PetitionEvent:
+    """The leader does not approve the draft: back to the department with what to change."""
+    now = now or timezone.now()
+    petition = _locked(petition)
+    before = _expect(petition, PetitionStatus.DRAFTED)
+    note = _text(note, NOTE_MAX, _("what to change in the draft"), "note")
+    petition.status = PetitionStatus.ASSIGNED
+    petition.save(update_fields=["status"])
+    return _event(
+        petition, PetitionEventKind.DRAFT_RETURNED, actor, now, before, note=note, is_public=False
     )
 
 

@@ -186,3 +186,28 @@ def test_html_and_formulas_stay_text_on_the_page_the_xlsx_and_the_pdf(client, w)
     assert pdf["Content-Type"] == "application/pdf"
     text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
     assert "<script>alert(1)</script>" in text.replace("\n", "")
+
+
+def test_the_leader_sends_the_draft_back_through_the_page(client, w):
+    petition = sent(w)
+    verbs.classify(petition, classification="regulation", actor=w.clerk)
+    verbs.assign(petition, department=w.department, actor=w.clerk)
+    verbs.draft_answer(petition, answer="Bản nháp", actor=w.officer)
+    client.force_login(w.leader)
+    empty = client.post(act(petition, "return_draft"), {"return_draft-note": ""})
+    assert empty.status_code == 400
+    back = client.post(act(petition, "return_draft"), {"return_draft-note": "Thêm căn cứ"})
+    assert back.status_code == 302
+    assert Petition.objects.get().status == PetitionStatus.ASSIGNED
+
+
+def test_the_admin_shows_petitions_read_only(client, w):
+    from django.contrib.auth.models import User
+
+    petition = sent(w)
+    client.force_login(User.objects.create_superuser("quantri", "q@example.vn", "mat-khau-1"))
+    assert client.get(reverse("admin:intake_petition_changelist")).status_code == 200
+    change = reverse("admin:intake_petition_change", args=[petition.pk])
+    assert client.get(change).status_code == 200
+    assert client.post(change, {"code": "X"}).status_code == 403
+    assert client.get(reverse("admin:intake_petition_add")).status_code == 403

@@ -222,3 +222,21 @@ def test_events_are_append_only(w):
         PetitionEvent.objects.filter(petition=petition).delete()
     with pytest.raises(TypeError):
         petition.events.get().delete()
+
+
+def test_the_leader_sends_the_draft_back_and_the_department_drafts_again(w):
+    petition = sent(w)
+    verbs.classify(petition, classification="regulation", actor=w.clerk)
+    verbs.assign(petition, department=w.department, actor=w.clerk)
+    verbs.draft_answer(petition, answer="Bản nháp 1", actor=w.officer)
+    with pytest.raises(ActionRefused):
+        verbs.return_draft(petition, note=" ", actor=w.leader)
+    verbs.return_draft(petition, note="Dẫn thêm căn cứ pháp lý", actor=w.leader)
+    petition.refresh_from_db()
+    assert petition.status == PetitionStatus.ASSIGNED
+    with pytest.raises(ActionRefused):
+        verbs.return_draft(petition, note="x", actor=w.leader)
+    verbs.draft_answer(petition, answer="Bản nháp 2", actor=w.officer)
+    verbs.approve(petition, actor=w.leader)
+    event = petition.events.get(kind=PetitionEventKind.DRAFT_RETURNED)
+    assert event.note == "Dẫn thêm căn cứ pháp lý" and not event.is_public

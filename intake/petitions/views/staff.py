@@ -132,6 +132,7 @@ ACTION_FORMS = {
     "clarify": forms.QuestionForm,
     "draft": forms.DraftForm,
     "approve": forms.EmptyForm,
+    "return_draft": forms.ReturnDraftForm,
     "publish": forms.EmptyForm,
     "close_follow_up": forms.CloseFollowUpForm,
 }
@@ -183,6 +184,8 @@ def _act(action: str, petition, data: dict, user) -> None:
         verbs.draft_answer(petition, answer=data["answer"], actor=user)
     elif action == "approve":
         verbs.approve(petition, actor=user)
+    elif action == "return_draft":
+        verbs.return_draft(petition, note=data["note"], actor=user)
     elif action == "publish":
         verbs.publish(petition, actor=user)
     elif action == "close_follow_up":
