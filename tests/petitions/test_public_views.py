@@ -226,3 +226,13 @@ def test_attachments_are_checked_by_content_and_shown_only_to_those_handling(cli
     assert b"".join(response.streaming_content) == png_bytes()
     client.force_login(w.manager)
     assert client.get(download).status_code == 404
+
+
+def test_the_procedure_page_leads_to_the_form_with_the_procedure_chosen(client, w):
+    page = client.get(reverse("procedures:detail", args=[w.procedure.code])).content.decode()
+    start = f"{START}?thu-tuc={w.procedure.code}"
+    assert start in page
+    response = client.post(start, {"kind": "email", "contact": "nhung@example.vn"})
+    assert f"thu-tuc={w.procedure.code}" in response["Location"]
+    form_page = client.get(response["Location"])
+    assert form_page.context["form"]["procedure_code"].value() == w.procedure.code
