@@ -236,3 +236,19 @@ def test_the_procedure_page_leads_to_the_form_with_the_procedure_chosen(client, 
     assert f"thu-tuc={w.procedure.code}" in response["Location"]
     form_page = client.get(response["Location"])
     assert form_page.context["form"]["procedure_code"].value() == w.procedure.code
+
+
+def test_a_phone_confirmed_by_sms_is_the_phone_kept(client, w, settings):
+    from intake import sms
+
+    settings.SMS_BACKEND = "intake.sms.LocmemBackend"
+    sms.outbox.clear()
+    response = client.post(START, {"kind": "phone", "contact": "+84 912 345 678"})
+    assert response.status_code == 302
+    phone, text = sms.outbox[-1][:2]
+    assert phone == "0912345678"
+    code = re.search(r"\b(\d{6})\b", text).group(1)
+    typed = form(w, code, sender_phone="0999999999", sender_email="")
+    assert client.post(response["Location"], typed).status_code == 200
+    petition = Petition.objects.get()
+    assert petition.sender_phone == "0912345678" and petition.contact_confirmed

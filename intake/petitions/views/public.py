@@ -4,6 +4,8 @@ No JavaScript needed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.contrib import messages
 from django.core import signing
 from django.core.paginator import Paginator
@@ -106,9 +108,9 @@ def write(request: HttpRequest) -> HttpResponse:
             data = form.petition_data()
             # The confirmed contact is the one the code went to, whatever was typed.
             if kind == "phone":
-                data = data.__class__(**{**data.__dict__, "sender_phone": value})
+                data = replace(data, sender_phone=value)
             else:
-                data = data.__class__(**{**data.__dict__, "sender_email": value})
+                data = replace(data, sender_email=value)
             try:
                 confirm_code(
                     purpose=PURPOSE, kind=kind, contact=value, code=form.cleaned_data["code"]
