@@ -152,4 +152,5 @@ class SlipAdmin(ReadOnly, admin.ModelAdmin):
 
 
 # The deadline watch: flags, drafts of form 04, notifications (intake/watch/admin.py).
+from intake.petitions import admin as admin_petitions  # noqa: E402, F401
 from intake.watch import admin as admin_watch  # noqa: E402, F401

@@ -17,3 +17,4 @@ class IntakeConfig(AppConfig):
 
         # Decision 766 indicator sources, registered at import (intake/indicators.py).
         import intake.results.indicators  # noqa: F401
+        from intake.petitions import indicators as petition_indicators  # noqa: F401  (5.1–5.3)

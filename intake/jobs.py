@@ -12,6 +12,7 @@ from django_q.tasks import async_task
 from intake.counter.reception import recompute_due
 from intake.documents.staging import discard_stale
 from intake.models import Dossier, Status
+from intake.petitions import notices as petition_notices
 from intake.watch import digest, notifications
 from intake.watch import run as deadline_watch
 from portal.calendar import forget_calendars, seed_calendar
@@ -77,3 +78,8 @@ def discard_stale_uploads() -> int:
     """Every night: delete the scans kept for reception forms shown again, once older than a
     day (``intake.documents.staging``)."""
     return discard_stale()
+
+
+def petition_notice(event_id: int) -> bool:
+    """E-mail the sender of a petition about one of its events (intake/petitions/notices.py)."""
+    return petition_notices.send_notice(event_id)

@@ -445,6 +445,14 @@ SMS_UNACCENTED = env_bool("SMS_UNACCENTED", True)
 # Seconds before an SMTP server that does not answer counts as a failed attempt.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
 
+# One-time codes confirming a phone or an e-mail (intake/contacts): seconds a code lives, wrong
+# guesses it takes, and codes sent per contact and per client address within the window (seconds).
+CONTACT_CODE_TTL = env_int("CONTACT_CODE_TTL", 600, minimum=60)
+CONTACT_CODE_MAX_ATTEMPTS = env_int("CONTACT_CODE_MAX_ATTEMPTS", 5, minimum=1)
+CONTACT_CODE_WINDOW = env_int("CONTACT_CODE_WINDOW", 3600, minimum=60)
+CONTACT_CODE_PER_CONTACT = env_int("CONTACT_CODE_PER_CONTACT", 5, minimum=1)
+CONTACT_CODE_PER_ADDRESS = env_int("CONTACT_CODE_PER_ADDRESS", 20, minimum=1)
+
 # Public catalogue pages are kept this many seconds for visitors not signed in (0: never).
 PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 60)
 
@@ -573,3 +581,16 @@ LOGGING = {
 # In development WhiteNoise serves straight from static/ (no collectstatic needed).
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Feedback and petitions (docs/petitions.md): limits in working days on the receiving agency's
+# calendar, counted from the receipt (publish: from the approval), and the flood limit of the
+# public form: at most PETITION_MAX_PER_ADDRESS petitions (and one-time codes) from one client
+# address within PETITION_WINDOW seconds.
+PETITION_REJECT_DAYS = env_int("PETITION_REJECT_DAYS", 2, minimum=1)
+PETITION_FORWARD_DAYS = env_int("PETITION_FORWARD_DAYS", 5, minimum=1)
+PETITION_CLARIFY_DAYS = env_int("PETITION_CLARIFY_DAYS", 5, minimum=1)
+PETITION_ANSWER_DAYS = env_int("PETITION_ANSWER_DAYS", 15, minimum=1)
+PETITION_PUBLISH_DAYS = env_int("PETITION_PUBLISH_DAYS", 2, minimum=1)
+PETITION_WARN_DAYS = env_int("PETITION_WARN_DAYS", 1)
+PETITION_MAX_PER_ADDRESS = env_int("PETITION_MAX_PER_ADDRESS", 5, minimum=1)
+PETITION_WINDOW = env_int("PETITION_WINDOW", 3600, minimum=1)

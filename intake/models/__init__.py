@@ -108,3 +108,35 @@ from intake.models.documents import (  # noqa: E402  (the documents handed in an
 )
 
 __all__ += ["DossierDocument", "DossierDocumentQuerySet", "ScanExemption"]
+
+from intake.models.contacts import ContactKind, OneTimeCode  # noqa: E402  (one-time codes)
+
+__all__ += ["ContactKind", "OneTimeCode"]
+
+from intake.models.petitions import (  # noqa: E402  (feedback and petitions)
+    FINISHED_STATUSES,
+    Petition,
+    PetitionChannel,
+    PetitionClass,
+    PetitionEvent,
+    PetitionEventKind,
+    PetitionFile,
+    PetitionFollowUp,
+    PetitionStatus,
+    Rated,
+    Subject,
+)
+
+__all__ += [
+    "FINISHED_STATUSES",
+    "Petition",
+    "PetitionChannel",
+    "PetitionClass",
+    "PetitionEvent",
+    "PetitionEventKind",
+    "PetitionFile",
+    "PetitionFollowUp",
+    "PetitionStatus",
+    "Rated",
+    "Subject",
+]

@@ -117,6 +117,9 @@ class NotificationKind(models.TextChoices):
     SUPPLEMENT_REQUESTED = "supplement_requested", _("Supplement requested")
     RESULT_READY = "result_ready", _("Result ready")
     APOLOGY = "apology", _("Apology and new return date")
+    # To staff, about petitions (intake/watch/petitions.py).
+    PETITION_DUE_SOON = "petition_due_soon", _("Petition due soon")
+    PETITION_OVERDUE = "petition_overdue", _("Petition overdue")
 
 
 class NotificationChannel(models.TextChoices):

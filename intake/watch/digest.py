@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from intake.models import Dossier, NotificationKind, Status
 from intake.models.dossiers import WATCHED
-from intake.watch import notifications
+from intake.watch import notifications, petitions
 from intake.watch.notifications import Alert, Person
 from intake.watch.warnings import before, current_step, unit_of_step
 from portal.calendar import get_calendar
@@ -124,11 +124,13 @@ def send_digests(now: datetime | None = None) -> int:
                 .only("code", "procedure__name")
                 .order_by("paused_since", "pk")
             )
-            if not dossiers and not waiting:
+            petition_lines = petitions.digest_lines(profile, now, horizon)
+            if not dossiers and not waiting and not petition_lines:
                 continue
             lines, overdue, soon = _digest_lines(dossiers, now)
             if waiting:
                 lines += _waiting_lines(waiting)
+            lines += petition_lines
             alerts.append(
                 Alert(
                     key=f"digest:{today:%Y%m%d}",

@@ -51,6 +51,7 @@ from intake.models import DossierEvent, WatchCursor
 from intake.watch import notifications
 from intake.watch.flags import raise_appointment_flags, raise_step_flags
 from intake.watch.notifications import Staff
+from intake.watch.petitions import raise_petition_flags
 from intake.watch.warnings import BATCH, Report, plan_moved_deadlines
 
 logger = logging.getLogger(__name__)
@@ -181,6 +182,8 @@ def _run(now: datetime, budget_seconds: float | None) -> Report:
                 break
             if not stage(now, staff, report):
                 break
+    if time.monotonic() < stop_at:
+        raise_petition_flags(now, staff, report)
     _notify_applicants(now, report, stop_at)
     report.queued = notifications.queue_deliveries(now)
     return report
