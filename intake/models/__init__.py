@@ -108,3 +108,21 @@ from intake.models.documents import (  # noqa: E402  (the documents handed in an
 )
 
 __all__ += ["DossierDocument", "DossierDocumentQuerySet", "ScanExemption"]
+
+from intake.models.scorecard import (  # noqa: E402  (the Decision 766 scorecard)
+    FrozenScorecard,
+    IndicatorGroup,
+    NationalFigure,
+    ScorecardFigure,
+    ScorecardIndicator,
+    ScorecardVersion,
+)
+
+__all__ += [
+    "FrozenScorecard",
+    "IndicatorGroup",
+    "NationalFigure",
+    "ScorecardFigure",
+    "ScorecardIndicator",
+    "ScorecardVersion",
+]
