@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Subquery, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -226,13 +226,35 @@ def frozen_month(period: Period) -> FrozenScorecard | None:
     return FrozenScorecard.objects.select_related("version").filter(month=period.start).first()
 
 
-def scorecard(agency_ids, period: Period, *, national_agency_id: int | None = None) -> Card | None:
-    """The scorecard of the agencies over ``period`` (None: no version is in force then)."""
-    frozen = frozen_month(period)
-    version = frozen.version if frozen else ScorecardVersion.objects.valid_on(period.end)
+UNKNOWN = object()
+
+
+def version_in_force(day: date) -> tuple[ScorecardVersion | None, list[ScorecardIndicator]]:
+    """The version valid on ``day`` and its indicators, in one query."""
+    latest = ScorecardVersion.objects.filter(valid_from__lte=day).order_by("-valid_from")
+    found = list(
+        ScorecardIndicator.objects.filter(version=Subquery(latest.values("pk")[:1]))
+        .select_related("version")
+        .order_by("order", "pk")
+    )
+    return (found[0].version if found else None), found
+
+
+def scorecard(
+    agency_ids, period: Period, *, national_agency_id: int | None = None, frozen=UNKNOWN
+) -> Card | None:
+    """The scorecard of the agencies over ``period`` (None: no version is in force then).
+    ``frozen``: the period's frozen month when the caller looked it up already (None: not
+    frozen)."""
+    if frozen is UNKNOWN:
+        frozen = frozen_month(period)
+    if frozen is not None:
+        version = frozen.version
+        version_indicators = list(version.indicators.all())
+    else:
+        version, version_indicators = version_in_force(period.end)
     if version is None:
         return None
-    version_indicators = list(version.indicators.all())
     keys = all_keys(version_indicators)
     if frozen is not None:
         measures = frozen_measures(frozen, agency_ids, keys)
