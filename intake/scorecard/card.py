@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Subquery, Sum
+from django.db.models import Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -148,17 +148,12 @@ def live_measures(keys: list[str], scope: indicators.Scope) -> dict[str, Measure
 
 
 def frozen_measures(
-    frozen: FrozenScorecard, agency_ids, keys: list[str]
+    frozen: FrozenScorecard, root_id: int, keys: list[str]
 ) -> dict[str, Measure | None]:
-    """The inputs stored for a frozen month, summed over the agencies (an input without a
+    """The inputs stored for a frozen month for the subtree of ``root_id`` (an input without a
     source when the month was frozen stays None)."""
-    rows = (
-        ScorecardFigure.objects.filter(frozen=frozen, agency__in=agency_ids)
-        .order_by()
-        .values("code")
-        .annotate(numerator=Sum("numerator"), denominator=Sum("denominator"))
-    )
-    found = {row["code"]: Measure(row["numerator"], row["denominator"]) for row in rows}
+    rows = ScorecardFigure.objects.filter(frozen=frozen, agency_id=root_id)
+    found = {row.code: Measure(row.numerator, row.denominator) for row in rows}
     return {key: (found.get(key, Measure(0, 0)) if key in frozen.codes else None) for key in keys}
 
 
@@ -240,10 +235,9 @@ def version_in_force(day: date) -> tuple[ScorecardVersion | None, list[Scorecard
     return (found[0].version if found else None), found
 
 
-def scorecard(
-    agency_ids, period: Period, *, national_agency_id: int | None = None, frozen=UNKNOWN
-) -> Card | None:
-    """The scorecard of the agencies over ``period`` (None: no version is in force then).
+def scorecard(root: int, agency_ids, period: Period, *, frozen=UNKNOWN) -> Card | None:
+    """The scorecard of the subtree of the agency ``root`` (its ids: ``agency_ids``) over
+    ``period``, with that agency's national figures (None: no version is in force then).
     ``frozen``: the period's frozen month when the caller looked it up already (None: not
     frozen)."""
     if frozen is UNKNOWN:
@@ -257,22 +251,23 @@ def scorecard(
         return None
     keys = all_keys(version_indicators)
     if frozen is not None:
-        measures = frozen_measures(frozen, agency_ids, keys)
+        measures = frozen_measures(frozen, root, keys)
     else:
         measures = live_measures(keys, indicator_scope(agency_ids, period))
     national = {}
-    if national_agency_id is not None and period.start == first_of_month(period.start):
+    if period.kind == "month":
         national = dict(
-            NationalFigure.objects.filter(
-                agency_id=national_agency_id, month=period.start
-            ).values_list("code", "value")
+            NationalFigure.objects.filter(agency_id=root, month=period.start).values_list(
+                "code", "value"
+            )
         )
     return build(version, version_indicators, period, measures, national=national, frozen=frozen)
 
 
-def trend(agency_ids, last_month: date, *, months: int = 12) -> list[tuple[date, Card | None]]:
-    """The scorecard of each of the ``months`` months ending with ``last_month`` that is
-    frozen (None for the others), in three queries whatever the number of months."""
+def trend(root: int, last_month: date, *, months: int = 12) -> list[tuple[date, Card | None]]:
+    """The scorecard of the subtree of ``root`` for each of the ``months`` months ending with
+    ``last_month`` that is frozen (None for the others), in three queries whatever the number
+    of months."""
     wanted = [first_of_month(last_month)]
     while len(wanted) < months:
         wanted.insert(0, first_of_month(wanted[0] - timedelta(days=1)))
@@ -285,14 +280,13 @@ def trend(agency_ids, last_month: date, *, months: int = 12) -> list[tuple[date,
     for indicator in ScorecardIndicator.objects.filter(version__in=versions):
         by_version[indicator.version_id].append(indicator)
     rows = (
-        ScorecardFigure.objects.filter(frozen__in=frozen.values(), agency__in=agency_ids)
+        ScorecardFigure.objects.filter(frozen__in=frozen.values(), agency_id=root)
         .order_by()
-        .values("frozen__month", "code")
-        .annotate(numerator=Sum("numerator"), denominator=Sum("denominator"))
+        .values_list("frozen__month", "code", "numerator", "denominator")
     )
     found: dict[date, dict[str, Measure]] = defaultdict(dict)
-    for row in rows:
-        found[row["frozen__month"]][row["code"]] = Measure(row["numerator"], row["denominator"])
+    for month, code, numerator, denominator in rows:
+        found[month][code] = Measure(numerator, denominator)
     result: list[tuple[date, Card | None]] = []
     for month in wanted:
         if month not in frozen:

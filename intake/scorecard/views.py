@@ -102,16 +102,13 @@ def scorecard_page(request: HttpRequest) -> HttpResponse:
     agency = _chosen_agency(form, profile)
     agency_ids = form.scope().agency_ids
     last = min(period.end, form.today).replace(day=1)
-    months = trend(agency_ids, last)
+    months = trend(agency.pk, last)
     frozen = None
     if period.kind == "month":  # the trend looked up whether the month shown is frozen
         shown = dict(months).get(period.start)
         frozen = shown.frozen if shown is not None else None
     card = scorecard(
-        agency_ids,
-        period,
-        national_agency_id=agency.pk,
-        frozen=frozen if period.kind == "month" else UNKNOWN,
+        agency.pk, agency_ids, period, frozen=frozen if period.kind == "month" else UNKNOWN
     )
     if card is not None and period.kind == "month":  # the month shown, frozen or not
         months = [(month, card if month == period.start else found) for month, found in months]

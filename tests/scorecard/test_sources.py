@@ -193,7 +193,7 @@ def test_1_1_lists_each_incomplete_published_procedure_with_what_it_lacks(cases)
 def test_the_scorecard_adds_the_points_of_every_indicator_with_a_source(cases):
     call_command("load_scorecard", stdout=None)
     w = cases.world
-    card = scorecard({w.district.pk, w.commune.pk}, OCTOBER)
+    card = scorecard(w.district.pk, {w.district.pk, w.commune.pk}, OCTOBER)
     lines = {line.indicator.code: line for line in card.lines}
     time = REGISTRY["2.2"].time_measure(cases.scope)
     time_used = (Decimal(time.numerator) * 100 / time.denominator).quantize(Decimal("0.1"))
@@ -229,5 +229,5 @@ def test_the_scorecard_adds_the_points_of_every_indicator_with_a_source(cases):
 
 def test_a_period_before_any_version_has_no_scorecard(cases):
     w = cases.world
-    assert scorecard({w.district.pk}, Period.month(2026, 10)) is None
+    assert scorecard(w.district.pk, {w.district.pk}, Period.month(2026, 10)) is None
     assert timezone.now() > at(2026, 11, 1) + timedelta(days=1)  # October is closed
