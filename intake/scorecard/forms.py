@@ -28,6 +28,11 @@ class ScorecardForm(StatisticsForm):
         for name in ("from", "to"):
             del self.fields[name]
         self.fields["period"].choices = SCORECARD_PERIODS
+        agencies = self.fields["agency"]
+        # Read once for the page (validating still asks the queryset).
+        agencies.choices = [("", agencies.empty_label)] + [
+            (agency.slug, agencies.label_from_instance(agency)) for agency in agencies.queryset
+        ]
 
     def query(self) -> dict[str, str]:
         data, period = self.cleaned_data, self.chosen_period

@@ -31,6 +31,7 @@ from intake.reports.chart import Bar, Chart, Text
 from intake.reports.indicators import counting_once
 from intake.scorecard.card import UNKNOWN, Card, indicator_scope, scorecard, trend
 from intake.scorecard.forms import ImportForm, NationalFigureForm, ScorecardForm
+from intake.scorecard.freeze import subtrees
 from intake.scorecard.national import Figure, parse_figures, read_rows, record_figures
 from portal.models import Role, StaffProfile
 from portal.replica import reads_reports
@@ -43,15 +44,19 @@ EXPORT_MAX_ROWS = 20_000
 POINTS_COLOUR, EMPTY_COLOUR = "#0d6efd", "#dee2e6"
 
 
-def _form(request: HttpRequest, profile: StaffProfile) -> tuple[ScorecardForm, frozenset[int]]:
-    own = frozenset(Agency.objects.descendants_of(profile.agency).values_list("pk", flat=True))
+def _form(request: HttpRequest, profile: StaffProfile) -> tuple[ScorecardForm, dict]:
+    """The filters, and the subtree of every agency (one query: the tree is small)."""
+    tree = subtrees()
+    own = frozenset(tree.get(profile.agency_id, {profile.agency_id}))
     data = request.GET if request.method == "GET" else request.POST
     form = ScorecardForm(data, agency=profile.agency, agency_ids=own, today=timezone.localdate())
-    return form, own
+    return form, tree
 
 
-def _chosen_agency(form: ScorecardForm, profile: StaffProfile) -> Agency:
-    return form.cleaned_data.get("agency") or profile.agency
+def _chosen(form: ScorecardForm, profile: StaffProfile, tree: dict) -> tuple[Agency, frozenset]:
+    """The agency chosen (or the person's) and the ids of its subtree."""
+    agency = form.cleaned_data.get("agency") or profile.agency
+    return agency, frozenset(tree.get(agency.pk, {agency.pk}))
 
 
 def points_chart(months: list[tuple[date, Card | None]]) -> Chart:
@@ -94,13 +99,12 @@ class TrendMonth:
 @reads_reports
 def scorecard_page(request: HttpRequest) -> HttpResponse:
     profile = staff_with_role(request.user, *ROLES)
-    form, own = _form(request, profile)
+    form, tree = _form(request, profile)
     context = {"form": form, "card": None, "agency": profile.agency}
     if not form.is_valid():
         return render(request, "intake/scorecard.html", context)
     period = form.chosen_period
-    agency = _chosen_agency(form, profile)
-    agency_ids = form.scope().agency_ids
+    agency, agency_ids = _chosen(form, profile, tree)
     last = min(period.end, form.today).replace(day=1)
     months = trend(agency.pk, last)
     frozen = None
@@ -158,12 +162,12 @@ def scorecard_misses(request: HttpRequest, code: str) -> HttpResponse:
     export = request.GET.get("format", "")
     if export not in ("", "xlsx"):
         raise Http404
-    form, own = _form(request, profile)
+    form, tree = _form(request, profile)
     context = {"form": form, "page": None, "agency": profile.agency, "source": source}
     if not form.is_valid():
         return render(request, "intake/scorecard_misses.html", context)
     period = form.chosen_period
-    scope = indicator_scope(form.scope().agency_ids, period)
+    scope = indicator_scope(_chosen(form, profile, tree)[1], period)
     with counting_once():
         measure = source.measure(scope)
     count = max(measure.denominator - measure.numerator, 0)
@@ -218,7 +222,7 @@ def national_figures(request: HttpRequest) -> HttpResponse:
     """A manager enters one figure of the national dashboard, or imports a file of them, for
     the agency chosen on the page (one of theirs)."""
     profile = staff_with_role(request.user, Role.MANAGER)
-    own = frozenset(Agency.objects.descendants_of(profile.agency).values_list("pk", flat=True))
+    own = subtrees().get(profile.agency_id, {profile.agency_id})
     slug = request.POST.get("agency", "")
     agency = profile.agency
     if slug:
