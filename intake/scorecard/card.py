@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -224,29 +223,65 @@ def frozen_month(period: Period) -> FrozenScorecard | None:
 UNKNOWN = object()
 
 
+@dataclass
+class Versions:
+    """Every version of the formulas with its indicators, read in one query (a few rows)."""
+
+    by_id: dict[int, tuple[ScorecardVersion, list[ScorecardIndicator]]]
+
+    def valid_on(self, day: date) -> tuple[ScorecardVersion | None, list[ScorecardIndicator]]:
+        """The version in force on ``day``: the latest one valid from that day or before."""
+        valid = [item for item in self.by_id.values() if item[0].valid_from <= day]
+        if not valid:
+            return None, []
+        return max(valid, key=lambda item: item[0].valid_from)
+
+
+def versions() -> Versions:
+    by_id: dict[int, tuple[ScorecardVersion, list[ScorecardIndicator]]] = {}
+    for indicator in ScorecardIndicator.objects.select_related("version").order_by(
+        "version", "order", "pk"
+    ):
+        by_id.setdefault(indicator.version_id, (indicator.version, []))[1].append(indicator)
+    return Versions(by_id)
+
+
 def version_in_force(day: date) -> tuple[ScorecardVersion | None, list[ScorecardIndicator]]:
-    """The version valid on ``day`` and its indicators, in one query."""
-    latest = ScorecardVersion.objects.filter(valid_from__lte=day).order_by("-valid_from")
-    found = list(
-        ScorecardIndicator.objects.filter(version=Subquery(latest.values("pk")[:1]))
-        .select_related("version")
-        .order_by("order", "pk")
+    """The version valid on ``day`` and its indicators."""
+    return versions().valid_on(day)
+
+
+def national_of(root: int, month: date) -> dict[str, Decimal]:
+    return dict(
+        NationalFigure.objects.filter(agency_id=root, month=month).values_list("code", "value")
     )
-    return (found[0].version if found else None), found
 
 
-def scorecard(root: int, agency_ids, period: Period, *, frozen=UNKNOWN) -> Card | None:
+def with_national(card: Card, national: dict[str, Decimal]) -> Card:
+    for line in card.lines:
+        line.national = national.get(line.indicator.code)
+    return card
+
+
+def scorecard(
+    root: int,
+    agency_ids,
+    period: Period,
+    *,
+    frozen=UNKNOWN,
+    catalogue: Versions | None = None,
+) -> Card | None:
     """The scorecard of the subtree of the agency ``root`` (its ids: ``agency_ids``) over
-    ``period``, with that agency's national figures (None: no version is in force then).
-    ``frozen``: the period's frozen month when the caller looked it up already (None: not
-    frozen)."""
+    ``period``, with that agency's national figures for a month (None: no version is in force
+    then). ``frozen``: the period's frozen month when the caller looked it up already (None:
+    not frozen); ``catalogue``: the versions, when the caller read them already."""
     if frozen is UNKNOWN:
         frozen = frozen_month(period)
+    catalogue = catalogue or versions()
     if frozen is not None:
-        version = frozen.version
-        version_indicators = list(version.indicators.all())
+        version, version_indicators = catalogue.by_id[frozen.version_id]
     else:
-        version, version_indicators = version_in_force(period.end)
+        version, version_indicators = catalogue.valid_on(period.end)
     if version is None:
         return None
     keys = all_keys(version_indicators)
@@ -254,59 +289,43 @@ def scorecard(root: int, agency_ids, period: Period, *, frozen=UNKNOWN) -> Card 
         measures = frozen_measures(frozen, root, keys)
     else:
         measures = live_measures(keys, indicator_scope(agency_ids, period))
-    national = {}
-    if period.kind == "month":
-        national = dict(
-            NationalFigure.objects.filter(agency_id=root, month=period.start).values_list(
-                "code", "value"
-            )
-        )
+    national = national_of(root, period.start) if period.kind == "month" else {}
     return build(version, version_indicators, period, measures, national=national, frozen=frozen)
 
 
-def trend(root: int, last_month: date, *, months: int = 12) -> list[tuple[date, Card | None]]:
+def trend(
+    root: int, last_month: date, *, months: int = 12, catalogue: Versions | None = None
+) -> list[tuple[date, Card | None]]:
     """The scorecard of the subtree of ``root`` for each of the ``months`` months ending with
-    ``last_month`` that is frozen (None for the others), in three queries whatever the number
-    of months."""
+    ``last_month`` that is frozen (None for the others): one query for the figures (every
+    frozen month has a row per subtree and input), and the versions unless given."""
     wanted = [first_of_month(last_month)]
     while len(wanted) < months:
         wanted.insert(0, first_of_month(wanted[0] - timedelta(days=1)))
-    frozen = {
-        f.month: f
-        for f in FrozenScorecard.objects.select_related("version").filter(month__in=wanted)
-    }
-    versions = {f.version_id for f in frozen.values()}
-    by_version: dict[int, list[ScorecardIndicator]] = defaultdict(list)
-    for indicator in ScorecardIndicator.objects.filter(version__in=versions):
-        by_version[indicator.version_id].append(indicator)
-    rows = (
-        ScorecardFigure.objects.filter(frozen__in=frozen.values(), agency_id=root)
-        .order_by()
-        .values_list("frozen__month", "code", "numerator", "denominator")
+    rows = ScorecardFigure.objects.filter(frozen__month__in=wanted, agency_id=root).select_related(
+        "frozen"
     )
+    frozen: dict[date, FrozenScorecard] = {}
     found: dict[date, dict[str, Measure]] = defaultdict(dict)
-    for month, code, numerator, denominator in rows:
-        found[month][code] = Measure(numerator, denominator)
+    for row in rows:
+        frozen[row.frozen.month] = row.frozen
+        found[row.frozen.month][row.code] = Measure(row.numerator, row.denominator)
+    if frozen:
+        catalogue = catalogue or versions()
     result: list[tuple[date, Card | None]] = []
     for month in wanted:
         if month not in frozen:
             result.append((month, None))
             continue
         month_frozen = frozen[month]
-        version_indicators = by_version[month_frozen.version_id]
+        version, version_indicators = catalogue.by_id[month_frozen.version_id]
         measures = {
             key: (found[month].get(key, Measure(0, 0)) if key in month_frozen.codes else None)
             for key in all_keys(version_indicators)
         }
         period = Period(month, next_month(month) - timedelta(days=1), "month")
-        result.append(
-            (
-                month,
-                build(
-                    month_frozen.version, version_indicators, period, measures, frozen=month_frozen
-                ),
-            )
-        )
+        card = build(version, version_indicators, period, measures, frozen=month_frozen)
+        result.append((month, card))
     return result
 
 

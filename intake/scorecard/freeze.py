@@ -3,9 +3,10 @@
 in force for it; the page reads a frozen month from its rows and never counts it again
 (``docs/statistics.md``, "Decision 766 scorecard").
 
-One ``ScorecardFigure`` per agency and input: the measure over the agency's whole subtree (the
-scope a page shows when that agency is chosen), so a procedure implemented by two agencies of a
-subtree is counted once, as it is live.
+One ``ScorecardFigure`` per agency and input, zeros included (the trend reads a month's rows
+alone): the measure over the agency's whole subtree (the scope a page shows when that agency is
+chosen), so a procedure implemented by two agencies of a subtree is counted once, as it is
+live.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def freeze_scorecard_month(
                 denominator=measure.denominator,
             )
             for key, measure in measures.items()
-            if measure is not None and (measure.numerator or measure.denominator)
+            if measure is not None
         ]
     ScorecardFigure.objects.bulk_create(rows, batch_size=1000)
     return frozen

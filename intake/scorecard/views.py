@@ -29,7 +29,16 @@ from intake.indicators import REGISTRY, Miss
 from intake.models import ScorecardIndicator
 from intake.reports.chart import Bar, Chart, Text
 from intake.reports.indicators import counting_once
-from intake.scorecard.card import UNKNOWN, Card, indicator_scope, scorecard, trend
+from intake.scorecard.card import (
+    UNKNOWN,
+    Card,
+    indicator_scope,
+    national_of,
+    scorecard,
+    trend,
+    versions,
+    with_national,
+)
 from intake.scorecard.forms import ImportForm, NationalFigureForm, ScorecardForm
 from intake.scorecard.freeze import subtrees
 from intake.scorecard.national import Figure, parse_figures, read_rows, record_figures
@@ -106,14 +115,14 @@ def scorecard_page(request: HttpRequest) -> HttpResponse:
     period = form.chosen_period
     agency, agency_ids = _chosen(form, profile, tree)
     last = min(period.end, form.today).replace(day=1)
-    months = trend(agency.pk, last)
-    frozen = None
-    if period.kind == "month":  # the trend looked up whether the month shown is frozen
-        shown = dict(months).get(period.start)
-        frozen = shown.frozen if shown is not None else None
-    card = scorecard(
-        agency.pk, agency_ids, period, frozen=frozen if period.kind == "month" else UNKNOWN
-    )
+    catalogue = versions()
+    months = trend(agency.pk, last, catalogue=catalogue)
+    shown = dict(months).get(period.start) if period.kind == "month" else None
+    if shown is not None:  # a frozen month: the trend read it already
+        card = with_national(shown, national_of(agency.pk, period.start))
+    else:
+        frozen = None if period.kind == "month" else UNKNOWN
+        card = scorecard(agency.pk, agency_ids, period, frozen=frozen, catalogue=catalogue)
     if card is not None and period.kind == "month":  # the month shown, frozen or not
         months = [(month, card if month == period.start else found) for month, found in months]
     context |= {

@@ -100,7 +100,7 @@ def test_the_monthly_job_freezes_the_statistics_then_the_scorecards_and_the_tren
     assert min(months) == OCTOBER.start  # from the first activity on
     freeze_closed_months()  # idempotent
     assert FrozenScorecard.objects.count() == len(months)
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(2):  # the figures and the versions
         found = dict(trend(loaded.world.district.pk, OCTOBER.start, months=12))
     assert found[OCTOBER.start].points == Decimal("21.73")
     assert found[OCTOBER.start.replace(month=9)] is None  # before anything happened: not frozen
