@@ -120,7 +120,7 @@ def test_the_misses_of_a_source_are_listed_with_their_reasons(
     names = ("late_1", "late_2", "late_3", "asked_late", "overdue")
     assert listed == [getattr(loaded, name).pk for name in names]
     html = response.content.decode()
-    assert "resolved late: 09:01 15/10/2026, appointment 09:00 15/10/2026" in html
+    assert "giải quyết trễ hạn: 09:01 15/10/2026, hẹn trả 09:00 15/10/2026" in html
     assert manager.get(misses_url("9.9"), OCTOBER).status_code == 404
     assert manager.get(misses_url("2.1"), OCTOBER | {"format": "pdf"}).status_code == 404
 
@@ -143,7 +143,7 @@ def test_every_list_exports_to_xlsx(loaded, manager):
         assert len(rows) == count
     response = manager.get(misses_url("1.1"), OCTOBER | {"format": "xlsx"})
     sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
-    assert sheet.cell(4, 4).value == "a channel has no time limit"
+    assert sheet.cell(4, 4).value == "một cách thức thực hiện chưa có thời hạn giải quyết"
 
 
 def test_a_manager_enters_the_national_figure_and_sees_the_difference(loaded, manager):
@@ -216,3 +216,28 @@ def test_figures_are_imported_from_csv_and_xlsx_all_or_nothing(loaded, manager):
     junk = SimpleUploadedFile("quoc-gia.xlsx", b"not a workbook")
     response = manager.post(NATIONAL, {"file": junk})
     assert [m.level_tag for m in get_messages(response.wsgi_request)][-1] == "error"
+
+
+def test_without_a_version_the_page_says_so(cases):  # noqa: F811
+    manager = client_for(cases.world.district, ["manager"])
+    response = manager.get(URL, OCTOBER)
+    assert response.status_code == 200
+    assert response.context["card"] is None
+    assert "data-no-version" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ({"period": "custom", "from": "01/10/2026", "to": "31/10/2026"}, "period"),
+        ({"period": "month", "month": "13", "year": "2026"}, "month"),
+        ({"period": "year", "year": "20x6"}, "year"),
+    ],
+)
+def test_bad_filters_are_explained_beside_the_field(loaded, manager, query, field):
+    response = manager.get(URL, query)
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    assert response.context["card"] is None
+    response = manager.get(misses_url("2.1"), query)
+    assert response.status_code == 200 and response.context["page"] is None
