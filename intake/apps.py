@@ -18,3 +18,4 @@ class IntakeConfig(AppConfig):
         # Decision 766 indicator sources, registered at import (intake/indicators.py).
         import intake.results.indicators  # noqa: F401
         from intake.petitions import indicators as petition_indicators  # noqa: F401  (5.1–5.3)
+        from intake.reports import indicators as reports_indicators  # noqa: F401  (766 sources)

@@ -140,3 +140,21 @@ __all__ += [
     "Rated",
     "Subject",
 ]
+
+from intake.models.scorecard import (  # noqa: E402  (the Decision 766 scorecard)
+    FrozenScorecard,
+    IndicatorGroup,
+    NationalFigure,
+    ScorecardFigure,
+    ScorecardIndicator,
+    ScorecardVersion,
+)
+
+__all__ += [
+    "FrozenScorecard",
+    "IndicatorGroup",
+    "NationalFigure",
+    "ScorecardFigure",
+    "ScorecardIndicator",
+    "ScorecardVersion",
+]
