@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('intake', '0014_dossier_documents'),
+        ("intake", "0014_dossier_documents"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("intake", "0014_dossier_documents"),
+        ("intake", "0015_reused_results"),
         ("procedures", "0010_procedure_issues_electronic_result"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('intake', '0015_contacts'),
+        ("intake", "0017_contacts"),
         ('procedures', '0010_procedure_issues_electronic_result'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
