@@ -183,6 +183,7 @@ class PublicDossier:
     """Everything the public page shows, and nothing else: templates never see the dossier."""
 
     code: str
+    national_code: str | None
     status: int
     status_text: str
     applicant_initials: str
@@ -206,6 +207,7 @@ class PublicDossier:
         pause = _open_pause(dossier)
         return cls(
             code=dossier.code,
+            national_code=dossier.national_code,
             status=dossier.status,
             status_text=PUBLIC_STATUS_TEXT[dossier.status],
             applicant_initials=dossier.reception.applicant_initials,

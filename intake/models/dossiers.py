@@ -305,6 +305,11 @@ class Dossier(models.Model):
     """An accepted dossier (hồ sơ) travelling towards its result."""
 
     code = models.CharField(_("dossier code"), max_length=40, unique=True)
+    # The national portal's code (MaHoSo) of a dossier filed there; NULL for ours alone. Unique
+    # when set: the inbound API finds a dossier sent twice by it (intake/national/).
+    national_code = models.CharField(
+        _("national dossier code"), max_length=40, null=True, blank=True, unique=True
+    )
     reception = models.OneToOneField(
         Reception, verbose_name=_("reception"), on_delete=models.PROTECT, related_name="dossier"
     )
