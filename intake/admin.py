@@ -152,4 +152,6 @@ class SlipAdmin(ReadOnly, admin.ModelAdmin):
 
 
 # The deadline watch: flags, drafts of form 04, notifications (intake/watch/admin.py).
+# The national portal: the outbox and the API's connectors (intake/national/admin.py).
+from intake.national import admin as admin_national  # noqa: E402, F401
 from intake.watch import admin as admin_watch  # noqa: E402, F401

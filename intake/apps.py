@@ -14,3 +14,12 @@ class IntakeConfig(AppConfig):
             on_commit_job("intake.jobs.recompute_open_due_dates")
 
         on_calendar_change(recompute_after_calendar_change)
+
+        # The national portal: each reportable event's outbox message, in the event's
+        # transaction (intake/national/outbox.py).
+        from django.db.models.signals import post_save
+
+        from intake.models import DossierEvent
+        from intake.national.outbox import record_message
+
+        post_save.connect(record_message, sender=DossierEvent, dispatch_uid="national_outbox")

@@ -70,3 +70,14 @@ def seed_next_year_calendar() -> list[str]:
     """Once a year: next year's holidays and make-up days into the work calendar (an editor
     still corrects them when the government announces its swaps)."""
     return seed_calendar([timezone.localdate().year + 1])
+
+
+# The national portal's outbox (intake/national/outbox.py), scheduled by setup_schedules.
+
+
+def deliver_national_outbox() -> dict[str, int]:
+    """Every NATIONAL_SYNC_MINUTES: deliver the reported changes that are due, in order per
+    dossier; counts by outcome."""
+    from intake.national.outbox import deliver
+
+    return deliver()

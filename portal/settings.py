@@ -573,3 +573,42 @@ LOGGING = {
 # In development WhiteNoise serves straight from static/ (no collectstatic needed).
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# The national portal (intake/national/, docs/national.md). The outbox of reported changes is
+# delivered every NATIONAL_SYNC_MINUTES through NATIONAL_SYNC_BACKEND (the log by default; the
+# HTTP backend posts to NATIONAL_SYNC_URL with NATIONAL_SYNC_TOKEN), NATIONAL_SYNC_BATCH
+# messages a round, each waiting at most NATIONAL_SYNC_TIMEOUT seconds; a claimed message is
+# held for NATIONAL_SYNC_LEASE_SECONDS (longer than a round can take) and failures are retried
+# after NATIONAL_SYNC_RETRY_SECONDS, doubling up to NATIONAL_SYNC_RETRY_MAX_SECONDS.
+NATIONAL_SYNC_BACKEND = (
+    os.environ.get("NATIONAL_SYNC_BACKEND", "").strip() or "intake.national.backends.LogBackend"
+)
+NATIONAL_SYNC_URL = os.environ.get("NATIONAL_SYNC_URL", "").strip()
+NATIONAL_SYNC_TOKEN = os.environ.get("NATIONAL_SYNC_TOKEN", "").strip()
+if NATIONAL_SYNC_BACKEND.endswith(".HttpBackend") and not NATIONAL_SYNC_URL.startswith(
+    ("http://", "https://")
+):
+    raise ImproperlyConfigured(
+        "NATIONAL_SYNC_URL is required by the HTTP backend: an address starting with https://"
+    )
+NATIONAL_SYNC_MINUTES = env_int("NATIONAL_SYNC_MINUTES", 1, minimum=1)
+NATIONAL_SYNC_BATCH = env_int("NATIONAL_SYNC_BATCH", 20, minimum=1)
+NATIONAL_SYNC_TIMEOUT = env_int("NATIONAL_SYNC_TIMEOUT", 10, minimum=1)
+NATIONAL_SYNC_LEASE_SECONDS = env_int(
+    "NATIONAL_SYNC_LEASE_SECONDS", NATIONAL_SYNC_BATCH * NATIONAL_SYNC_TIMEOUT + 60, minimum=1
+)
+if NATIONAL_SYNC_LEASE_SECONDS <= NATIONAL_SYNC_BATCH * NATIONAL_SYNC_TIMEOUT:
+    raise ImproperlyConfigured(
+        "NATIONAL_SYNC_LEASE_SECONDS must be longer than NATIONAL_SYNC_BATCH × "
+        "NATIONAL_SYNC_TIMEOUT (a round's longest sending)."
+    )
+NATIONAL_SYNC_RETRY_SECONDS = env_int("NATIONAL_SYNC_RETRY_SECONDS", 60, minimum=1)
+NATIONAL_SYNC_RETRY_MAX_SECONDS = env_int("NATIONAL_SYNC_RETRY_MAX_SECONDS", 6 * 3600, minimum=1)
+NATIONAL_SYNC_BUDGET_SECONDS = env_int(
+    "NATIONAL_SYNC_BUDGET_SECONDS", max(1, Q_CLUSTER["timeout"] // 2), minimum=1
+)
+# The inbound API (/api/v1/online-dossiers): a signed request older or newer than
+# NATIONAL_API_WINDOW_SECONDS is refused (replays); file links are fetched with
+# NATIONAL_API_FETCH_TIMEOUT seconds each.
+NATIONAL_API_WINDOW_SECONDS = env_int("NATIONAL_API_WINDOW_SECONDS", 300, minimum=1)
+NATIONAL_API_FETCH_TIMEOUT = env_int("NATIONAL_API_FETCH_TIMEOUT", 10, minimum=1)

@@ -108,3 +108,12 @@ from intake.models.documents import (  # noqa: E402  (the documents handed in an
 )
 
 __all__ += ["DossierDocument", "DossierDocumentQuerySet", "ScanExemption"]
+
+from intake.models.national import (  # noqa: E402  (the national portal: outbox, connectors)
+    ApiClient,
+    MessageKind,
+    OutboxMessage,
+    OutboxMessageQuerySet,
+)
+
+__all__ += ["ApiClient", "MessageKind", "OutboxMessage", "OutboxMessageQuerySet"]

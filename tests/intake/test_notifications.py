@@ -315,6 +315,7 @@ def test_setup_schedules_creates_the_schedules_once(settings):
         "intake.jobs.send_digests",
         "intake.jobs.seed_next_year_calendar",
         "intake.statistics_freeze.freeze_closed_months",
+        "intake.jobs.deliver_national_outbox",
     }
     assert schedules["intake.jobs.watch"].minutes == 5
     assert schedules["intake.jobs.send_digests"].next_run == at(2026, 11, 26, 7)
@@ -330,7 +331,7 @@ def test_setup_schedules_follows_a_changed_setting(settings):
         call_command("setup_schedules", stdout=mock.Mock())
     assert Schedule.objects.get(func="intake.jobs.watch").minutes == 2
     assert Schedule.objects.get(func="intake.jobs.send_digests").next_run == at(2026, 11, 26, 6, 30)
-    assert Schedule.objects.count() == 4
+    assert Schedule.objects.count() == 5
 
 
 def test_the_scheduled_jobs_run(settings):
