@@ -612,3 +612,6 @@ NATIONAL_SYNC_BUDGET_SECONDS = env_int(
 # NATIONAL_API_FETCH_TIMEOUT seconds each.
 NATIONAL_API_WINDOW_SECONDS = env_int("NATIONAL_API_WINDOW_SECONDS", 300, minimum=1)
 NATIONAL_API_FETCH_TIMEOUT = env_int("NATIONAL_API_FETCH_TIMEOUT", 10, minimum=1)
+# The hosts file links may point to (empty: any; set it in production to the national
+# portal's file hosts, so the API never fetches from the internal network).
+NATIONAL_API_FILE_HOSTS = env_list("NATIONAL_API_FILE_HOSTS", [])
