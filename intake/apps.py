@@ -23,3 +23,4 @@ class IntakeConfig(AppConfig):
         from intake.national.outbox import record_message
 
         post_save.connect(record_message, sender=DossierEvent, dispatch_uid="national_outbox")
+        import intake.national.indicators  # noqa: F401  (indicator 1.4)

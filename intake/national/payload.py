@@ -66,7 +66,7 @@ def dossier_payload(dossier: Dossier, event: DossierEvent, kind: str) -> dict:
         "NgayNopHoSo": national_instant(dossier.received_at),
         "NgayTiepNhan": national_instant(dossier.accepted_at),
         "NgayHenTra": national_instant(dossier.due_at),
-        "TrangThaiHoSo": str(dossier.status),
+        "TrangThaiHoSo": str(event.to_status or dossier.status),
         "NgayKetThucXuLy": national_instant(dossier.finished_at),
         "NgayTra": national_instant(dossier.returned_at),
         "DonViXuLy": agency.electronic_id,
