@@ -108,3 +108,7 @@ from intake.models.documents import (  # noqa: E402  (the documents handed in an
 )
 
 __all__ += ["DossierDocument", "DossierDocumentQuerySet", "ScanExemption"]
+
+from intake.models.contacts import ContactKind, OneTimeCode  # noqa: E402  (one-time codes)
+
+__all__ += ["ContactKind", "OneTimeCode"]
