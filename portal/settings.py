@@ -452,6 +452,11 @@ CONTACT_CODE_MAX_ATTEMPTS = env_int("CONTACT_CODE_MAX_ATTEMPTS", 5, minimum=1)
 CONTACT_CODE_WINDOW = env_int("CONTACT_CODE_WINDOW", 3600, minimum=60)
 CONTACT_CODE_PER_CONTACT = env_int("CONTACT_CODE_PER_CONTACT", 5, minimum=1)
 CONTACT_CODE_PER_ADDRESS = env_int("CONTACT_CODE_PER_ADDRESS", 20, minimum=1)
+# Online filing (intake/online): an online dossier is checked within ONLINE_CHECK_HOURS working
+# hours of its submission (or completion); one asked to complete and not completed within
+# ONLINE_SUPPLEMENT_DAYS working days is listed for closing. Files per upload: ONLINE_MAX_FILES.
+ONLINE_CHECK_HOURS = env_int("ONLINE_CHECK_HOURS", 8, minimum=1)
+ONLINE_SUPPLEMENT_DAYS = env_int("ONLINE_SUPPLEMENT_DAYS", 15, minimum=1)
 
 # Public catalogue pages are kept this many seconds for visitors not signed in (0: never).
 PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 60)

@@ -112,3 +112,13 @@ __all__ += ["DossierDocument", "DossierDocumentQuerySet", "ScanExemption"]
 from intake.models.contacts import ContactKind, OneTimeCode  # noqa: E402  (one-time codes)
 
 __all__ += ["ContactKind", "OneTimeCode"]
+
+from intake.models.online import (  # noqa: E402  (dossiers filed online, drafts)
+    DraftFile,
+    OnlineCheck,
+    OnlineDraft,
+    OnlineSource,
+    OnlineSubmission,
+)
+
+__all__ += ["DraftFile", "OnlineCheck", "OnlineDraft", "OnlineSource", "OnlineSubmission"]
