@@ -11,6 +11,7 @@ from django_q.tasks import async_task
 
 from intake.counter.reception import recompute_due
 from intake.models import Dossier, Status
+from intake.online import messages as online_messages
 from intake.watch import digest, notifications
 from intake.watch import run as deadline_watch
 from portal.calendar import forget_calendars, seed_calendar
@@ -70,6 +71,14 @@ def seed_next_year_calendar() -> list[str]:
     """Once a year: next year's holidays and make-up days into the work calendar (an editor
     still corrects them when the government announces its swaps)."""
     return seed_calendar([timezone.localdate().year + 1])
+
+
+# Online filing (intake/online/messages.py): the resume link of a draft, the code and key of a
+# dossier submitted online, to the contact the filer confirmed.
+
+
+def send_online_message(kind: str, contact: str, subject: str, text: str) -> None:
+    online_messages.deliver(kind, contact, subject, text)
 
 
 # The national portal's outbox (intake/national/outbox.py), scheduled by setup_schedules.

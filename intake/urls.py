@@ -122,3 +122,20 @@ urlpatterns += [
     path("thong-ke/", statistics.dashboard, name="statistics"),
     path("thong-ke/ho-so/", statistics.dossiers, name="statistics_dossiers"),
 ]
+
+# Online filing on this portal and the online reception inbox (intake/online/, docs/online.md).
+from intake.online.views import filing as online_filing  # noqa: E402
+
+urlpatterns += [
+    path("thu-tuc/<str:code>/nop-truc-tuyen/", online_filing.file_online, name="file_online"),
+    path(
+        "thu-tuc/<str:code>/nop-truc-tuyen/<uuid:token>/",
+        online_filing.draft_page,
+        name="online_draft",
+    ),
+    path(
+        "thu-tuc/<str:code>/nop-truc-tuyen/<uuid:token>/da-nop/",
+        online_filing.done,
+        name="online_done",
+    ),
+]

@@ -445,6 +445,19 @@ SMS_UNACCENTED = env_bool("SMS_UNACCENTED", True)
 # Seconds before an SMTP server that does not answer counts as a failed attempt.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
 
+# One-time codes confirming a phone or an e-mail (intake/contacts): seconds a code lives, wrong
+# guesses it takes, and codes sent per contact and per client address within the window (seconds).
+CONTACT_CODE_TTL = env_int("CONTACT_CODE_TTL", 600, minimum=60)
+CONTACT_CODE_MAX_ATTEMPTS = env_int("CONTACT_CODE_MAX_ATTEMPTS", 5, minimum=1)
+CONTACT_CODE_WINDOW = env_int("CONTACT_CODE_WINDOW", 3600, minimum=60)
+CONTACT_CODE_PER_CONTACT = env_int("CONTACT_CODE_PER_CONTACT", 5, minimum=1)
+CONTACT_CODE_PER_ADDRESS = env_int("CONTACT_CODE_PER_ADDRESS", 20, minimum=1)
+# Online filing (intake/online): an online dossier is checked within ONLINE_CHECK_HOURS working
+# hours of its submission (or completion); one asked to complete and not completed within
+# ONLINE_SUPPLEMENT_DAYS working days is listed for closing. Files per upload: ONLINE_MAX_FILES.
+ONLINE_CHECK_HOURS = env_int("ONLINE_CHECK_HOURS", 8, minimum=1)
+ONLINE_SUPPLEMENT_DAYS = env_int("ONLINE_SUPPLEMENT_DAYS", 15, minimum=1)
+
 # Public catalogue pages are kept this many seconds for visitors not signed in (0: never).
 PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 60)
 

@@ -109,6 +109,20 @@ from intake.models.documents import (  # noqa: E402  (the documents handed in an
 
 __all__ += ["DossierDocument", "DossierDocumentQuerySet", "ScanExemption"]
 
+from intake.models.contacts import ContactKind, OneTimeCode  # noqa: E402  (one-time codes)
+
+__all__ += ["ContactKind", "OneTimeCode"]
+
+from intake.models.online import (  # noqa: E402  (dossiers filed online, drafts)
+    DraftFile,
+    OnlineCheck,
+    OnlineDraft,
+    OnlineSource,
+    OnlineSubmission,
+)
+
+__all__ += ["DraftFile", "OnlineCheck", "OnlineDraft", "OnlineSource", "OnlineSubmission"]
+
 from intake.models.national import (  # noqa: E402  (the national portal: outbox, connectors)
     ApiClient,
     MessageKind,
