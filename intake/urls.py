@@ -139,3 +139,10 @@ urlpatterns += [
         name="online_done",
     ),
 ]
+
+# The national portal's inbound API (intake/national/, docs/national.md).
+from intake.national import api as national_api  # noqa: E402
+
+urlpatterns += [
+    path("api/v1/online-dossiers", national_api.online_dossiers, name="api_online_dossiers"),
+]
