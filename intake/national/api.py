@@ -5,7 +5,8 @@ status 1, awaiting the receiving unit's check) with the national code beside our
 - 401 when the key, the signature or the timestamp is wrong (``inbound.authenticate``);
 - 400 naming the failing field in the national names, with the reason in Vietnamese, for
   anything invalid (``inbound.parse_dossier``, the files behind the links, the verb's own
-  refusals); 403 for a unit the connector may not send for; nothing is written then;
+  refusals); 403 for a unit the connector may not send for, 409 for a national code already
+  held by another unit's dossier; nothing is written then;
 - 201 with the codes when the dossier is made, 200 with the same codes when a dossier of that
   national code already exists (however many times it is sent: idempotent on ``MaHoSo``).
 """
@@ -15,7 +16,6 @@ from __future__ import annotations
 import uuid
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -25,7 +25,6 @@ from intake.counter.reception import ActionRefused
 from intake.documents.merge import merge
 from intake.models import ContactKind, Dossier, OnlineSource
 from intake.national import inbound
-from intake.national.outbox import rewrite_payloads
 from intake.online.verbs import OnlineDocument, submit_online
 
 # The verb's fields in the national names.
@@ -74,36 +73,27 @@ def _documents(dossier: inbound.OnlineDossier) -> list[OnlineDocument]:
     ]
 
 
-def file_national_dossier(dossier: inbound.OnlineDossier) -> tuple[Dossier, bool]:
-    """The online dossier of this national code, made if it is not yet; True when made."""
-    existing = Dossier.objects.filter(national_code=dossier.national_code).first()
-    if existing is not None:
-        return existing, False
+def file_national_dossier(dossier: inbound.OnlineDossier) -> Dossier:
+    """The online dossier of this national code (``submit_online`` makes it, or returns the
+    one already made from the same national code: its token is derived from the code)."""
     contact_kind = ContactKind.PHONE if dossier.applicant_phone else ContactKind.EMAIL
-    with transaction.atomic():
-        made = submit_online(
-            token=national_token(dossier.national_code),
-            procedure=dossier.procedure,
-            receiving_agency=dossier.agency,
-            applicant_kind=dossier.applicant_kind,
-            applicant_name=dossier.applicant_name,
-            applicant_id_number=dossier.applicant_id_number,
-            applicant_address=dossier.applicant_address,
-            applicant_phone=dossier.applicant_phone,
-            applicant_email=dossier.applicant_email,
-            contact_kind=contact_kind,
-            contact=dossier.applicant_phone or dossier.applicant_email,
-            documents=_documents(dossier),
-            submitted_at=dossier.submitted_at,
-            source=OnlineSource.NATIONAL,
-        )
-        made = Dossier.objects.select_for_update().get(pk=made.pk)
-        if made.national_code == dossier.national_code:
-            return made, False  # made by a concurrent request with the same code
-        made.national_code = dossier.national_code
-        made.save(update_fields=["national_code", "updated_at"])
-        rewrite_payloads(made)  # its first message already names it by the national code
-    return made, True
+    return submit_online(
+        token=national_token(dossier.national_code),
+        procedure=dossier.procedure,
+        receiving_agency=dossier.agency,
+        applicant_kind=dossier.applicant_kind,
+        applicant_name=dossier.applicant_name,
+        applicant_id_number=dossier.applicant_id_number,
+        applicant_address=dossier.applicant_address,
+        applicant_phone=dossier.applicant_phone,
+        applicant_email=dossier.applicant_email,
+        contact_kind=contact_kind,
+        contact=dossier.applicant_phone or dossier.applicant_email,
+        documents=_documents(dossier),
+        submitted_at=dossier.submitted_at,
+        source=OnlineSource.NATIONAL,
+        national_code=dossier.national_code,
+    )
 
 
 @csrf_exempt
@@ -124,13 +114,18 @@ def online_dossiers(request: HttpRequest) -> JsonResponse:
         try:
             dossier = inbound.parse_dossier(body, client)
             existing = Dossier.objects.filter(national_code=dossier.national_code).first()
+            if existing is not None and existing.receiving_agency_id != dossier.agency.pk:
+                return _refused(
+                    409, "MaHoSo", _("This national code belongs to another unit's dossier.")
+                )
             if existing is not None:
                 return _answer(200, _codes(existing))
             inbound.fetch_documents(dossier)
-            made, created = file_national_dossier(dossier)
+            made = file_national_dossier(dossier)
         except inbound.Invalid as refused:
             return _refused(refused.status, refused.field, refused.message)
         except ActionRefused as refused:
             field = NATIONAL_FIELDS.get(getattr(refused, "field", "") or "", "body")
             return _refused(400, field, str(refused.message))
-        return _answer(201 if created else 200, _codes(made))
+        # Two requests racing with one code both answer 201 with the same codes (one dossier).
+        return _answer(201, _codes(made))

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.validators import validate_email
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -173,7 +174,7 @@ def parse_dossier(body: bytes, client: ApiClient, now: datetime | None = None) -
         raise Invalid("KenhThucHien", _("Only online dossiers (2) come through this API."))
 
     code = _text(data, "MaTTHC", limit=30)
-    procedure = Procedure.objects.published().filter(code=code).first()
+    procedure = Procedure.objects.published().filter(code=code).select_related("field").first()
     if procedure is None:
         raise Invalid("MaTTHC", _("No published procedure has the code %(code)s.") % {"code": code})
     if procedure.online_level == OnlineLevel.NONE:
@@ -183,16 +184,30 @@ def parse_dossier(body: bytes, client: ApiClient, now: datetime | None = None) -
         )
 
     unit = _text(data, "DonViXuLy", limit=60)
-    agency = Agency.objects.filter(electronic_id=unit).first()
+    # One query: the unit, whether it receives the procedure, whether the client may send for it.
+    agency = (
+        Agency.objects.filter(electronic_id=unit)
+        .annotate(
+            receives=Exists(
+                procedure.agencies.through.objects.filter(
+                    procedure=procedure, agency=OuterRef("pk")
+                )
+            ),
+            allowed=Exists(
+                ApiClient.agencies.through.objects.filter(apiclient=client, agency=OuterRef("pk"))
+            ),
+        )
+        .first()
+    )
     if agency is None:
         raise Invalid("DonViXuLy", _("No unit has the code %(code)s.") % {"code": unit})
-    if not procedure.agencies.filter(pk=agency.pk).exists():
+    if not agency.receives:
         raise Invalid(
             "DonViXuLy",
             _("The unit %(unit)s does not receive the procedure %(code)s.")
             % {"unit": unit, "code": code},
         )
-    if not client.agencies.filter(pk=agency.pk).exists():
+    if not agency.allowed:
         raise Invalid(
             "DonViXuLy",
             _("This connector may not send dossiers of the unit %(unit)s.") % {"unit": unit},

@@ -162,16 +162,3 @@ def resend_now(queryset, now: datetime | None = None) -> int:
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
         .update(next_attempt_at=now, lease_until=None)
     )
-
-
-def rewrite_payloads(dossier) -> int:
-    """Write again the payloads of the dossier's messages not yet acknowledged, from the
-    dossier as it is now (the inbound API gives a dossier its national code right after the
-    verb that made it wrote its first message, in the same transaction)."""
-    messages = list(
-        OutboxMessage.objects.unacknowledged().filter(dossier=dossier).select_related("event")
-    )
-    for message in messages:
-        message.payload = dossier_payload(dossier, message.event, message.kind)
-        message.save(update_fields=["payload"])
-    return len(messages)

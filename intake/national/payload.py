@@ -48,14 +48,16 @@ def dossier_payload(dossier: Dossier, event: DossierEvent, kind: str) -> dict:
     reception = dossier.reception
     procedure = dossier.procedure
     agency = dossier.receiving_agency
+    # The procedure's field, read with it, when the dossier's is the same (no query more).
+    field = procedure.field if procedure.field_id == dossier.field_id else dossier.field
     fees_paid = reception.fee_total > 0
     payload = {
         "MaHoSo": dossier.national_code or dossier.code,
         "MaHoSoKhac": dossier.code if dossier.national_code else "",
         "MaTTHC": procedure.code,
         "TenTTHC": procedure.name,
-        "MaLinhVuc": dossier.field.code,
-        "TenLinhVuc": dossier.field.name,
+        "MaLinhVuc": field.code,
+        "TenLinhVuc": field.name,
         "KenhThucHien": CHANNEL_CODES.get(dossier.channel, "1"),
         "LoaiDoiTuong": APPLICANT_CODES.get(reception.applicant_kind, "1"),
         "ChuHoSo": reception.applicant_name,

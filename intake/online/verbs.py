@@ -115,6 +115,7 @@ def submit_online(
     return_address: str = "",
     notes: str = "",
     complete_required: bool = True,
+    national_code: str | None = None,
 ) -> Dossier:
     """File a dossier online: status 1 with its code and key, its lines and their files.
 
@@ -124,7 +125,7 @@ def submit_online(
     message and the field it belongs to) when the procedure is not offered online, the unit
     does not receive it, or a required document has no file (unless ``complete_required`` is
     off: the clerk's check will ask for it). ``submitted_at`` defaults to now; the national
-    portal gives its own.
+    portal gives its own, and its dossier code (``national_code``, MaHoSo), kept beside ours.
     """
     now = timezone.now()
     submitted_at = submitted_at or now
@@ -157,6 +158,7 @@ def submit_online(
                 return_address=return_address.strip(),
                 notes=notes.strip(),
                 written=written,
+                national_code=national_code,
             )
     except IntegrityError:
         # The same token committed by a concurrent request: that one wins.
@@ -191,6 +193,7 @@ def _submit(
     return_address,
     notes,
     written,
+    national_code=None,
 ) -> Dossier:
     checklist = [
         {
@@ -225,6 +228,7 @@ def _submit(
     )
     dossier = Dossier.objects.create(
         code=f"{agency.electronic_id}-{day:%y%m%d}-{sequence:04d}",
+        national_code=national_code,
         reception=reception,
         procedure=procedure,
         field_id=procedure.field_id,

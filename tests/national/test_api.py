@@ -231,3 +231,14 @@ def test_a_body_that_is_not_json_answers_400(client, world):
 def test_only_post_is_allowed(client, world):
     response = client.get(URL)
     assert response.status_code == 405 and response["Allow"] == "POST"
+
+
+def test_a_national_code_held_by_another_units_dossier_answers_409(client, world, files):
+    assert post(client, payload(files)).status_code == 201
+    other = AgencyFactory(electronic_id="H15.50.05.88")
+    world[1].agencies.add(other)
+    world[2].agencies.add(other)
+    response = post(client, payload(files, DonViXuLy="H15.50.05.88"))
+    assert response.status_code == 409 and response.json()["field"] == "MaHoSo"
+    assert "MaHoSoDiaPhuong" not in response.json()
+    assert Dossier.objects.count() == 1
