@@ -4,7 +4,8 @@ small files each, and the outbox's delivery.
     DATABASE_URL=postgres://…/motcua_b15b .venv/bin/python tests/perf/bench_national.py \
         [--dossiers 300] [--clients 4] [--messages 2000]
 
-1. migrates the database named by ``DATABASE_URL`` (PostgreSQL; created if needed) and makes,
+1. migrates the database named by ``DATABASE_URL`` (PostgreSQL, ``motcua_bench`` when unset;
+   created if needed) and makes,
    once, a benchmark unit ``H99.98.01`` receiving one procedure offered online and a connector
    allowed for it;
 2. starts a file host on a free loopback port (``tests/national/files.py``) serving four small
@@ -44,6 +45,10 @@ TARGET_DOSSIERS_PER_SECOND = 100
 
 
 def setup_django(media_root: str) -> None:
+    from tests.perf.harness import DEFAULT_DATABASE_URL, ensure_database
+
+    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
+    ensure_database(os.environ["DATABASE_URL"])
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     # Production settings, plain HTTP, as tests/perf/harness.py runs the portal.
     os.environ.update(
