@@ -218,3 +218,23 @@ def test_administrators_see_failing_messages_and_send_them_again(admin_client, r
     assert message.next_attempt_at <= timezone.now()
     assert outbox.deliver()["acknowledged"] == 1
     assert admin_client.get("/quan-tri/intake/apiclient/add/").status_code == 200
+
+
+def test_the_signed_result_is_reported_with_its_link(tmp_path, settings):
+    from intake.results.verbs import attach_result, sign_result
+    from tests.intake.journeys import fresh, ready, world
+    from tests.intake.results_helpers import make_certificates, pdf_upload
+
+    make_certificates(tmp_path / "signing", settings)
+    w = world()
+    w.procedure.issues_electronic_result = True
+    w.procedure.save()
+    dossier = ready(w)
+    attach_result(dossier, upload=pdf_upload(), actor=w.leader)
+    sign_result(fresh(dossier), actor=w.leader)
+    message = fresh(dossier).outbox_messages.order_by("pk").last()
+    assert message.kind == MessageKind.RESULT and message.event.kind == EventKind.RESULT_SIGNED
+    [result] = message.payload["DanhSachGiayToKetQua"]
+    link = result["DuongDanTepTinKetQua"]
+    assert link.startswith(settings.SITE_URL + f"/tra-cuu/{dossier.code}/")
+    assert OutboxMessage.objects.filter(event__kind=EventKind.RESULT_ATTACHED).count() == 0
