@@ -238,3 +238,33 @@ def test_the_signed_result_is_reported_with_its_link(tmp_path, settings):
     link = result["DuongDanTepTinKetQua"]
     assert link.startswith(settings.SITE_URL + f"/tra-cuu/{dossier.code}/")
     assert OutboxMessage.objects.filter(event__kind=EventKind.RESULT_ATTACHED).count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_claiming_at_once_take_different_messages():
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks with SKIP LOCKED: PostgreSQL")
+    for _ in range(6):
+        received_dossier()
+    start = threading.Barrier(2)
+    claimed: list[list[int]] = []
+
+    def worker() -> None:
+        try:
+            start.wait()
+            claimed.append(outbox.claim(LATER, 3))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    first, second = claimed
+    assert not set(first) & set(second)
+    assert len(first) + len(second) == 6
