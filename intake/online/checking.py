@@ -43,7 +43,7 @@ from intake.models import (
     SlipForm,
     Status,
 )
-from intake.online.verbs import check_limit, supplement_limit
+from intake.online.verbs import check_limit, check_warning, supplement_limit
 from intake.routing import PROCESS_FIELDS, enter_step, plan_for
 from intake.slips.render import receipt_record
 from portal.calendar import get_calendar
@@ -334,7 +334,7 @@ def _complete(dossier, scans, now, written) -> DossierEvent:
     online.completed_at = now
     online.check_due_at = check_limit(now, reception.agency)
     online.due_soon_at = online.overdue_at = None
-    online.check_alarm_at = None
+    online.check_alarm_at = check_warning(now, reception.agency)
     online.save(
         update_fields=[
             "state",
