@@ -14,3 +14,5 @@ class IntakeConfig(AppConfig):
             on_commit_job("intake.jobs.recompute_open_due_dates")
 
         on_calendar_change(recompute_after_calendar_change)
+
+        import intake.online.indicators  # noqa: F401  (Decision 766 indicator 3.3)
