@@ -15,12 +15,14 @@ class IntakeConfig(AppConfig):
 
         on_calendar_change(recompute_after_calendar_change)
 
-        # The national portal: each reportable event's outbox message, in the event's
-        # transaction (intake/national/outbox.py).
+        # The Decision 766 indicator sources (3.3 online, 1.4 national), and the national
+        # portal's outbox: each reportable event's message, written in the event's transaction
+        # (intake/national/outbox.py).
         from django.db.models.signals import post_save
 
+        import intake.national.indicators  # noqa: F401
+        import intake.online.indicators  # noqa: F401
         from intake.models import DossierEvent
         from intake.national.outbox import record_message
 
         post_save.connect(record_message, sender=DossierEvent, dispatch_uid="national_outbox")
-        import intake.national.indicators  # noqa: F401  (indicator 1.4)

@@ -454,9 +454,12 @@ CONTACT_CODE_PER_CONTACT = env_int("CONTACT_CODE_PER_CONTACT", 5, minimum=1)
 CONTACT_CODE_PER_ADDRESS = env_int("CONTACT_CODE_PER_ADDRESS", 20, minimum=1)
 # Online filing (intake/online): an online dossier is checked within ONLINE_CHECK_HOURS working
 # hours of its submission (or completion); one asked to complete and not completed within
-# ONLINE_SUPPLEMENT_DAYS working days is listed for closing. Files per upload: ONLINE_MAX_FILES.
+# ONLINE_SUPPLEMENT_DAYS working days is listed for closing.
 ONLINE_CHECK_HOURS = env_int("ONLINE_CHECK_HOURS", 8, minimum=1)
 ONLINE_SUPPLEMENT_DAYS = env_int("ONLINE_SUPPLEMENT_DAYS", 15, minimum=1)
+# The deadline watch warns the receiving unit's clerks this many working hours before an online
+# dossier's limit for checking it (at most half the limit), then its manager once it has passed.
+ONLINE_CHECK_WARNING_HOURS = env_int("ONLINE_CHECK_WARNING_HOURS", 2, minimum=1)
 
 # Public catalogue pages are kept this many seconds for visitors not signed in (0: never).
 PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 60)

@@ -48,6 +48,7 @@ from intake.models import (
     ReturnMethod,
     Status,
 )
+from intake.online.public import online_links
 from intake.reports.satisfaction import rate
 from intake.reports.views.satisfaction import RatingForm, rating_context
 from portal.clients import client_address
@@ -312,6 +313,8 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 def _page(request: HttpRequest, dossier: Dossier, rating_form=None) -> HttpResponse:
     context = {"record": PublicDossier.of(dossier), **rating_context(dossier, rating_form)}
+    # A dossier filed online: its forms 01–03 and the link to complete it (intake/online).
+    context["online"] = online_links(dossier)
     return _private(render(request, "intake/lookup_result.html", context))
 
 

@@ -117,6 +117,9 @@ class NotificationKind(models.TextChoices):
     SUPPLEMENT_REQUESTED = "supplement_requested", _("Supplement requested")
     RESULT_READY = "result_ready", _("Result ready")
     APOLOGY = "apology", _("Apology and new return date")
+    # To staff: the check of a dossier filed online (intake/watch/online.py).
+    CHECK_DUE_SOON = "check_due_soon", _("Online dossier to check soon")
+    CHECK_OVERDUE = "check_overdue", _("Online dossier not checked in time")
 
 
 class NotificationChannel(models.TextChoices):

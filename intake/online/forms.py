@@ -120,3 +120,50 @@ class FilingForm(forms.Form):
 
     def line_field_names(self) -> list[tuple[str, str]]:
         return [(f"file-{index}", f"clear-{index}") for index in range(len(self.documents))]
+
+
+class CompletionRequestForm(forms.Form):
+    """Form 02 of an online dossier: each line to complete ticked, with its reason."""
+
+    contact = forms.CharField(label=_("Whom to call for help"), max_length=255)
+
+    def __init__(self, *args, documents: list[dict], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = []
+        for index, document in enumerate(documents):
+            self.fields[f"line-{index}"] = forms.BooleanField(
+                label=document["name"], required=False
+            )
+            self.fields[f"reason-{index}"] = forms.CharField(
+                label=_("Why"), required=False, max_length=255
+            )
+            self.lines.append((self[f"line-{index}"], self[f"reason-{index}"]))
+
+    def clean(self):
+        cleaned = super().clean()
+        missing = []
+        for index in range(len(self.lines)):
+            reason = cleaned.get(f"reason-{index}", "").strip()
+            if cleaned.get(f"line-{index}"):
+                if not reason:
+                    self.add_error(f"reason-{index}", _("Say why this document is asked for."))
+                missing.append({"line": index, "reason": reason})
+        if not missing:
+            raise ValidationError(_("Tick at least one document to complete."))
+        cleaned["missing"] = missing
+        return cleaned
+
+
+class RefusalForm(forms.Form):
+    reasons = forms.CharField(
+        label=_("Precise reasons for the refusal"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class CompletionForm(forms.Form):
+    """The applicant's files for the lines asked for (``file-N``)."""
+
+    def __init__(self, *args, lines: list[tuple[int, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        for index, name in lines:
+            self.fields[f"file-{index}"] = ScanFilesField(label=name, required=True)

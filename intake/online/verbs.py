@@ -79,6 +79,14 @@ def check_limit(start: datetime, agency: Agency) -> datetime:
     return result.value
 
 
+def check_warning(start: datetime, agency: Agency) -> datetime:
+    """When the watch warns that the check's limit comes near: ``ONLINE_CHECK_WARNING_HOURS``
+    working hours before it (at most half of the time for checking)."""
+    limit = settings.ONLINE_CHECK_HOURS
+    lead = min(settings.ONLINE_CHECK_WARNING_HOURS, limit / 2)
+    return due_at(start, limit - lead, Unit.WORKING_HOURS, get_calendar(agency)).value
+
+
 def _check(procedure, receiving_agency, applicant_kind, documents, now, complete_required):
     if not offered_online(procedure, now):
         raise ActionRefused(_("This procedure is not offered online."), "procedure")
@@ -255,6 +263,7 @@ def _submit(
         contact_kind=contact_kind,
         contact=contact,
         check_due_at=check_limit(submitted_at, agency),
+        check_alarm_at=check_warning(submitted_at, agency),
     )
     DossierEvent.objects.create(
         dossier=dossier,

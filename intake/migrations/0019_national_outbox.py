@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('intake', '0017_national_code'),
+        ('intake', '0018_national_code'),
         ('procedures', '0010_procedure_issues_electronic_result'),
     ]
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("intake", "0016_online_dossiers"),
+        ("intake", "0017_online_watch"),
     ]
 
     operations = [
