@@ -242,3 +242,28 @@ def test_a_national_code_held_by_another_units_dossier_answers_409(client, world
     assert response.status_code == 409 and response.json()["field"] == "MaHoSo"
     assert "MaHoSoDiaPhuong" not in response.json()
     assert Dossier.objects.count() == 1
+
+
+def test_the_accepted_national_dossier_reports_status_1_then_2_in_order(client, world, files):
+    from intake.models import OutboxMessage
+    from intake.national import backends, outbox
+    from intake.online.checking import accept_online
+    from tests.factories import StaffProfileFactory
+
+    assert post(client, payload(files)).status_code == 201
+    dossier = Dossier.objects.get()
+    clerk = StaffProfileFactory(agency=world[0], user__roles=["clerk"]).user
+    accept_online(dossier, clerk=clerk)
+    messages = list(OutboxMessage.objects.filter(dossier=dossier).order_by("pk"))
+    assert [m.national_status for m in messages] == [Status.NEW, Status.ACCEPTED]
+    assert all(m.payload["MaHoSo"] == NATIONAL for m in messages)
+    accepted = messages[1].payload
+    assert accepted["TrangThaiHoSo"] == "2" and accepted["NgayTiepNhan"] and accepted["NgayHenTra"]
+
+    backends.sent.clear()
+    from django.test import override_settings
+
+    with override_settings(NATIONAL_SYNC_BACKEND="intake.national.backends.LocmemBackend"):
+        assert outbox.deliver() == {"acknowledged": 2, "failed": 0}
+    assert [p["TrangThaiHoSo"] for _, p in backends.sent] == ["1", "2"]
+    backends.sent.clear()
