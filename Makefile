@@ -100,6 +100,7 @@ bench: venv
 	DEBUG=1 $(PY) tests/perf/bench_watch.py
 	DEBUG=1 $(PY) tests/perf/bench_statistics.py
 	DEBUG=1 $(PY) tests/perf/bench_signing.py
+	$(PY) tests/perf/bench_national.py
 	DEBUG=1 $(PY) tests/perf/bench_scans.py
 
 # Extract msgids (needs gettext's xgettext), then compile the .mo with polib (no msgfmt needed).

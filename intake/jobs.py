@@ -12,6 +12,7 @@ from django_q.tasks import async_task
 from intake.counter.reception import recompute_due
 from intake.documents.staging import discard_stale
 from intake.models import Dossier, Status
+from intake.online import messages as online_messages
 from intake.petitions import notices as petition_notices
 from intake.watch import digest, notifications
 from intake.watch import run as deadline_watch
@@ -83,3 +84,22 @@ def discard_stale_uploads() -> int:
 def petition_notice(event_id: int) -> bool:
     """E-mail the sender of a petition about one of its events (intake/petitions/notices.py)."""
     return petition_notices.send_notice(event_id)
+
+
+# Online filing (intake/online/messages.py): the resume link of a draft, the code and key of a
+# dossier submitted online, to the contact the filer confirmed.
+
+
+def send_online_message(kind: str, contact: str, subject: str, text: str) -> None:
+    online_messages.deliver(kind, contact, subject, text)
+
+
+# The national portal's outbox (intake/national/outbox.py), scheduled by setup_schedules.
+
+
+def deliver_national_outbox() -> dict[str, int]:
+    """Every NATIONAL_SYNC_MINUTES: deliver the reported changes that are due, in order per
+    dossier; counts by outcome."""
+    from intake.national.outbox import deliver
+
+    return deliver()

@@ -208,3 +208,39 @@ urlpatterns += [
         name="scorecard_national",
     ),
 ]
+
+# Online filing on this portal and the online reception inbox (intake/online/, docs/online.md).
+from intake.online.views import applicant as online_applicant  # noqa: E402
+from intake.online.views import filing as online_filing  # noqa: E402
+from intake.online.views import inbox as online_inbox  # noqa: E402
+
+urlpatterns += [
+    path("thu-tuc/<str:code>/nop-truc-tuyen/", online_filing.file_online, name="file_online"),
+    path(
+        "thu-tuc/<str:code>/nop-truc-tuyen/<uuid:token>/",
+        online_filing.draft_page,
+        name="online_draft",
+    ),
+    path(
+        "thu-tuc/<str:code>/nop-truc-tuyen/<uuid:token>/da-nop/",
+        online_filing.done,
+        name="online_done",
+    ),
+    path("mot-cua/truc-tuyen/", online_inbox.online_inbox, name="online_inbox"),
+    path("mot-cua/truc-tuyen/<str:code>/", online_inbox.online_check, name="online_check"),
+    path(
+        "tra-cuu/<str:code>/<str:token>/bo-sung/", online_applicant.complete, name="online_complete"
+    ),
+    path(
+        "tra-cuu/<str:code>/<str:token>/mau-<str:form>.pdf",
+        online_applicant.slip,
+        name="online_slip",
+    ),
+]
+
+# The national portal's inbound API (intake/national/, docs/national.md).
+from intake.national import api as national_api  # noqa: E402
+
+urlpatterns += [
+    path("api/v1/online-dossiers", national_api.online_dossiers, name="api_online_dossiers"),
+]

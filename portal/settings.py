@@ -453,6 +453,15 @@ CONTACT_CODE_WINDOW = env_int("CONTACT_CODE_WINDOW", 3600, minimum=60)
 CONTACT_CODE_PER_CONTACT = env_int("CONTACT_CODE_PER_CONTACT", 5, minimum=1)
 CONTACT_CODE_PER_ADDRESS = env_int("CONTACT_CODE_PER_ADDRESS", 20, minimum=1)
 
+# Online filing (intake/online): an online dossier is checked within ONLINE_CHECK_HOURS working
+# hours of its submission (or completion); one asked to complete and not completed within
+# ONLINE_SUPPLEMENT_DAYS working days is listed for closing.
+ONLINE_CHECK_HOURS = env_int("ONLINE_CHECK_HOURS", 8, minimum=1)
+ONLINE_SUPPLEMENT_DAYS = env_int("ONLINE_SUPPLEMENT_DAYS", 15, minimum=1)
+# The deadline watch warns the receiving unit's clerks this many working hours before an online
+# dossier's limit for checking it (at most half the limit), then its manager once it has passed.
+ONLINE_CHECK_WARNING_HOURS = env_int("ONLINE_CHECK_WARNING_HOURS", 2, minimum=1)
+
 # Public catalogue pages are kept this many seconds for visitors not signed in (0: never).
 PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 60)
 
@@ -594,3 +603,45 @@ PETITION_PUBLISH_DAYS = env_int("PETITION_PUBLISH_DAYS", 2, minimum=1)
 PETITION_WARN_DAYS = env_int("PETITION_WARN_DAYS", 1)
 PETITION_MAX_PER_ADDRESS = env_int("PETITION_MAX_PER_ADDRESS", 5, minimum=1)
 PETITION_WINDOW = env_int("PETITION_WINDOW", 3600, minimum=1)
+
+# The national portal (intake/national/, docs/national.md). The outbox of reported changes is
+# delivered every NATIONAL_SYNC_MINUTES through NATIONAL_SYNC_BACKEND (the log by default; the
+# HTTP backend posts to NATIONAL_SYNC_URL with NATIONAL_SYNC_TOKEN), NATIONAL_SYNC_BATCH
+# messages a round, each waiting at most NATIONAL_SYNC_TIMEOUT seconds; a claimed message is
+# held for NATIONAL_SYNC_LEASE_SECONDS (longer than a round can take) and failures are retried
+# after NATIONAL_SYNC_RETRY_SECONDS, doubling up to NATIONAL_SYNC_RETRY_MAX_SECONDS.
+NATIONAL_SYNC_BACKEND = (
+    os.environ.get("NATIONAL_SYNC_BACKEND", "").strip() or "intake.national.backends.LogBackend"
+)
+NATIONAL_SYNC_URL = os.environ.get("NATIONAL_SYNC_URL", "").strip()
+NATIONAL_SYNC_TOKEN = os.environ.get("NATIONAL_SYNC_TOKEN", "").strip()
+if NATIONAL_SYNC_BACKEND.endswith(".HttpBackend") and not NATIONAL_SYNC_URL.startswith(
+    ("http://", "https://")
+):
+    raise ImproperlyConfigured(
+        "NATIONAL_SYNC_URL is required by the HTTP backend: an address starting with https://"
+    )
+NATIONAL_SYNC_MINUTES = env_int("NATIONAL_SYNC_MINUTES", 1, minimum=1)
+NATIONAL_SYNC_BATCH = env_int("NATIONAL_SYNC_BATCH", 20, minimum=1)
+NATIONAL_SYNC_TIMEOUT = env_int("NATIONAL_SYNC_TIMEOUT", 10, minimum=1)
+NATIONAL_SYNC_LEASE_SECONDS = env_int(
+    "NATIONAL_SYNC_LEASE_SECONDS", NATIONAL_SYNC_BATCH * NATIONAL_SYNC_TIMEOUT + 60, minimum=1
+)
+if NATIONAL_SYNC_LEASE_SECONDS <= NATIONAL_SYNC_BATCH * NATIONAL_SYNC_TIMEOUT:
+    raise ImproperlyConfigured(
+        "NATIONAL_SYNC_LEASE_SECONDS must be longer than NATIONAL_SYNC_BATCH × "
+        "NATIONAL_SYNC_TIMEOUT (a round's longest sending)."
+    )
+NATIONAL_SYNC_RETRY_SECONDS = env_int("NATIONAL_SYNC_RETRY_SECONDS", 60, minimum=1)
+NATIONAL_SYNC_RETRY_MAX_SECONDS = env_int("NATIONAL_SYNC_RETRY_MAX_SECONDS", 6 * 3600, minimum=1)
+NATIONAL_SYNC_BUDGET_SECONDS = env_int(
+    "NATIONAL_SYNC_BUDGET_SECONDS", max(1, Q_CLUSTER["timeout"] // 2), minimum=1
+)
+# The inbound API (/api/v1/online-dossiers): a signed request older or newer than
+# NATIONAL_API_WINDOW_SECONDS is refused (replays); file links are fetched with
+# NATIONAL_API_FETCH_TIMEOUT seconds each.
+NATIONAL_API_WINDOW_SECONDS = env_int("NATIONAL_API_WINDOW_SECONDS", 300, minimum=1)
+NATIONAL_API_FETCH_TIMEOUT = env_int("NATIONAL_API_FETCH_TIMEOUT", 10, minimum=1)
+# The hosts file links may point to (empty: any; set it in production to the national
+# portal's file hosts, so the API never fetches from the internal network).
+NATIONAL_API_FILE_HOSTS = env_list("NATIONAL_API_FILE_HOSTS", [])

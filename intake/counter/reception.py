@@ -137,7 +137,7 @@ def _check_reception(data: ReceptionData, agency: Agency, outcome: str, now: dat
         raise ActionRefused(_("Unknown outcome."))
 
 
-def _slip_number(form: str, agency: Agency, now: datetime) -> str:
+def slip_number(form: str, agency: Agency, now: datetime) -> str:
     year = timezone.localdate(now).year
     # Keyed on the row, not the electronic identifier, which editors may correct mid-year.
     number = Sequence.next(f"slip:{form}:{agency.pk}:{year}")
@@ -238,11 +238,11 @@ def _receive(
         number = dossier.code
         recorded = receipt_record(dossier, reception)
     else:
-        number = _slip_number(form, agency, now)
+        number = slip_number(form, agency, now)
     if outcome == Outcome.REFUSED:
         # A refusal has its line in the tracking book, in the sequence of the accepted ones.
         reception.book_year = timezone.localdate(now).year
-        reception.book_number = Sequence.next(_book_sequence(agency, procedure, now))
+        reception.book_number = Sequence.next(book_sequence(agency, procedure, now))
         reception.save(update_fields=["book_year", "book_number"])
     Slip.objects.create(
         form=form,
@@ -255,7 +255,7 @@ def _receive(
     return reception
 
 
-def _book_sequence(agency: Agency, procedure: Procedure, now: datetime) -> str:
+def book_sequence(agency: Agency, procedure: Procedure, now: datetime) -> str:
     """The tracking book's numbering: per receiving unit, field and year."""
     return f"book:{agency.pk}:{procedure.field_id}:{timezone.localdate(now).year}"
 
@@ -275,7 +275,7 @@ def _open_dossier(
     competent = competent_agency_for(procedure, agency)
     day = timezone.localdate(now)
     sequence = Sequence.next(f"dossier:{agency.electronic_id}:{day:%y%m%d}")
-    book_number = Sequence.next(_book_sequence(agency, procedure, now))
+    book_number = Sequence.next(book_sequence(agency, procedure, now))
     dossier = Dossier.objects.create(
         code=f"{agency.electronic_id}-{day:%y%m%d}-{sequence:04d}",
         reception=reception,

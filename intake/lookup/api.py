@@ -43,6 +43,7 @@ def _public_status(dossier: Dossier) -> dict:
     agency = dossier.receiving_agency
     return {
         "code": dossier.code,
+        "national_code": dossier.national_code,
         "status": dossier.status,
         "status_text": str(PUBLIC_STATUS_TEXT[dossier.status]),
         "procedure": {"code": dossier.procedure.code, "name": dossier.procedure.name},

@@ -48,6 +48,7 @@ from intake.models import (
     ReturnMethod,
     Status,
 )
+from intake.online.public import online_links
 from intake.reports.satisfaction import rate
 from intake.reports.views.satisfaction import RatingForm, rating_context
 from portal.clients import client_address
@@ -183,6 +184,7 @@ class PublicDossier:
     """Everything the public page shows, and nothing else: templates never see the dossier."""
 
     code: str
+    national_code: str | None
     status: int
     status_text: str
     applicant_initials: str
@@ -206,6 +208,7 @@ class PublicDossier:
         pause = _open_pause(dossier)
         return cls(
             code=dossier.code,
+            national_code=dossier.national_code,
             status=dossier.status,
             status_text=PUBLIC_STATUS_TEXT[dossier.status],
             applicant_initials=dossier.reception.applicant_initials,
@@ -310,6 +313,8 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 def _page(request: HttpRequest, dossier: Dossier, rating_form=None) -> HttpResponse:
     context = {"record": PublicDossier.of(dossier), **rating_context(dossier, rating_form)}
+    # A dossier filed online: its forms 01–03 and the link to complete it (intake/online).
+    context["online"] = online_links(dossier)
     return _private(render(request, "intake/lookup_result.html", context))
 
 

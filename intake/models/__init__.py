@@ -158,3 +158,22 @@ __all__ += [
     "ScorecardIndicator",
     "ScorecardVersion",
 ]
+
+from intake.models.online import (  # noqa: E402  (dossiers filed online, drafts)
+    DraftFile,
+    OnlineCheck,
+    OnlineDraft,
+    OnlineSource,
+    OnlineSubmission,
+)
+
+__all__ += ["DraftFile", "OnlineCheck", "OnlineDraft", "OnlineSource", "OnlineSubmission"]
+
+from intake.models.national import (  # noqa: E402  (the national portal: outbox, connectors)
+    ApiClient,
+    MessageKind,
+    OutboxMessage,
+    OutboxMessageQuerySet,
+)
+
+__all__ += ["ApiClient", "MessageKind", "OutboxMessage", "OutboxMessageQuerySet"]

@@ -84,6 +84,8 @@ class Outcome(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted")
     INCOMPLETE = "incomplete", _("Incomplete: supplement requested")
     REFUSED = "refused", _("Refused")
+    # Filed online (intake/online): not checked by a clerk yet.
+    PENDING = "pending", _("Awaiting check (filed online)")
 
 
 COUNTER_CHANNELS = [Channel.IN_PERSON, Channel.POSTAL]
@@ -133,9 +135,12 @@ class Reception(models.Model):
         on_delete=models.PROTECT,
         related_name="receptions",
     )
+    # None while a dossier filed online awaits its check (``Outcome.PENDING``).
     clerk = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("clerk"),
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="receptions",
     )
@@ -305,6 +310,11 @@ class Dossier(models.Model):
     """An accepted dossier (hồ sơ) travelling towards its result."""
 
     code = models.CharField(_("dossier code"), max_length=40, unique=True)
+    # The national portal's code (MaHoSo) of a dossier filed there; NULL for ours alone. Unique
+    # when set: the inbound API finds a dossier sent twice by it (intake/national/).
+    national_code = models.CharField(
+        _("national dossier code"), max_length=40, null=True, blank=True, unique=True
+    )
     reception = models.OneToOneField(
         Reception, verbose_name=_("reception"), on_delete=models.PROTECT, related_name="dossier"
     )
@@ -349,16 +359,22 @@ class Dossier(models.Model):
     )
     time_unit = models.CharField(_("time unit"), max_length=16, choices=TimeUnit.choices)
     cutoff_time = models.TimeField(_("same-day cut-off"), null=True, blank=True)
+    # A dossier filed online (intake/online) has its code, key and ``received_at`` (submitted)
+    # from the start, but no acceptance, deadline nor book entry until a clerk accepts it:
+    # these six stay empty while it is new (1), asked to complete at reception (5) or refused
+    # there (3) (constraint ``intake_dossier_accepted_or_awaiting``).
     received_at = models.DateTimeField(_("received at"))
-    accepted_at = models.DateTimeField(_("accepted at"))
-    counted_from = models.DateTimeField(_("counted from"))
-    due_at = models.DateTimeField(_("appointment"))
-    original_due_at = models.DateTimeField(_("original appointment"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    counted_from = models.DateTimeField(_("counted from"), null=True, blank=True)
+    due_at = models.DateTimeField(_("appointment"), null=True, blank=True)
+    original_due_at = models.DateTimeField(_("original appointment"), null=True, blank=True)
     due_explanation = models.JSONField(_("how the appointment was computed"), default=list)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
-    book_year = models.PositiveSmallIntegerField(_("book year"))
-    book_number = models.PositiveIntegerField(_("entry number in the tracking book"))
+    book_year = models.PositiveSmallIntegerField(_("book year"), null=True, blank=True)
+    book_number = models.PositiveIntegerField(
+        _("entry number in the tracking book"), null=True, blank=True
+    )
     # The internal process, copied when the dossier was accepted (editors may change the
     # procedure's process later): per step its name, role, agency and department (ids and
     # names), budget and forms. ``step_index`` points at the current step.
@@ -454,6 +470,28 @@ class Dossier(models.Model):
             models.UniqueConstraint(
                 fields=["receiving_agency", "field", "book_year", "book_number"],
                 name="intake_dossier_book_entry_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    accepted_at__isnull=False,
+                    counted_from__isnull=False,
+                    due_at__isnull=False,
+                    original_due_at__isnull=False,
+                    book_year__isnull=False,
+                    book_number__isnull=False,
+                )
+                | Q(
+                    accepted_at__isnull=True,
+                    due_at__isnull=True,
+                    original_due_at__isnull=True,
+                    book_number__isnull=True,
+                    status__in=[
+                        Status.NEW,
+                        Status.NOT_ACCEPTED,
+                        Status.SUPPLEMENT_REQUESTED,
+                    ],
+                ),
+                name="intake_dossier_accepted_or_awaiting",
             ),
             models.CheckConstraint(
                 condition=Q(result="") | Q(result__in=Decision.values),
@@ -583,6 +621,12 @@ class EventKind(models.TextChoices):
     # unhappy one closed by the department head.
     RATED = "rated", _("Service rated by the applicant")
     FOLLOW_UP_CLOSED = "follow_up_closed", _("Follow-up of an unhappy rating closed")
+    # Online filing (intake/online): a dossier submitted online (status 1), refused at its
+    # check (form 03), and the watch before acceptance's flags on its check.
+    SUBMITTED_ONLINE = "submitted_online", _("Dossier submitted online")
+    REFUSED_AT_RECEPTION = "refused_at_reception", _("Dossier refused at reception")
+    CHECK_DUE_SOON = "check_due_soon", _("Online check near its limit: warning raised")
+    CHECK_OVERDUE = "check_overdue", _("Online check past its limit")
 
 
 class DossierEventQuerySet(models.QuerySet):

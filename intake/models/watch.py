@@ -120,6 +120,9 @@ class NotificationKind(models.TextChoices):
     # To staff, about petitions (intake/watch/petitions.py).
     PETITION_DUE_SOON = "petition_due_soon", _("Petition due soon")
     PETITION_OVERDUE = "petition_overdue", _("Petition overdue")
+    # To staff: the check of a dossier filed online (intake/watch/online.py).
+    CHECK_DUE_SOON = "check_due_soon", _("Online dossier to check soon")
+    CHECK_OVERDUE = "check_overdue", _("Online dossier not checked in time")
 
 
 class NotificationChannel(models.TextChoices):

@@ -51,6 +51,7 @@ from intake.models import DossierEvent, WatchCursor
 from intake.watch import notifications
 from intake.watch.flags import raise_appointment_flags, raise_step_flags
 from intake.watch.notifications import Staff
+from intake.watch.online import raise_check_flags
 from intake.watch.petitions import raise_petition_flags
 from intake.watch.warnings import BATCH, Report, plan_moved_deadlines
 
@@ -175,7 +176,12 @@ def _run(now: datetime, budget_seconds: float | None) -> Report:
     stop_at = time.monotonic() + budget
     report = Report()
     staff = Staff()
-    for stage in (plan_moved_deadlines, raise_appointment_flags, raise_step_flags):
+    for stage in (
+        plan_moved_deadlines,
+        raise_appointment_flags,
+        raise_step_flags,
+        raise_check_flags,
+    ):
         while True:
             if time.monotonic() >= stop_at:
                 report.finished = False

@@ -65,6 +65,7 @@ def test_the_public_status_of_a_dossier(client, dossier):
         status_text = str(PUBLIC_STATUS_TEXT[Status.ACCEPTED])
     assert response.json() == {
         "code": "H15.50.05.13-261126-0001",
+        "national_code": None,
         "status": 2,
         "status_text": status_text,
         "procedure": {"code": "1.001193", "name": "Đăng ký khai sinh"},

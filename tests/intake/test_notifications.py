@@ -316,6 +316,7 @@ def test_setup_schedules_creates_the_schedules_once(settings):
         "intake.jobs.seed_next_year_calendar",
         "intake.statistics_freeze.freeze_closed_months",
         "intake.jobs.discard_stale_uploads",
+        "intake.jobs.deliver_national_outbox",
     }
     assert schedules["intake.jobs.watch"].minutes == 5
     assert schedules["intake.jobs.send_digests"].next_run == at(2026, 11, 26, 7)

@@ -27,7 +27,7 @@ from intake.documents.reuse import earlier_documents
 from intake.models import Dossier, Outcome, Reception, SlipForm, Status
 from intake.slips.render import render_slip
 from portal.models import Role
-from procedures.models import Procedure
+from procedures.models import Channel, Procedure
 from procedures.search import search
 
 PAGE_SIZE = 20
@@ -51,6 +51,7 @@ def counter_home(request: HttpRequest) -> HttpResponse:
     # One query for every reception of the day (index reception_unit_day), split by outcome.
     receptions = list(
         Reception.objects.filter(agency=agency, received_at__gte=start, received_at__lt=end)
+        .exclude(channel=Channel.ONLINE)  # filed online: the online inbox (intake/online)
         .select_related("procedure", "dossier")
         .order_by("received_at")
     )

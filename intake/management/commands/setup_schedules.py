@@ -82,6 +82,14 @@ def wanted(now: datetime) -> list[dict]:
             "minutes": None,
             "next_run": next_daily(time(3, 0), now),
         },
+        {
+            # The national portal's outbox (intake/national/outbox.py).
+            "name": "Đồng bộ hồ sơ lên Cổng Dịch vụ công quốc gia",
+            "func": "intake.jobs.deliver_national_outbox",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": settings.NATIONAL_SYNC_MINUTES,
+            "next_run": now,
+        },
     ]
 
 

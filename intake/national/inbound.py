@@ -1,0 +1,315 @@
+"""What the national portal's connector posts to ``/api/v1/online-dossiers``, checked: the
+request's signature (:func:`authenticate`), the dossier in the national field names
+(:func:`parse_dossier`) and the files behind its links (:func:`fetch_documents`). Every refusal
+names the field in the national names and says what is wrong in Vietnamese; nothing is
+written until everything has passed.
+
+The signature: the connector sends ``X-Key-Id`` (its ``ApiClient.key_id``), ``X-Timestamp``
+(Unix seconds) and ``X-Signature``, the hexadecimal HMAC-SHA256, keyed with its secret, of the
+timestamp, a full stop and the body's bytes. A timestamp further than
+``NATIONAL_API_WINDOW_SECONDS`` from now is refused, so a captured request cannot be replayed
+later (within the window a replay changes nothing: the API is idempotent on ``MaHoSo``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.validators import validate_email
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from intake.counter.fields import clean_citizen_id, clean_phone, clean_tax_code
+from intake.documents.checks import CheckedFile, FileRefused, check_file, size_text
+from intake.models import ApiClient, ApplicantKind
+from intake.national.payload import APPLICANT_CODES, parse_national_instant
+from procedures.models import Agency, OnlineLevel, Procedure
+
+NATIONAL_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-_/]{0,39}")
+APPLICANT_KINDS = {code: kind for kind, code in APPLICANT_CODES.items()}
+
+
+class Unauthorised(Exception):
+    """Wrong key, secret, signature or timestamp (401)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class Invalid(Exception):
+    """A field is missing or wrong (400); ``field`` in the national names."""
+
+    def __init__(self, field: str, message: str, status: int = 400):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+        self.status = status
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """The request's signature as the connector computes it."""
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def authenticate(headers, body: bytes, now: float | None = None) -> ApiClient:
+    """The active client whose secret signed this body at an instant within the window."""
+    key_id = headers.get("X-Key-Id", "").strip()
+    stamp = headers.get("X-Timestamp", "").strip()
+    sent = headers.get("X-Signature", "").strip().lower()
+    if not key_id or not stamp or not sent:
+        raise Unauthorised(_("The X-Key-Id, X-Timestamp and X-Signature headers are required."))
+    client = ApiClient.objects.filter(key_id=key_id, is_active=True).first()
+    # An unknown key is still compared against a signature, so it answers no faster.
+    expected = signature(client.secret if client else "-", stamp, body)
+    if not hmac.compare_digest(expected, sent) or client is None:
+        raise Unauthorised(_("The key or the request's signature is wrong."))
+    now = time.time() if now is None else now
+    if not stamp.isdigit() or abs(now - int(stamp)) > settings.NATIONAL_API_WINDOW_SECONDS:
+        raise Unauthorised(
+            _("The request's timestamp is outside the allowed window of %(seconds)s seconds.")
+            % {"seconds": settings.NATIONAL_API_WINDOW_SECONDS}
+        )
+    return client
+
+
+@dataclass
+class DocumentLine:
+    number: int  # 1-based, as in TaiLieuNop
+    name: str
+    component: str  # MaThanhPhanHoSo
+    url: str
+    file: CheckedFile | None = None
+
+
+@dataclass
+class OnlineDossier:
+    """The dossier posted, checked: what the verb that files it online needs."""
+
+    national_code: str
+    procedure: Procedure
+    agency: Agency
+    submitted_at: datetime
+    applicant_kind: str
+    applicant_name: str
+    applicant_id_number: str
+    applicant_address: str
+    applicant_phone: str
+    applicant_email: str
+    accepted_at: datetime | None = None
+    due_at: datetime | None = None
+    documents: list[DocumentLine] = field(default_factory=list)
+
+
+def _text(
+    data: dict, name: str, *, required: bool = True, limit: int = 255, within: str = ""
+) -> str:
+    """The text of field ``name``; a refusal names it after ``within`` (its list line)."""
+    value = data.get(name)
+    name = f"{within}.{name}" if within else name
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise Invalid(name, _("This field is required."))
+        return ""
+    if not isinstance(value, str | int):
+        raise Invalid(name, _("Expected text."))
+    value = str(value).strip()
+    if len(value) > limit:
+        raise Invalid(name, _("At most %(limit)s characters.") % {"limit": limit})
+    return value
+
+
+def _instant(data: dict, name: str, *, required: bool) -> datetime | None:
+    text = _text(data, name, required=required, limit=14)
+    if not text:
+        return None
+    try:
+        value = parse_national_instant(text)
+    except ValueError:
+        raise Invalid(
+            name, _("A date and time is written yyyyMMddHHmmss, e.g. 20261125093000.")
+        ) from None
+    if not 2000 <= value.year <= 2100:
+        raise Invalid(name, _("The year must be between 2000 and 2100."))
+    return value
+
+
+def _validated(name: str, value: str, clean) -> str:
+    try:
+        return clean(value)
+    except ValidationError as error:
+        raise Invalid(name, " ".join(str(m) for m in error.messages)) from None
+
+
+def parse_dossier(body: bytes, client: ApiClient, now: datetime | None = None) -> OnlineDossier:
+    """The posted JSON, checked field by field in the national names, or ``Invalid``."""
+    now = now or timezone.now()
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise Invalid("body", _("The body is not JSON in UTF-8.")) from None
+    if not isinstance(data, dict):
+        raise Invalid("body", _("The body must be a JSON object of the dossier's fields."))
+
+    national_code = _text(data, "MaHoSo", limit=40)
+    if not NATIONAL_CODE.fullmatch(national_code):
+        raise Invalid("MaHoSo", _("Letters, digits, dots, hyphens and slashes only."))
+
+    channel = _text(data, "KenhThucHien", required=False, limit=2) or "2"
+    if channel != "2":
+        raise Invalid("KenhThucHien", _("Only online dossiers (2) come through this API."))
+
+    code = _text(data, "MaTTHC", limit=30)
+    procedure = Procedure.objects.published().filter(code=code).select_related("field").first()
+    if procedure is None:
+        raise Invalid("MaTTHC", _("No published procedure has the code %(code)s.") % {"code": code})
+    if procedure.online_level == OnlineLevel.NONE:
+        raise Invalid(
+            "MaTTHC",
+            _("The procedure %(code)s is not offered online.") % {"code": code},
+        )
+
+    unit = _text(data, "DonViXuLy", limit=60)
+    # One query: the unit, whether it receives the procedure, whether the client may send for it.
+    agency = (
+        Agency.objects.filter(electronic_id=unit)
+        .annotate(
+            receives=Exists(
+                procedure.agencies.through.objects.filter(
+                    procedure=procedure, agency=OuterRef("pk")
+                )
+            ),
+            allowed=Exists(
+                ApiClient.agencies.through.objects.filter(apiclient=client, agency=OuterRef("pk"))
+            ),
+        )
+        .first()
+    )
+    if agency is None:
+        raise Invalid("DonViXuLy", _("No unit has the code %(code)s.") % {"code": unit})
+    if not agency.receives:
+        raise Invalid(
+            "DonViXuLy",
+            _("The unit %(unit)s does not receive the procedure %(code)s.")
+            % {"unit": unit, "code": code},
+        )
+    if not agency.allowed:
+        raise Invalid(
+            "DonViXuLy",
+            _("This connector may not send dossiers of the unit %(unit)s.") % {"unit": unit},
+            status=403,
+        )
+
+    submitted_at = _instant(data, "NgayNopHoSo", required=True)
+    if submitted_at > now + timedelta(minutes=5):
+        raise Invalid("NgayNopHoSo", _("The dossier cannot be submitted in the future."))
+    accepted_at = _instant(data, "NgayTiepNhan", required=False)
+    if accepted_at and accepted_at < submitted_at:
+        raise Invalid("NgayTiepNhan", _("A dossier is received after it is submitted."))
+    due_at = _instant(data, "NgayHenTra", required=False)
+    if due_at and due_at < (accepted_at or submitted_at):
+        raise Invalid("NgayHenTra", _("The appointment comes after the dossier is received."))
+
+    kind_code = _text(data, "LoaiDoiTuong", required=False, limit=2) or "1"
+    if kind_code not in APPLICANT_KINDS:
+        raise Invalid("LoaiDoiTuong", _("1 for a citizen, 2 for an organisation."))
+    kind = APPLICANT_KINDS[kind_code]
+    name = _text(data, "ChuHoSo")
+    id_number = _text(data, "SoGiayToChuHoSo", limit=20)
+    clean = clean_citizen_id if kind == ApplicantKind.INDIVIDUAL else clean_tax_code
+    id_number = _validated("SoGiayToChuHoSo", id_number, clean)
+    address = _text(data, "DiaChiChuHoSo")
+    phone = _text(data, "SoDienThoai", required=False, limit=20)
+    email = _text(data, "Email", required=False, limit=254)
+    if not phone and not email:
+        raise Invalid("SoDienThoai", _("A phone number or an e-mail address is required."))
+    if phone:
+        phone = _validated("SoDienThoai", phone, clean_phone)
+    if email:
+        _validated("Email", email, validate_email)
+
+    lines = data.get("TaiLieuNop")
+    if not isinstance(lines, list) or not lines:
+        raise Invalid("TaiLieuNop", _("List the documents submitted, each with its file link."))
+    documents = []
+    for number, line in enumerate(lines, start=1):
+        where = f"TaiLieuNop[{number}]"
+        if not isinstance(line, dict):
+            raise Invalid(where, _("Each document is an object with its name and file link."))
+        url = _text(line, "DuongDanTaiTepTin", limit=2000, within=where)
+        if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+            raise Invalid(f"{where}.DuongDanTaiTepTin", _("The link must start with https://."))
+        hosts = settings.NATIONAL_API_FILE_HOSTS
+        if hosts and urllib.parse.urlsplit(url).hostname not in hosts:
+            raise Invalid(
+                f"{where}.DuongDanTaiTepTin", _("Files are fetched only from the allowed hosts.")
+            )
+        documents.append(
+            DocumentLine(
+                number=number,
+                name=_text(line, "TenTepDinhKem", limit=500, within=where),
+                component=_text(line, "MaThanhPhanHoSo", required=False, limit=60, within=where),
+                url=url,
+            )
+        )
+    return OnlineDossier(
+        national_code=national_code,
+        procedure=procedure,
+        agency=agency,
+        submitted_at=submitted_at,
+        accepted_at=accepted_at,
+        due_at=due_at,
+        applicant_kind=kind,
+        applicant_name=name,
+        applicant_id_number=id_number,
+        applicant_address=address,
+        applicant_phone=phone,
+        applicant_email=email,
+        documents=documents,
+    )
+
+
+def fetch(line: DocumentLine) -> CheckedFile:
+    """The file behind one link, downloaded (no more than ``ATTACHMENT_MAX_BYTES``) and checked
+    as every upload is (``intake.documents.checks``)."""
+    where = f"TaiLieuNop[{line.number}].DuongDanTaiTepTin"
+    limit = settings.ATTACHMENT_MAX_BYTES
+    try:
+        with urllib.request.urlopen(line.url, timeout=settings.NATIONAL_API_FETCH_TIMEOUT) as got:
+            content = got.read(limit + 1)
+    except urllib.error.HTTPError as error:
+        raise Invalid(
+            where, _("The file could not be fetched (HTTP %(code)s).") % {"code": error.code}
+        ) from None
+    except (OSError, ValueError):
+        raise Invalid(where, _("The file could not be fetched.")) from None
+    if len(content) > limit:
+        raise Invalid(where, _("The file is larger than %(limit)s.") % {"limit": size_text(limit)})
+    name = urllib.parse.unquote(urllib.parse.urlsplit(line.url).path.rsplit("/", 1)[-1])
+    try:
+        return check_file(SimpleUploadedFile(name or line.name, content))
+    except FileRefused as refused:
+        raise Invalid(where, refused.message) from None
+
+
+def fetch_documents(dossier: OnlineDossier) -> None:
+    """Fetch and check every line's file (a few at a time); the first refusal, in line
+    order, is raised."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(fetch, line) for line in dossier.documents]
+    for line, future in zip(dossier.documents, futures, strict=True):
+        line.file = future.result()
