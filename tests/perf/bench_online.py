@@ -4,8 +4,9 @@
 
 1. prepares the database (``DATABASE_URL``; by default ``motcua_b15a``): migrated, with the
    work calendar, a benchmark unit (``H99.99.02``), a procedure offered online (three required
-   documents, a fee with its online amount) and ``--drafts`` confirmed drafts, each with what an
-   applicant typed and a file on each line (made once, then reused);
+   documents, a fee with its online amount; made once, then reused) and ``--drafts`` +
+   ``--submissions`` confirmed drafts, each with what an applicant typed and a file on each line
+   (made anew on each run);
 2. times in this process ``--submissions`` submissions of a draft with three small files
    (``intake.online.filing.submit_draft``: the files checked again and merged into one PDF per
    line, ``submit_online``): p50, p95, max;
@@ -112,8 +113,9 @@ def prepare(drafts: int):
         FeeLineFactory(procedure=procedure, amount=20_000, online_amount=10_000)
     procedure.agencies.add(agency)
     now = timezone.now()
-    have = OnlineDraft.objects.filter(procedure=procedure, dossier__isnull=True).count()
-    for number in range(have, drafts):
+    # The files of earlier runs were in their temporary MEDIA_ROOT: their drafts go.
+    OnlineDraft.objects.filter(procedure=procedure, dossier__isnull=True).delete()
+    for number in range(drafts):
         draft = OnlineDraft.objects.create(
             procedure=procedure,
             contact_kind="phone",
