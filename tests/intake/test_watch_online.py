@@ -73,6 +73,11 @@ def test_a_dossier_checked_in_time_is_never_flagged(world):
     dossier, clerk, _manager = world
     with clock(at(2026, 11, 25, 10)):
         checking.accept_online(dossier, clerk=clerk)
+    watch_at(at(2026, 11, 25, 10, 30))
+    # The applicant hears of the acceptance and the appointment.
+    assert Notification.objects.filter(
+        kind="accepted", channel="sms", address="0912345678", dossier=dossier
+    ).exists()
     watch_at(at(2026, 11, 30, 9))
     assert flags(dossier) == []
 
@@ -85,6 +90,11 @@ def test_a_completed_dossier_gets_a_new_limit_and_new_flags(world):
         checking.request_completion(
             dossier, clerk=clerk, missing=[{"line": 0, "reason": "Mờ"}], contact="Chị Lan"
         )
+    watch_at(at(2026, 11, 25, 10, 30))
+    # The applicant hears of the request (form 02's list is on the lookup page).
+    assert Notification.objects.filter(
+        kind="supplement_requested", channel="sms", address="0912345678", dossier=dossier
+    ).exists()
     watch_at(at(2026, 11, 27, 9))  # asked to complete: not waiting for its check
     assert flags(dossier) == []
     with clock(at(2026, 11, 30, 9)):

@@ -12,13 +12,14 @@
    that nothing is due. ``manage.py generate_dossiers`` makes realistic histories with every
    status; this benchmark needs a million dossiers still open, quickly. Rows a previous run
    flagged, or whose alarms have come since, are put back (their deadlines moved ahead);
-3. times ``--runs`` watch runs that find nothing new (target: under 1 s each);
+3. times ``--runs`` watch runs that find nothing new (target: under 1 s each), the online
+   stage included (the watch before acceptance: ``intake/watch/online.py``);
 4. makes the step warnings of ``--flags`` dossiers come, then times the run that raises those
    flags: one flag, one history event and the officer's bell and e-mail notifications each,
    and the deliveries queued (the queue's ORM broker; no cluster runs here);
 5. moves the step deadlines of ``--flags`` other dossiers (as handing steps over does) and
    times the run that plans their warnings again;
-6. prints PostgreSQL's plans (``EXPLAIN ANALYZE``) of the watch's three queries, after a
+6. prints PostgreSQL's plans (``EXPLAIN ANALYZE``) of the watch's four queries, after a
    VACUUM of the dossiers (as autovacuum leaves them): each must scan its partial index.
 
 The rows stay in ``motcua_bench_watch``; the queued delivery tasks are removed. Not a pytest
@@ -376,11 +377,13 @@ def timed_run():
 
 
 def plans() -> list[tuple[str, str]]:
-    """PostgreSQL's plans of the watch's three queries, as it runs them (with their locks)."""
+    """PostgreSQL's plans of the watch's queries, as it runs them (with their locks): the
+    three on dossiers and the one on online dossiers awaiting their check."""
     from django.db import transaction
     from django.utils import timezone
 
     from intake.watch.flags import APPOINTMENT, STEP, alarms_come
+    from intake.watch.online import checks_come
     from intake.watch.warnings import BATCH, to_replan
 
     now = timezone.now()
@@ -388,6 +391,7 @@ def plans() -> list[tuple[str, str]]:
         ("deadlines moved (to plan)", to_replan()[:BATCH]),
         ("appointment alarms come", alarms_come(APPOINTMENT, now)[:BATCH]),
         ("step alarms come", alarms_come(STEP, now)[:BATCH]),
+        ("online checks' alarms come", checks_come(now)[:BATCH]),
     ]
     shown = []
     with transaction.atomic():

@@ -25,15 +25,21 @@ from intake.counter.reception import ActionRefused
 from intake.models import OnlineDraft
 from intake.online import filing
 from intake.online.forms import CodeForm, ContactForm, FilingForm
-from intake.online.verbs import offered_online
+from intake.online.verbs import ONLINE_LEVELS
 from portal.clients import client_address
 from procedures.models import Procedure
 
 
 def _procedure(code: str) -> Procedure:
+    """A procedure published today (404 otherwise), its fees and documents with it."""
     return get_object_or_404(
         Procedure.objects.published().prefetch_related("fee_lines", "documents"), code=code
     )
+
+
+def _offered(procedure: Procedure) -> bool:
+    """``offered_online`` for a procedure read through ``_procedure`` (published already)."""
+    return procedure.online_level in ONLINE_LEVELS
 
 
 def _not_offered(request: HttpRequest, procedure: Procedure) -> HttpResponse:
@@ -49,7 +55,7 @@ def _fees(procedure: Procedure) -> dict:
 def file_online(request: HttpRequest, code: str) -> HttpResponse:
     """Step 1: the contact to confirm."""
     procedure = _procedure(code)
-    if not offered_online(procedure):
+    if not _offered(procedure):
         return _not_offered(request, procedure)
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -70,7 +76,7 @@ def file_online(request: HttpRequest, code: str) -> HttpResponse:
 
 def _draft(code: str, token) -> OnlineDraft:
     return get_object_or_404(
-        OnlineDraft.objects.select_related("procedure", "dossier"),
+        OnlineDraft.objects.select_related("dossier"),
         token=token,
         procedure__code=code,
     )
@@ -83,8 +89,9 @@ def draft_page(request: HttpRequest, code: str, token) -> HttpResponse:
     if draft.dossier_id is not None:
         return redirect("intake:online_done", code, draft.token)
     procedure = _procedure(code)
-    if not offered_online(procedure):
+    if not _offered(procedure):
         return _not_offered(request, procedure)
+    draft.procedure = procedure
     if draft.contact_confirmed_at is None:
         return _confirm(request, draft)
     return _filing(request, draft, procedure)
