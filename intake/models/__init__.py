@@ -108,3 +108,27 @@ from intake.models.documents import (  # noqa: E402  (the documents handed in an
 )
 
 __all__ += ["DossierDocument", "DossierDocumentQuerySet", "ScanExemption"]
+
+from intake.models.payments import (  # noqa: E402  (fees paid: ledger, receipts, closings)
+    DayClosing,
+    Direction,
+    FeeAccount,
+    GatewayCallback,
+    Method,
+    OrderState,
+    Payment,
+    PaymentOrder,
+    PaymentTerms,
+)
+
+__all__ += [
+    "DayClosing",
+    "Direction",
+    "FeeAccount",
+    "GatewayCallback",
+    "Method",
+    "OrderState",
+    "Payment",
+    "PaymentOrder",
+    "PaymentTerms",
+]

@@ -583,6 +583,11 @@ class EventKind(models.TextChoices):
     # unhappy one closed by the department head.
     RATED = "rated", _("Service rated by the applicant")
     FOLLOW_UP_CLOSED = "follow_up_closed", _("Follow-up of an unhappy rating closed")
+    # Fees (intake/payments/): a payment or a refund recorded, an online payment that needs a
+    # person's review (its amount differs from what is owed), never shown to the applicant.
+    PAYMENT_RECORDED = "payment_recorded", _("Payment recorded")
+    REFUND_RECORDED = "refund_recorded", _("Refund recorded")
+    PAYMENT_FLAGGED = "payment_flagged", _("Online payment flagged for review")
 
 
 class DossierEventQuerySet(models.QuerySet):
