@@ -48,6 +48,7 @@ from intake.models import (
     ReturnMethod,
     Status,
 )
+from intake.payments.public import public_fees
 from intake.reports.satisfaction import rate
 from intake.reports.views.satisfaction import RatingForm, rating_context
 from portal.clients import client_address
@@ -310,6 +311,7 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 def _page(request: HttpRequest, dossier: Dossier, rating_form=None) -> HttpResponse:
     context = {"record": PublicDossier.of(dossier), **rating_context(dossier, rating_form)}
+    context["fees"] = public_fees(dossier, dossier.signed_lookup_token())
     return _private(render(request, "intake/lookup_result.html", context))
 
 

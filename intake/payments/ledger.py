@@ -169,7 +169,7 @@ def open_account(
     )
 
 
-def _lock(dossier: Dossier) -> tuple[Dossier, FeeAccount]:
+def lock_account(dossier: Dossier) -> tuple[Dossier, FeeAccount]:
     locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
     account = FeeAccount.objects.select_for_update().filter(dossier_id=locked.pk).first()
     if account is None:
@@ -257,7 +257,7 @@ def _record_payment(dossier, method, amount, agency, actor, reference, gateway, 
     if method not in Method.values:
         raise PaymentRefused(_("Choose how the fees were paid."), "method")
     amount = check_amount(amount)
-    dossier, account = _lock(dossier)
+    dossier, account = lock_account(dossier)
     if dossier.status in (Status.NOT_ACCEPTED, Status.STOPPED):
         raise PaymentRefused(_("Processing of this dossier has stopped: no fees are taken."))
     before = account_standing(account)
@@ -335,7 +335,7 @@ def record_refund(
     """Record that what was paid for a stopped or refused dossier is handed back (the money
     moves elsewhere: this is the ledger's line)."""
     now = now or timezone.now()
-    dossier, account = _lock(dossier)
+    dossier, account = lock_account(dossier)
     if not refundable(dossier):
         raise PaymentRefused(
             _("Fees are refunded only when processing stopped or the result is a refusal.")
@@ -431,12 +431,3 @@ def close_day(
         total=totals["total"],
         count=totals["count"],
     )
-
-
-def public_payment(dossier: Dossier) -> dict | None:
-    """What the lookup page and the API show: what is due, what is paid (refunds subtracted),
-    where it stands. Never who paid, nor how. ``None`` for a dossier with no fee."""
-    now = standing(dossier)
-    if now.status == FeeStatus.NO_FEE:
-        return None
-    return {"due": now.due, "paid": now.net, "status": now.status}

@@ -23,6 +23,7 @@ from intake.models import (
 )
 from intake.payments import ledger
 from intake.payments.ledger import FeeStatus, PaymentRefused
+from intake.payments.public import public_payment
 from intake.payments.receipts import receipt_pdf
 from tests.factories import (
     AgencyFactory,
@@ -75,7 +76,7 @@ def test_status_is_computed_from_the_rows():
     events = DossierEvent.objects.filter(dossier=dossier, kind=EventKind.PAYMENT_RECORDED)
     assert events.count() == 2
     assert not any(event.is_public for event in events)
-    assert ledger.public_payment(dossier) == {"due": 75000, "paid": 75000, "status": "paid"}
+    assert public_payment(dossier) == {"due": 75000, "paid": 75000, "status": "paid"}
 
 
 @pytest.mark.parametrize(
@@ -129,7 +130,7 @@ def test_a_refund_only_for_a_stopped_or_refused_dossier():
     assert refund.direction == Direction.REFUND and refund.amount == 75000
     assert refund.serial is None
     assert ledger.standing(dossier).status == FeeStatus.REFUNDED
-    assert ledger.public_payment(dossier)["paid"] == 0
+    assert public_payment(dossier) == {"due": 75000, "paid": 0, "status": "refunded"}
     with pytest.raises(PaymentRefused, match="nothing to refund"):
         ledger.record_refund(dossier, agency=agency, actor=clerk, note="lại")
     with pytest.raises(PaymentRefused, match="stopped"):
