@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import BigIntegerField, Case, Count, F, Q, Sum, When
@@ -202,7 +203,7 @@ def check_amount(amount) -> int:
 def check_day_open(clerk: AbstractBaseUser | None, day: date) -> None:
     """Refuse an entry on a closed day (the clerk's row locked: ``close_day`` waits for it)."""
     if clerk is not None:
-        list(type(clerk).objects.select_for_update().filter(pk=clerk.pk).values_list("pk"))
+        list(get_user_model().objects.select_for_update().filter(pk=clerk.pk).values_list("pk"))
     if clerk is not None and DayClosing.objects.filter(clerk=clerk, day=day).exists():
         raise PaymentRefused(
             _("Your takings of %(day)s are closed: nothing more can be recorded on that day.")
@@ -418,7 +419,7 @@ def close_day(
     if day > timezone.localdate(now):
         raise PaymentRefused(_("A day cannot be closed before it comes."))
     # One clerk closes their own day: lock their closings' rows by the user row.
-    type(clerk).objects.select_for_update().get(pk=clerk.pk)
+    get_user_model().objects.select_for_update().get(pk=clerk.pk)
     if DayClosing.objects.filter(clerk=clerk, day=day).exists():
         raise PaymentRefused(_("This day is already closed."))
     totals = day_totals(clerk, day)

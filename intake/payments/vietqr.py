@@ -14,12 +14,12 @@ included, as four upper-case hex digits. ``docs/payments.md`` cites the sources.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
 
 from portal.pdf import qr_image
-from portal.text import fold
 
 NAPAS_GUID = "A000000727"
 TRANSFER_TO_ACCOUNT = "QRIBFTTA"
@@ -43,7 +43,11 @@ def tlv(tag: str, value: str) -> str:
 
 def purpose_text(text: str) -> str:
     """The purpose as banks accept it: ASCII letters, digits, spaces, dots and dashes."""
-    return re.sub(r"[^A-Za-z0-9 .-]", " ", fold(text).upper()).strip()[:25]
+    text = text.replace("đ", "d").replace("Đ", "D")
+    text = "".join(
+        ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) != "Mn"
+    )
+    return re.sub(r"[^A-Za-z0-9 .-]", " ", text.upper()).strip()[:25]
 
 
 def payload(bin_code: str, account: str, amount: int | None, purpose: str = "") -> str:
