@@ -152,7 +152,6 @@ class SlipAdmin(ReadOnly, admin.ModelAdmin):
 
 
 # The deadline watch: flags, drafts of form 04, notifications (intake/watch/admin.py).
-from intake.watch import admin as admin_watch  # noqa: E402, F401
-
 # Fees: payment terms per procedure, the ledger, closings, orders, callbacks (intake/payments).
 from intake.payments import admin as admin_payments  # noqa: E402, F401
+from intake.watch import admin as admin_watch  # noqa: E402, F401
