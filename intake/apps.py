@@ -14,3 +14,4 @@ class IntakeConfig(AppConfig):
             on_commit_job("intake.jobs.recompute_open_due_dates")
 
         on_calendar_change(recompute_after_calendar_change)
+        import intake.payments.indicators  # noqa: F401  (Decision 766: 3.5, 3.6)
