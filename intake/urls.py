@@ -151,4 +151,6 @@ urlpatterns += [
     path("thanh-toan/<str:gateway>/ket-qua/", payments.gateway_return, name="payment_return"),
     path("thanh-toan/<str:gateway>/ipn/", payments.gateway_notify, name="payment_notify"),
     path("thanh-toan/thu-nghiem/", payments.sandbox, name="payment_sandbox"),
+    path("thong-ke/thu-phi/", payments.report, name="payment_report"),
+    path("thong-ke/thu-phi/chi-tiet/", payments.report_drill, name="payment_drill"),
 ]

@@ -117,6 +117,7 @@ from intake.models.payments import (  # noqa: E402  (fees paid: ledger, receipts
     Method,
     OrderState,
     Payment,
+    PaymentLine,
     PaymentOrder,
     PaymentTerms,
 )
@@ -129,6 +130,7 @@ __all__ += [
     "Method",
     "OrderState",
     "Payment",
+    "PaymentLine",
     "PaymentOrder",
     "PaymentTerms",
 ]

@@ -173,6 +173,25 @@ class Payment(models.Model):
         raise TypeError("Payments are append-only.")
 
 
+class PaymentLine(models.Model):
+    """A payment's share of each fee line of its dossier (a refund's shares are negative), so
+    that takings per fee line are a sum in SQL (``intake.payments.ledger.allocate``)."""
+
+    payment = models.ForeignKey(
+        Payment, verbose_name=_("payment"), on_delete=models.PROTECT, related_name="lines"
+    )
+    description = models.CharField(_("fee line"), max_length=255)
+    amount = models.BigIntegerField(_("amount (đồng)"))
+
+    class Meta:
+        ordering = ["payment", "pk"]
+        verbose_name = _("payment line")
+        verbose_name_plural = _("payment lines")
+
+    def __str__(self) -> str:
+        return f"{self.description}: {self.amount}"
+
+
 class DayClosing(models.Model):
     """A clerk's day of takings, closed: its totals by method, locked."""
 

@@ -32,6 +32,7 @@ from intake.models import (
     FeeAccount,
     Method,
     Payment,
+    PaymentLine,
     PaymentTerms,
     Sequence,
     Status,
@@ -186,6 +187,34 @@ def lock_account(dossier: Dossier) -> tuple[Dossier, FeeAccount]:
     return locked, account
 
 
+def allocate(lines: list[dict], due: int, before: int, after: int) -> list[tuple[str, int]]:
+    """How the net paid moving from ``before`` to ``after`` shares out over the fee lines: each
+    line's cumulative share is its part of what is paid so far (rounded down, the last line
+    taking the remainder), so the shares of every payment and refund add up exactly."""
+    amounts = [int(line.get("amount") or 0) for line in lines]
+    if not lines or due <= 0 or sum(amounts) != due:
+        return [(_("Fees and charges"), after - before)] if after != before else []
+
+    def cumulative(paid: int) -> list[int]:
+        shares = [amount * paid // due for amount in amounts]
+        shares[-1] = paid - sum(shares[:-1])
+        return shares
+
+    names = [line.get("description") or _("Fees and charges") for line in lines]
+    return [
+        (name, new - old)
+        for name, new, old in zip(names, cumulative(after), cumulative(before), strict=True)
+        if new != old
+    ]
+
+
+def _write_lines(payment: Payment, account: FeeAccount, before: int, after: int) -> None:
+    PaymentLine.objects.bulk_create(
+        PaymentLine(payment=payment, description=name[:255], amount=amount)
+        for name, amount in allocate(account.lines, account.due, before, after)
+    )
+
+
 def check_amount(amount) -> int:
     """A sum typed or sent: a whole number of đồng, positive, not absurd."""
     if isinstance(amount, bool) or not isinstance(amount, int):
@@ -291,6 +320,7 @@ def _record_payment(dossier, method, amount, agency, actor, reference, gateway, 
         gateway=gateway,
         transaction_id=tx,
     )
+    _write_lines(payment, account, before.net, before.net + amount)
     from_status = dossier.status
     fields = []
     if dossier.status == Status.AWAITING_PAYMENT and amount == before.outstanding:
@@ -361,6 +391,7 @@ def record_refund(
         note=note.strip()[:255],
         printed=_receipt_values(dossier, account, agency, actor),
     )
+    _write_lines(payment, account, before.net, 0)
     dossier.version += 1
     dossier.save(update_fields=["version", "updated_at"])
     DossierEvent.objects.create(

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,14 +25,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from intake.access import dossier_for, staff_with_role
 from intake.models import DayClosing, Direction, Dossier, Method, Payment
-from intake.payments import ledger, online
+from intake.payments import ledger, online, takings
 from intake.payments.gateways import get_gateway, signature_ok, signed
 from intake.payments.ledger import PaymentRefused
 from intake.payments.public import standing_with_rows
 from intake.payments.receipts import receipt_filename, receipt_pdf
+from portal.forms import within_years
 from portal.models import Role, StaffProfile
 from portal.pdf import render_pdf
+from portal.replica import reads_reports
+from portal.spreadsheets import workbook_bytes, write_cell
 from portal.templatetags.vn import person_name
+from procedures.models import Agency
 
 # The dossier page's panel.
 
@@ -334,3 +339,134 @@ def sandbox(request: HttpRequest) -> HttpResponse:
     )
     separator = "&" if "?" in params["return_url"] else "?"
     return redirect(params["return_url"] + separator + urlencode(answer))
+
+
+# The takings report (managers and leaders of their agency's subtree).
+
+REPORT_ROLES = (Role.MANAGER, Role.LEADER)
+DRILL_PAGE = 50
+
+
+def _period(request: HttpRequest) -> tuple[date, date]:
+    today = timezone.localdate()
+    start = _parsed(request.GET.get("tu"), today.replace(month=1, day=1))
+    end = _parsed(request.GET.get("den"), today)
+    if end < start:
+        start, end = end, start
+    return start, end
+
+
+def _parsed(text: str | None, default: date) -> date:
+    if not text:
+        return default
+    try:
+        value = datetime.strptime(text.strip(), "%d/%m/%Y").date()
+    except ValueError:
+        return default
+    return value if within_years(value) else default
+
+
+def _scope(request: HttpRequest) -> tuple[list[int], Agency, list[int]]:
+    """The agencies counted (the chosen unit's subtree), the chosen unit, and the subtree of
+    the person's own agency (what they may choose from)."""
+    profile = staff_with_role(request.user, *REPORT_ROLES)
+    subtree = list(Agency.objects.descendants_of(profile.agency).values_list("pk", flat=True))
+    chosen = profile.agency
+    unit = request.GET.get("don-vi", "")
+    if unit.isdigit() and int(unit) != chosen.pk and int(unit) in subtree:
+        chosen = Agency.objects.get(pk=int(unit))
+        return (
+            list(Agency.objects.descendants_of(chosen).values_list("pk", flat=True)),
+            chosen,
+            subtree,
+        )
+    return subtree, chosen, subtree
+
+
+@login_required
+@reads_reports
+def report(request: HttpRequest) -> HttpResponse:
+    """``/thong-ke/thu-phi/``: takings by fee line, procedure, unit, method or month
+    (``theo``) from ``tu`` to ``den``; ``?xlsx=1`` as a workbook."""
+    agency_ids, chosen, subtree = _scope(request)
+    start, end = _period(request)
+    by = request.GET.get("theo", "procedure")
+    if by not in takings.DIMENSIONS:
+        by = "procedure"
+    rows = takings.takings(agency_ids, start, end, by)
+    total = sum(row.total for row in rows)
+    if request.GET.get("xlsx"):
+        return _workbook(rows, by, start, end, chosen)
+    query = {"tu": f"{start:%d/%m/%Y}", "den": f"{end:%d/%m/%Y}", "theo": by, "don-vi": chosen.pk}
+    return render(
+        request,
+        "payments/report.html",
+        {
+            "rows": [
+                (row, reverse("intake:payment_drill") + "?" + urlencode(query | {"khoa": row.key}))
+                for row in rows
+            ],
+            "total": total,
+            "by": by,
+            "dimensions": list(takings.DIMENSIONS.items()),
+            "start": start,
+            "end": end,
+            "unit": chosen,
+            "units": Agency.objects.filter(pk__in=subtree).order_by("name"),
+            "xlsx_url": "?" + urlencode(query | {"xlsx": 1}),
+        },
+    )
+
+
+def _workbook(rows, by: str, start: date, end: date, unit: Agency) -> HttpResponse:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Thu phí"
+    write_cell(sheet, 1, 1, f"Số thu phí, lệ phí — {unit} — {start:%d/%m/%Y}–{end:%d/%m/%Y}")
+    for column, title in enumerate((str(takings.DIMENSIONS[by]), "Số khoản", "Số tiền (đồng)"), 1):
+        write_cell(sheet, 3, column, title)
+    for index, row in enumerate(rows, start=4):
+        write_cell(sheet, index, 1, row.label)
+        write_cell(sheet, index, 2, row.count)
+        write_cell(sheet, index, 3, row.total)
+    last = 4 + len(rows)
+    write_cell(sheet, last, 1, "Tổng cộng")
+    write_cell(sheet, last, 2, sum(row.count for row in rows))
+    write_cell(sheet, last, 3, sum(row.total for row in rows))
+    response = HttpResponse(
+        workbook_bytes(book),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="thu-phi-{by}-{start}-{end}.xlsx"'
+    return response
+
+
+@login_required
+@reads_reports
+def report_drill(request: HttpRequest) -> HttpResponse:
+    """The payments behind one number of the report (``theo``, ``khoa``), 50 a page."""
+    agency_ids, chosen, _subtree = _scope(request)
+    start, end = _period(request)
+    by = request.GET.get("theo", "")
+    if by not in takings.DIMENSIONS:
+        raise Http404
+    key = request.GET.get("khoa", "")
+    rows = takings.drill(agency_ids, start, end, by, key)
+    page = Paginator(rows, DRILL_PAGE).get_page(request.GET.get("trang"))
+    query = {"tu": f"{start:%d/%m/%Y}", "den": f"{end:%d/%m/%Y}", "theo": by, "don-vi": chosen.pk}
+    return render(
+        request,
+        "payments/report_drill.html",
+        {
+            "page": page,
+            "by_label": takings.DIMENSIONS[by],
+            "key": key,
+            "start": start,
+            "end": end,
+            "unit": chosen,
+            "back_url": reverse("intake:payment_report") + "?" + urlencode(query),
+            "page_query": urlencode(query | {"khoa": key}),
+        },
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from intake import processing
 from intake.counter.reception import ActionRefused
@@ -36,6 +36,13 @@ from tests.factories import (
 from tests.intake.processing_helpers import advance, refreshed
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The refusals' messages as written (the page shows their Vietnamese)."""
+    with translation.override("en"):
+        yield
 
 
 def fee_dossier(amount=75000, **entered):
