@@ -172,7 +172,11 @@ def open_account(
 
 
 def lock_account(dossier: Dossier) -> tuple[Dossier, FeeAccount]:
-    locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
+    locked = (
+        Dossier.objects.select_for_update(of=("self",))
+        .select_related("reception", "procedure", "receiving_agency")
+        .get(pk=dossier.pk)
+    )
     account = FeeAccount.objects.select_for_update().filter(dossier_id=locked.pk).first()
     if account is None:
         # Accepted before the ledger existed (or generated): it owes what its reception computed.

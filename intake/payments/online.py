@@ -125,7 +125,8 @@ def handle_callback(gateway_name: str, params: dict) -> Answer:
 def _apply(gateway: Gateway, params: dict) -> Answer:
     name = gateway.name
     order = (
-        PaymentOrder.objects.select_for_update()
+        PaymentOrder.objects.select_for_update(of=("self",))
+        .select_related("account__dossier")
         .filter(reference=params.get("reference", ""), gateway=name)
         .first()
     )
