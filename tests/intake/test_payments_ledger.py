@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone, translation
 
 from intake import processing
@@ -196,6 +197,10 @@ def test_a_result_waits_for_its_fees_in_status_6():
     dossier = advance(world, "ready")
     assert dossier.status == Status.AWAITING_PAYMENT
     assert processing.RETURN_RESULT not in processing.available_actions(dossier, world.clerk)
+    client = Client()
+    client.force_login(world.clerk)
+    page = client.get(dossier.get_absolute_url()).content.decode()
+    assert 'id="fee-hold"' in page and "50.000" in page  # the return screen says why
     with pytest.raises(ActionRefused):
         advance(world, "returned", dossier)
     ledger.record_payment(
