@@ -119,6 +119,13 @@ class Payment(models.Model):
         on_delete=models.PROTECT,
         related_name="payments",
     )
+    # The dossier's procedure, kept here so that the takings group by it without the dossiers.
+    procedure = models.ForeignKey(
+        "procedures.Procedure",
+        verbose_name=_("procedure"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     # The receipt (biên lai): ``serial`` of the unit's series for ``year``; refunds have none.
     year = models.PositiveSmallIntegerField(_("year"))
     serial = models.PositiveIntegerField(_("receipt number"), null=True, blank=True)
@@ -159,7 +166,7 @@ class Payment(models.Model):
         ]
         indexes = [
             models.Index(fields=["recorded_by", "day"], name="intake_payment_clerk_day"),
-            models.Index(fields=["agency", "at"], name="intake_payment_agency_at"),
+            models.Index(fields=["agency", "day"], name="intake_payment_agency_day"),
         ]
 
     def __str__(self) -> str:
@@ -182,9 +189,18 @@ class PaymentLine(models.Model):
     )
     description = models.CharField(_("fee line"), max_length=255)
     amount = models.BigIntegerField(_("amount (đồng)"))
+    # The payment's unit and day, so that the takings by fee line read these rows alone.
+    agency = models.ForeignKey(
+        "procedures.Agency",
+        verbose_name=_("collecting unit"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    day = models.DateField(_("day"))
 
     class Meta:
         ordering = ["payment", "pk"]
+        indexes = [models.Index(fields=["agency", "day"], name="intake_paymentline_agency_day")]
         verbose_name = _("payment line")
         verbose_name_plural = _("payment lines")
 

@@ -214,7 +214,13 @@ def allocate(lines: list[dict], due: int, before: int, after: int) -> list[tuple
 
 def _write_lines(payment: Payment, account: FeeAccount, before: int, after: int) -> None:
     PaymentLine.objects.bulk_create(
-        PaymentLine(payment=payment, description=name[:255], amount=amount)
+        PaymentLine(
+            payment=payment,
+            description=name[:255],
+            amount=amount,
+            agency_id=payment.agency_id,
+            day=payment.day,
+        )
         for name, amount in allocate(account.lines, account.due, before, after)
     )
 
@@ -318,6 +324,7 @@ def _record_payment(dossier, method, amount, agency, actor, reference, gateway, 
         day=day,
         recorded_by=actor,
         agency=agency,
+        procedure_id=dossier.procedure_id,
         year=day.year,
         serial=serial,
         printed=_receipt_values(dossier, account, agency, actor),
@@ -391,6 +398,7 @@ def record_refund(
         day=day,
         recorded_by=actor,
         agency=agency,
+        procedure_id=dossier.procedure_id,
         year=day.year,
         note=note.strip()[:255],
         printed=_receipt_values(dossier, account, agency, actor),

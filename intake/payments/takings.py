@@ -1,7 +1,8 @@
 """The finance office's takings: sums of payments (refunds subtracted) over a period and the
 units of a subtree, by fee line, procedure, unit, method or month, each group with the
-payments behind it (the drill-down). Counted in SQL over the indexed ``(agency, at)`` and
-``day`` of ``Payment`` and the ``PaymentLine`` shares (``ledger.allocate``)."""
+payments behind it (the drill-down). Counted in SQL over the indexed ``(agency, day)`` of
+``Payment`` (which keeps its dossier's procedure) and of the ``PaymentLine`` shares
+(``ledger.allocate``), without joining the dossiers."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext_lazy as _
 
 from intake.models import Direction, Method, Payment, PaymentLine
+from procedures.models import Procedure
 
 DIMENSIONS = {
     "fee_line": _("Fee line"),
@@ -51,27 +53,24 @@ def takings(agency_ids: Iterable[int], start: date, end: date, by: str) -> list[
     payments = payments_in(agency_ids, start, end)
     if by == "fee_line":
         rows = (
-            PaymentLine.objects.filter(payment__in=payments)
+            PaymentLine.objects.filter(agency__in=list(agency_ids), day__gte=start, day__lte=end)
             .values("description")
-            .annotate(total=Sum("amount"), count=Count("payment", distinct=True))
+            .annotate(total=Sum("amount"), count=Count("pk"))
             .order_by("description")
         )
         return [Row(r["description"], r["description"], r["count"], r["total"]) for r in rows]
     if by == "procedure":
-        fields = (
-            "account__dossier__procedure",
-            "account__dossier__procedure__code",
-            "account__dossier__procedure__name",
+        rows = list(
+            payments.values("procedure").annotate(total=Sum(SIGNED), count=Count("pk")).order_by()
         )
-        rows = (
-            payments.values(*fields)
-            .annotate(total=Sum(SIGNED), count=Count("pk"))
-            .order_by("account__dossier__procedure__code")
-        )
-        return [
-            Row(str(r[fields[0]]), f"{r[fields[1]]} {r[fields[2]]}", r["count"], r["total"])
-            for r in rows
+        names = {
+            procedure.pk: f"{procedure.code} {procedure.name}"
+            for procedure in Procedure.objects.filter(pk__in=[r["procedure"] for r in rows])
+        }
+        result = [
+            Row(str(r["procedure"]), names[r["procedure"]], r["count"], r["total"]) for r in rows
         ]
+        return sorted(result, key=lambda row: row.label)
     if by == "unit":
         rows = (
             payments.values("agency", "agency__name")
@@ -102,7 +101,7 @@ def drill(agency_ids: Iterable[int], start: date, end: date, by: str, key: str):
     if by == "fee_line":
         payments = payments.filter(lines__description=key).distinct()
     elif by == "procedure":
-        payments = payments.filter(account__dossier__procedure=_int(key))
+        payments = payments.filter(procedure=_int(key))
     elif by == "unit":
         payments = payments.filter(agency=_int(key))
     elif by == "method":

@@ -155,18 +155,19 @@ def seed(count: int) -> None:
         )
         cursor.execute(
             "INSERT INTO intake_payment (account_id, direction, method, amount, reference, at, "
-            "day, recorded_by_id, agency_id, year, serial, printed, gateway, transaction_id, "
+            "day, recorded_by_id, agency_id, procedure_id, year, serial, printed, gateway, "
+            "transaction_id, "
             "note) SELECT a.id, 'payment', (ARRAY['cash','transfer','online','postal'])"
             "[1 + d.id %% 4], a.due, '', d.accepted_at + interval '1 hour', "
             "((d.accepted_at + interval '1 hour') AT TIME ZONE 'Asia/Ho_Chi_Minh')::date, "
-            "NULL, d.receiving_agency_id, %(year)s, 1000 + d.id, '{}', '', '', '' "
+            "NULL, d.receiving_agency_id, d.procedure_id, %(year)s, 1000 + d.id, '{}', '', '', '' "
             "FROM intake_dossier d JOIN intake_feeaccount a ON a.dossier_id = d.id "
             "WHERE d.code LIKE %(mark)s AND d.id %% 5 <> 0",
             {"year": year, "mark": MARK + "%"},
         )
         cursor.execute(
-            "INSERT INTO intake_paymentline (payment_id, description, amount) "
-            "SELECT p.id, x.description, x.amount FROM intake_payment p "
+            "INSERT INTO intake_paymentline (payment_id, description, amount, agency_id, day) "
+            "SELECT p.id, x.description, x.amount, p.agency_id, p.day FROM intake_payment p "
             "CROSS JOIN (VALUES ('Lệ phí bản sao', 25000), ('Phí chứng thực', 50000)) "
             "AS x(description, amount) WHERE p.serial > 1000"
         )
