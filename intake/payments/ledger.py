@@ -288,9 +288,38 @@ def record_payment(
     series for the year. A dossier waiting for its fees (status 6) is ready (9) once paid."""
     now = now or timezone.now()
     with transaction.atomic():
-        return _record_payment(
-            dossier, method, amount, agency, actor, reference, gateway, transaction_id, now
+        return record_payment_in_transaction(
+            dossier,
+            method=method,
+            amount=amount,
+            agency=agency,
+            actor=actor,
+            reference=reference,
+            gateway=gateway,
+            transaction_id=transaction_id,
+            now=now,
         )
+
+
+def record_payment_in_transaction(
+    dossier: Dossier,
+    *,
+    method: str,
+    amount: int,
+    agency: Agency,
+    actor: AbstractBaseUser | None,
+    reference: str = "",
+    gateway: str = "",
+    transaction_id: str = "",
+    now: datetime,
+) -> Payment:
+    """``record_payment`` inside the caller's transaction (no savepoint: a refusal is raised
+    before anything is written). The gateway's callback calls it with the order locked."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("record_payment_in_transaction needs a transaction")
+    return _record_payment(
+        dossier, method, amount, agency, actor, reference, gateway, transaction_id, now
+    )
 
 
 def _record_payment(dossier, method, amount, agency, actor, reference, gateway, tx, now):

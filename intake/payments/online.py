@@ -36,7 +36,12 @@ from intake.models import (
     PaymentTerms,
 )
 from intake.payments.gateways import Gateway, get_gateway
-from intake.payments.ledger import PaymentRefused, account_standing, lock_account, record_payment
+from intake.payments.ledger import (
+    PaymentRefused,
+    account_standing,
+    lock_account,
+    record_payment_in_transaction,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +163,7 @@ def _apply(gateway: Gateway, params: dict) -> Answer:
     if not problem:
         dossier = order.account.dossier
         try:
-            payment = record_payment(
+            payment = record_payment_in_transaction(
                 dossier,
                 method=Method.ONLINE,
                 amount=order.amount,
@@ -167,6 +172,7 @@ def _apply(gateway: Gateway, params: dict) -> Answer:
                 reference=order.reference,
                 gateway=name,
                 transaction_id=transaction_id[:80],
+                now=timezone.now(),
             )
         except PaymentRefused as refusal:
             problem = refusal.message  # paid meanwhile at the counter: money to hand back
