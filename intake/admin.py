@@ -155,6 +155,9 @@ class SlipAdmin(ReadOnly, admin.ModelAdmin):
 # The national portal: the outbox and the API's connectors (intake/national/admin.py).
 from intake.national import admin as admin_national  # noqa: E402, F401
 
+# Fees: payment terms per procedure, the ledger, closings, orders, callbacks (intake/payments).
+from intake.payments import admin as admin_payments  # noqa: E402, F401
+
 # The deadline watch: flags, drafts of form 04, notifications (intake/watch/admin.py).
 from intake.petitions import admin as admin_petitions  # noqa: E402, F401
 from intake.scorecard import admin as admin_scorecard  # noqa: E402, F401

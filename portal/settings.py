@@ -645,3 +645,21 @@ NATIONAL_API_FETCH_TIMEOUT = env_int("NATIONAL_API_FETCH_TIMEOUT", 10, minimum=1
 # The hosts file links may point to (empty: any; set it in production to the national
 # portal's file hosts, so the API never fetches from the internal network).
 NATIONAL_API_FILE_HOSTS = env_list("NATIONAL_API_FILE_HOSTS", [])
+
+# Fees paid online (intake/payments; docs/payments.md). PAYMENT_GATEWAY names the gateway class
+# ("" = no online payment); its requests and answers are signed with PAYMENT_GATEWAY_SECRET
+# (HMAC-SHA256). The sandbox gateway's pages answer only with PAYMENT_SANDBOX on (development,
+# tests, demos). VietQR transfers go to the account PAYMENT_VIETQR_* (none: no QR shown).
+PAYMENT_SANDBOX = env_bool("PAYMENT_SANDBOX", DEBUG)
+PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "").strip() or (
+    "intake.payments.gateways.SandboxGateway" if PAYMENT_SANDBOX else ""
+)
+PAYMENT_GATEWAY_SECRET = os.environ.get("PAYMENT_GATEWAY_SECRET", "") or (
+    "sandbox-secret" if PAYMENT_SANDBOX else ""
+)
+if PAYMENT_GATEWAY and not PAYMENT_GATEWAY_SECRET:
+    raise ImproperlyConfigured("PAYMENT_GATEWAY needs PAYMENT_GATEWAY_SECRET.")
+PAYMENT_VIETQR_BIN = os.environ.get("PAYMENT_VIETQR_BIN", "").strip()
+PAYMENT_VIETQR_ACCOUNT = os.environ.get("PAYMENT_VIETQR_ACCOUNT", "").strip()
+PAYMENT_VIETQR_BANK = os.environ.get("PAYMENT_VIETQR_BANK", "").strip()
+PAYMENT_VIETQR_NAME = os.environ.get("PAYMENT_VIETQR_NAME", "").strip()

@@ -34,6 +34,7 @@ from intake.models import (
     SlipForm,
     Status,
 )
+from intake.payments.ledger import open_account
 from intake.routing import PROCESS_FIELDS, enter_step, plan_for
 from intake.slips.render import receipt_record
 from portal.calendar import get_calendar
@@ -235,6 +236,14 @@ def _receive(
     recorded = None
     if outcome == Outcome.ACCEPTED:
         dossier = _open_dossier(reception, clerk, now, data.scans, written)
+        # What it owes is frozen now: the fee lines may change, the dossier's debt does not.
+        open_account(
+            dossier,
+            due=total,
+            lines=reception.fees,
+            exemption_reason=reception.fee_exemption_reason,
+            now=now,
+        )
         number = dossier.code
         recorded = receipt_record(dossier, reception)
     else:

@@ -25,6 +25,7 @@ from intake.lookup.views import (
     result_url,
 )
 from intake.models import PUBLIC_STATUS_TEXT, Dossier, ResultDocument
+from intake.payments.public import public_payment
 from portal.clients import client_address
 from portal.deadlines import TIME_ZONE
 
@@ -53,6 +54,7 @@ def _public_status(dossier: Dossier) -> dict:
         "returned_at": _instant(dossier.returned_at),
         "agency": {"name": agency.name, "electronic_id": agency.electronic_id},
         "result": _result(dossier),
+        "payment": public_payment(dossier),
     }
 
 

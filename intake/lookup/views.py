@@ -49,6 +49,7 @@ from intake.models import (
     Status,
 )
 from intake.online.public import online_links
+from intake.payments.public import public_fees
 from intake.reports.satisfaction import rate
 from intake.reports.views.satisfaction import RatingForm, rating_context
 from portal.clients import client_address
@@ -315,6 +316,7 @@ def _page(request: HttpRequest, dossier: Dossier, rating_form=None) -> HttpRespo
     context = {"record": PublicDossier.of(dossier), **rating_context(dossier, rating_form)}
     # A dossier filed online: its forms 01–03 and the link to complete it (intake/online).
     context["online"] = online_links(dossier)
+    context["fees"] = public_fees(dossier, dossier.signed_lookup_token())
     return _private(render(request, "intake/lookup_result.html", context))
 
 

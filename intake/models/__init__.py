@@ -177,3 +177,29 @@ from intake.models.national import (  # noqa: E402  (the national portal: outbox
 )
 
 __all__ += ["ApiClient", "MessageKind", "OutboxMessage", "OutboxMessageQuerySet"]
+
+from intake.models.payments import (  # noqa: E402  (fees paid: ledger, receipts, closings)
+    DayClosing,
+    Direction,
+    FeeAccount,
+    GatewayCallback,
+    Method,
+    OrderState,
+    Payment,
+    PaymentLine,
+    PaymentOrder,
+    PaymentTerms,
+)
+
+__all__ += [
+    "DayClosing",
+    "Direction",
+    "FeeAccount",
+    "GatewayCallback",
+    "Method",
+    "OrderState",
+    "Payment",
+    "PaymentLine",
+    "PaymentOrder",
+    "PaymentTerms",
+]

@@ -627,6 +627,11 @@ class EventKind(models.TextChoices):
     REFUSED_AT_RECEPTION = "refused_at_reception", _("Dossier refused at reception")
     CHECK_DUE_SOON = "check_due_soon", _("Online check near its limit: warning raised")
     CHECK_OVERDUE = "check_overdue", _("Online check past its limit")
+    # Fees (intake/payments/): a payment or a refund recorded, an online payment that needs a
+    # person's review (its amount differs from what is owed), never shown to the applicant.
+    PAYMENT_RECORDED = "payment_recorded", _("Payment recorded")
+    REFUND_RECORDED = "refund_recorded", _("Refund recorded")
+    PAYMENT_FLAGGED = "payment_flagged", _("Online payment flagged for review")
 
 
 class DossierEventQuerySet(models.QuerySet):

@@ -17,6 +17,7 @@ from intake.models import (
     EventKind,
     Status,
 )
+from intake.payments.ledger import holds_result
 from intake.processing.rules import (
     APPROVE,
     ASSIGN,
@@ -60,7 +61,7 @@ def forward(
     require_action(dossier, actor, FORWARD, now)
     before = dossier.status
     left, entered = move_to_step(dossier, dossier.step_index + 1, now, actor)
-    if before != Status.RESULT_READY:
+    if before not in (Status.RESULT_READY, Status.AWAITING_PAYMENT):
         dossier.status = Status.IN_PROGRESS
     return record_event(
         dossier,
@@ -246,6 +247,9 @@ def approve(
     before = dossier.status
     left, entered = move_to_step(dossier, dossier.step_index + 1, now, actor)
     dossier.status = Status.RESULT_READY
+    if holds_result(dossier):
+        # The procedure returns its result only once the fees are paid (intake/payments).
+        dossier.status = Status.AWAITING_PAYMENT
     dossier.finished_at = now
     verdict = classify_finish(
         now, dossier.original_due_at, get_calendar(dossier.receiving_agency_id)

@@ -141,6 +141,9 @@ def available_actions(
         elif status == Status.RESULT_READY and role == Role.CLERK:
             # The result travels along the counter steps; the last one hands it over.
             actions.add(FORWARD if has_next else RETURN_RESULT)
+        elif status == Status.AWAITING_PAYMENT and role == Role.CLERK and has_next:
+            # Waiting for its fees (intake/payments): it travels, it is not handed over.
+            actions.add(FORWARD)
     if status in OPEN_STATUSES and may_assign(profile, dossier):
         actions.add(ASSIGN)
     if status == Status.SUPPLEMENT_REQUESTED and receiving_clerk:

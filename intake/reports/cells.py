@@ -213,7 +213,8 @@ class LeadDepartment(models.Func):
 
 
 # The cells of the period table, as conditions on a dossier (refusals apart).
-RESOLVED_STATUSES = (Status.RESULT_READY, Status.RETURNED)
+# A result approved and waiting for its fees (6, intake/payments) is resolved too.
+RESOLVED_STATUSES = (Status.RESULT_READY, Status.AWAITING_PAYMENT, Status.RETURNED)
 IN_TIME = (Timeliness.EARLY, Timeliness.ON_TIME)
 
 

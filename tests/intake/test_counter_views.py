@@ -737,8 +737,8 @@ def test_the_dossier_page_query_count_is_fixed(client, elsewhere, django_assert_
     url = reverse("intake:dossier", args=[elsewhere["reception"].dossier.code])
     # Constant: the session, the user and profile, their groups (read at each role check),
     # the dossier, its events, slips, clerk and field, its document lines, the deadline watch's
-    # flags and draft of form 04, and the bell's unread count.
-    with django_assert_max_num_queries(16):
+    # flags and draft of form 04, the bell's unread count, and the fees (account, payments).
+    with django_assert_max_num_queries(18):
         assert client.get(url).status_code == 200
 
 

@@ -75,6 +75,7 @@ def test_the_public_status_of_a_dossier(client, dossier):
         "returned_at": None,
         "agency": {"name": "Ủy ban nhân dân xã Tân Tiến", "electronic_id": "H15.50.05.13"},
         "result": None,  # no result document yet (tests/intake/test_result_views.py)
+        "payment": {"due": 0, "paid": 0, "status": "no_fee"},  # tests/intake/test_payments_*
     }
     assert response.json()["due_at"].endswith("+07:00")
     assert "Đăng ký khai sinh" in response.content.decode()  # UTF-8, not \\u escapes

@@ -51,6 +51,7 @@ from intake.models import (
     Status,
     Timeliness,
 )
+from intake.payments.views import staff_fees
 from intake.processing import DossierChanged, available_actions, may_answer
 from intake.processing.forms import ActionForm, AnswerForm
 from intake.processing.views.actions import ACTIONS, ANSWER, Action
@@ -313,6 +314,7 @@ def _dossier_page(
         "rating_url": _rating_url(dossier, user),
         "flags": flags,
         "paused": dossier.status == Status.SUPPLEMENT_REQUESTED,
+        "fees": staff_fees(dossier, user),
     }
     return render(request, "intake/dossier.html", context, status=status)
 

@@ -161,7 +161,11 @@ def _to_pass_on(profile: StaffProfile) -> Q:
 
 def _results_here(profile: StaffProfile) -> Q:
     """Ready results at this counter's step: to hand over, or to pass on to the next counter."""
-    return Q(current_agency=profile.agency_id, current_role=Role.CLERK, status=Status.RESULT_READY)
+    return Q(
+        current_agency=profile.agency_id,
+        current_role=Role.CLERK,
+        status__in=[Status.RESULT_READY, Status.AWAITING_PAYMENT],
+    )
 
 
 def _unit(status: int) -> Callable[[StaffProfile], Q]:
