@@ -30,9 +30,9 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
-from portal.deadlines import DEFAULT_WEEK, WorkCalendar
+from portal.deadlines import DEFAULT_WEEK, Wording, WorkCalendar
 from portal.models import CalendarDay, CalendarYear, DayKind, DaySource, OfficeSession
 
 DECISIONS_FILE = Path(__file__).resolve().parent.parent / "fixtures" / "calendar_vn.json"
@@ -343,3 +343,60 @@ def seed_calendar(years: Iterable[int]) -> list[str]:
     if changed:
         announce_change()
     return report
+
+
+_wordings: dict[str, Wording] = {}
+
+
+def wording() -> Wording:
+    """The deadline engine's words in the active language (``due_at(..., words=wording())``),
+    from the translation catalogue: the Vietnamese catalogue gives back ``VIETNAMESE``."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    if language not in _wordings:
+        _wordings[language] = Wording(
+            weekdays=tuple(
+                pgettext("weekday in a deadline", name)
+                for name in (
+                    "Monday",
+                    "Tuesday",
+                    "Wednesday",
+                    "Thursday",
+                    "Friday",
+                    "Saturday",
+                    "Sunday",
+                )
+            ),
+            decimal_mark=pgettext("decimal mark in a time limit", "."),
+            hours_minutes=gettext("%(hours)s h %(minutes)s min"),
+            hours=gettext("%(hours)s h"),
+            minutes=gettext("%(minutes)s min"),
+            seconds=gettext("%(seconds)s s"),
+            no_time=gettext("0 h"),
+            received=gettext("Received at %(at)s."),
+            in_hours=gettext("During office hours: counted from the receipt."),
+            before_opening=gettext("Before office hours: counted from %(at)s."),
+            lunch_break=gettext("During the lunch break: counted from %(at)s."),
+            after_hours=gettext("After office hours: counted from %(at)s."),
+            after_cutoff=gettext(
+                "Received after %(cutoff)s: counted from the next working day, %(at)s."
+            ),
+            on_day_off=gettext("Received on a day off: counted from %(at)s."),
+            days_off=gettext("Days off not counted, %(days)s: %(name)s%(provisional)s."),
+            extra_day=gettext("Counted, %(day)s: %(name)s%(provisional)s."),
+            provisional=gettext(" (provisional)"),
+            day_off_name=gettext("day off"),
+            extra_day_name=gettext("make-up working day"),
+            limit_working_days=gettext(
+                "Time limit: %(value)s working days (%(hours)s of working time)."
+            ),
+            limit_working_hours=gettext("Time limit: %(hours)s of working time."),
+            limit_same_day=gettext("Time limit: returned within the working day."),
+            limit_calendar_days=gettext(
+                "Time limit: %(value)s days (days off included), until %(day)s."
+            ),
+            last_day_off=gettext(
+                "The last day is a day off: the appointment moves to the next working day."
+            ),
+            due=gettext("Result expected at %(at)s."),
+        )
+    return _wordings[language]

@@ -40,6 +40,42 @@ MINUTE = timedelta(minutes=1)
 WEEKDAY_NAMES = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
 
 
+@dataclass(frozen=True)
+class Wording:
+    """The words of ``due_at``'s explanation and of ``format_instant``: Vietnamese by default
+    (``VIETNAMESE``, as slips print them); ``portal.calendar.wording()`` builds the active
+    language's from the translation catalogue. Templates use ``%(name)s`` placeholders."""
+
+    weekdays: tuple[str, ...] = WEEKDAY_NAMES
+    decimal_mark: str = ","
+    hours_minutes: str = "%(hours)s giờ %(minutes)s phút"
+    hours: str = "%(hours)s giờ"
+    minutes: str = "%(minutes)s phút"
+    seconds: str = "%(seconds)s giây"
+    no_time: str = "0 giờ"
+    received: str = "Tiếp nhận lúc %(at)s."
+    in_hours: str = "Trong giờ làm việc: tính từ lúc tiếp nhận."
+    before_opening: str = "Trước giờ làm việc: tính từ %(at)s."
+    lunch_break: str = "Trong giờ nghỉ trưa: tính từ %(at)s."
+    after_hours: str = "Sau giờ làm việc: tính từ %(at)s."
+    after_cutoff: str = "Tiếp nhận sau %(cutoff)s: tính từ ngày làm việc tiếp theo, %(at)s."
+    on_day_off: str = "Tiếp nhận vào ngày nghỉ: tính từ %(at)s."
+    days_off: str = "Không tính ngày nghỉ %(days)s: %(name)s%(provisional)s."
+    extra_day: str = "Có tính %(day)s: %(name)s%(provisional)s."
+    provisional: str = " (dự kiến)"
+    day_off_name: str = "ngày nghỉ"
+    extra_day_name: str = "ngày làm việc bù"
+    limit_working_days: str = "Thời hạn: %(value)s ngày làm việc (%(hours)s làm việc)."
+    limit_working_hours: str = "Thời hạn: %(hours)s làm việc."
+    limit_same_day: str = "Thời hạn: trả trong ngày làm việc."
+    limit_calendar_days: str = "Thời hạn: %(value)s ngày (tính cả ngày nghỉ), đến %(day)s."
+    last_day_off: str = "Ngày cuối là ngày nghỉ: hẹn vào ngày làm việc tiếp theo."
+    due: str = "Hẹn trả kết quả: %(at)s."
+
+
+VIETNAMESE = Wording()
+
+
 class Unit(StrEnum):
     """The unit of a time limit (the same values as ``procedures.models.TimeUnit``)."""
 
@@ -224,9 +260,9 @@ def _instant(ordinal: int, us: int, calendar: WorkCalendar) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, second, micro, calendar.tz)
 
 
-def _day_text(ordinal: int) -> str:
+def _day_text(ordinal: int, words: Wording = VIETNAMESE) -> str:
     day = date.fromordinal(ordinal)
-    return f"{WEEKDAY_NAMES[day.weekday()]} {day.day:02d}/{day.month:02d}/{day.year}"
+    return f"{words.weekdays[day.weekday()]} {day.day:02d}/{day.month:02d}/{day.year}"
 
 
 def _clock(us: int) -> str:
@@ -234,8 +270,8 @@ def _clock(us: int) -> str:
     return f"{hour:02d}:{minute:02d}"
 
 
-def _at(ordinal: int, us: int) -> str:
-    return f"{_clock(us)} {_day_text(ordinal)}"
+def _at(ordinal: int, us: int, words: Wording = VIETNAMESE) -> str:
+    return f"{_clock(us)} {_day_text(ordinal, words)}"
 
 
 def _short(ordinal: int, us: int) -> str:
@@ -243,10 +279,10 @@ def _short(ordinal: int, us: int) -> str:
     return f"{_clock(us)} {day.day:02d}/{day.month:02d}/{day.year}"
 
 
-def format_instant(instant: datetime, tz: ZoneInfo = TIME_ZONE) -> str:
+def format_instant(instant: datetime, tz: ZoneInfo = TIME_ZONE, words: Wording = VIETNAMESE) -> str:
     """``"16:10 thứ Sáu 13/02/2026"``: how the engine prints an instant."""
     local = instant.astimezone(tz)
-    return f"{local:%H:%M} {WEEKDAY_NAMES[local.weekday()]} {local:%d/%m/%Y}"
+    return f"{local:%H:%M} {words.weekdays[local.weekday()]} {local:%d/%m/%Y}"
 
 
 def format_duration(duration: Decimal | int | float | None, unit: Unit | str) -> str:
@@ -262,19 +298,19 @@ def format_duration(duration: Decimal | int | float | None, unit: Unit | str) ->
     return f"{_number(duration)} {words[unit]}"
 
 
-def _number(value: Decimal | int | float) -> str:
-    return f"{Decimal(str(value)).normalize():f}".replace(".", ",")
+def _number(value: Decimal | int | float, words: Wording = VIETNAMESE) -> str:
+    return f"{Decimal(str(value)).normalize():f}".replace(".", words.decimal_mark)
 
 
-def _hours_text(us: int) -> str:
+def _hours_text(us: int, words: Wording = VIETNAMESE) -> str:
     hours, minutes = divmod(round(us / _MINUTE), 60)
     if hours and minutes:
-        return f"{hours} giờ {minutes} phút"
+        return words.hours_minutes % {"hours": hours, "minutes": minutes}
     if hours:
-        return f"{hours} giờ"
+        return words.hours % {"hours": hours}
     if minutes:
-        return f"{minutes} phút"
-    return f"{us // _US} giây" if us >= _US else "0 giờ"
+        return words.minutes % {"minutes": minutes}
+    return words.seconds % {"seconds": us // _US} if us >= _US else words.no_time
 
 
 def _range_text(first: int, last: int) -> str:
@@ -286,11 +322,11 @@ def _range_text(first: int, last: int) -> str:
     return f"{a:%d/%m/%Y}–{b:%d/%m/%Y}"
 
 
-def _group_name(names: list[str]) -> str:
+def _group_name(names: list[str], words: Wording = VIETNAMESE) -> str:
     """One label for a run of days off: ``Tết Nguyên Đán`` for the five days of Tết."""
     unique = list(dict.fromkeys(name for name in names if name))
     if not unique:
-        return "ngày nghỉ"
+        return words.day_off_name
     if len(unique) == 1:
         return unique[0]
     # A common ending of two words or more ("… Tết Nguyên Đán") names the whole run.
@@ -304,7 +340,9 @@ def _group_name(names: list[str]) -> str:
     return ", ".join(unique)
 
 
-def _special_lines(ordinals: Iterable[int], calendar: WorkCalendar) -> list[str]:
+def _special_lines(
+    ordinals: Iterable[int], calendar: WorkCalendar, words: Wording = VIETNAMESE
+) -> list[str]:
     """Lines for the named days off skipped (in runs) and the extra working days counted."""
     ordinals = set(ordinals)
     lines: list[str] = []
@@ -313,30 +351,38 @@ def _special_lines(ordinals: Iterable[int], calendar: WorkCalendar) -> list[str]
     week = calendar._week_us
     for ordinal in sorted(o for o in ordinals if o in calendar._off and week[(o - 1) % 7]):
         if run and any(calendar._sessions(o) for o in range(run[-1] + 1, ordinal)):
-            lines.append(_off_line(run, calendar))
+            lines.append(_off_line(run, calendar, words))
             run = []
         run.append(ordinal)
     if run:
-        lines.append(_off_line(run, calendar))
+        lines.append(_off_line(run, calendar, words))
     for ordinal in sorted(o for o in ordinals if o in calendar._extra):
-        name = calendar.names.get(date.fromordinal(ordinal)) or "ngày làm việc bù"
-        lines.append(f"Có tính {_day_text(ordinal)}: {name}{_provisional([ordinal], calendar)}.")
+        name = calendar.names.get(date.fromordinal(ordinal)) or words.extra_day_name
+        lines.append(
+            words.extra_day
+            % {
+                "day": _day_text(ordinal, words),
+                "name": name,
+                "provisional": _provisional([ordinal], calendar, words),
+            }
+        )
     return lines
 
 
-def _provisional(run: list[int], calendar: WorkCalendar) -> str:
+def _provisional(run: list[int], calendar: WorkCalendar, words: Wording = VIETNAMESE) -> str:
     """`` (dự kiến)`` when a day of ``run`` belongs to a year nobody has confirmed yet."""
     if any(date.fromordinal(ordinal) in calendar.provisional for ordinal in run):
-        return " (dự kiến)"
+        return words.provisional
     return ""
 
 
-def _off_line(run: list[int], calendar: WorkCalendar) -> str:
+def _off_line(run: list[int], calendar: WorkCalendar, words: Wording = VIETNAMESE) -> str:
     names = [calendar.names.get(date.fromordinal(o), "") for o in run]
-    return (
-        f"Không tính ngày nghỉ {_range_text(run[0], run[-1])}: {_group_name(names)}"
-        f"{_provisional(run, calendar)}."
-    )
+    return words.days_off % {
+        "days": _range_text(run[0], run[-1]),
+        "name": _group_name(names, words),
+        "provisional": _provisional(run, calendar, words),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -423,18 +469,19 @@ def _closing(ordinal: int, calendar: WorkCalendar) -> int:
     return calendar._sessions(ordinal)[-1][1]
 
 
-def _start_line(reason: int, ordinal: int, us: int, cutoff_us: int | None) -> str:
+def _start_line(
+    reason: int, ordinal: int, us: int, cutoff_us: int | None, words: Wording = VIETNAMESE
+) -> str:
     if reason == _IN_HOURS:
-        return "Trong giờ làm việc: tính từ lúc tiếp nhận."
-    at = _at(ordinal, us)
-    cutoff = _clock(cutoff_us or 0)
-    return {
-        _BEFORE_OPENING: f"Trước giờ làm việc: tính từ {at}.",
-        _BREAK: f"Trong giờ nghỉ trưa: tính từ {at}.",
-        _AFTER_HOURS: f"Sau giờ làm việc: tính từ {at}.",
-        _CUTOFF: f"Tiếp nhận sau {cutoff}: tính từ ngày làm việc tiếp theo, {at}.",
-        _DAY_OFF: f"Tiếp nhận vào ngày nghỉ: tính từ {at}.",
+        return words.in_hours
+    template = {
+        _BEFORE_OPENING: words.before_opening,
+        _BREAK: words.lunch_break,
+        _AFTER_HOURS: words.after_hours,
+        _CUTOFF: words.after_cutoff,
+        _DAY_OFF: words.on_day_off,
     }[reason]
+    return template % {"at": _at(ordinal, us, words), "cutoff": _clock(cutoff_us or 0)}
 
 
 def _to_us(duration: Decimal | int | float, per_unit: int) -> int:
@@ -453,12 +500,14 @@ def due_at(
     unit: Unit | str,
     calendar: WorkCalendar,
     cutoff: time | None = None,
+    words: Wording = VIETNAMESE,
 ) -> Result:
     """The due instant of a time limit counted from ``start`` (when the dossier was accepted).
 
     ``duration`` is a number of ``unit`` (ignored for ``same_day``). ``cutoff`` is the
     procedure's cut-off: received after it (by the minute: 15:00 is not after 15:00) on a
-    working day, the count starts on the next working day.
+    working day, the count starts on the next working day. ``words``: the explanation's
+    language (Vietnamese, as slips print it, by default).
     """
     unit = Unit(unit)
     if unit is not Unit.SAME_DAY and (duration is None or duration < 0):
@@ -467,42 +516,44 @@ def due_at(
     cutoff_us = _time_us(cutoff) if cutoff is not None else None
     ordinal, us, reason = _start(*received, calendar, cutoff_us)
     lines = [
-        f"Tiếp nhận lúc {_at(*received)}.",
-        _start_line(reason, ordinal, us, cutoff_us),
+        words.received % {"at": _at(*received, words)},
+        _start_line(reason, ordinal, us, cutoff_us, words),
     ]
     # Named days off between the receipt (included when it fell on one) and the count's start.
     if ordinal != received[0]:
         first_skipped = received[0] if reason == _DAY_OFF else received[0] + 1
-        lines.extend(_special_lines(range(first_skipped, ordinal), calendar))
+        lines.extend(_special_lines(range(first_skipped, ordinal), calendar, words))
     last_day = None
     if unit is Unit.WORKING_DAYS or unit is Unit.WORKING_HOURS:
         if unit is Unit.WORKING_DAYS:
             amount = _to_us(duration, sum(end - begin for begin, end in calendar._regular_us))
             lines.append(
-                f"Thời hạn: {_number(duration)} ngày làm việc ({_hours_text(amount)} làm việc)."
+                words.limit_working_days
+                % {"value": _number(duration, words), "hours": _hours_text(amount, words)}
             )
         else:
             amount = _to_us(duration, _HOUR)
-            lines.append(f"Thời hạn: {_hours_text(amount)} làm việc.")
+            lines.append(words.limit_working_hours % {"hours": _hours_text(amount, words)})
         seen: list[int] = []
         due = _add(ordinal, us, amount, calendar, seen)
         if seen:
-            lines.extend(_special_lines(seen, calendar))
+            lines.extend(_special_lines(seen, calendar, words))
     elif unit is Unit.SAME_DAY:
-        lines.append("Thời hạn: trả trong ngày làm việc.")
+        lines.append(words.limit_same_day)
         due = ordinal, _closing(ordinal, calendar)
     else:
         last = ordinal + math.ceil(duration)
         last_day = date.fromordinal(last)
         lines.append(
-            f"Thời hạn: {_number(duration)} ngày (tính cả ngày nghỉ), đến {_day_text(last)}."
+            words.limit_calendar_days
+            % {"value": _number(duration, words), "day": _day_text(last, words)}
         )
         due_day, _ = _next_opening(last, calendar)
         if due_day != last:
-            lines.append("Ngày cuối là ngày nghỉ: hẹn vào ngày làm việc tiếp theo.")
-            lines.extend(_special_lines(range(last, due_day), calendar))
+            lines.append(words.last_day_off)
+            lines.extend(_special_lines(range(last, due_day), calendar, words))
         due = due_day, _closing(due_day, calendar)
-    lines.append(f"Hẹn trả kết quả: {_at(*due)}.")
+    lines.append(words.due % {"at": _at(*due, words)})
     return Result(
         value=_instant(*due, calendar),
         counted_from=_instant(ordinal, us, calendar),

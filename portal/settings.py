@@ -362,6 +362,10 @@ if CACHE_BACKEND == "locmem":
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "motcua",
+            # Django's default of 300 entries would cull the catalogue's fragments (a row per
+            # procedure, a body per procedure page: procedures.fragments) long before they
+            # expire; 5,000 small entries are a few tens of MB per process at most.
+            "OPTIONS": {"MAX_ENTRIES": 5000},
         }
     }
 elif CACHE_BACKEND == "database":

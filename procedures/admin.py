@@ -7,6 +7,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.forms import ADMIN_DAYS
+from procedures.fragments import bump_catalogue_version
 from procedures.models import (
     Agency,
     AgencyLevel,
@@ -164,6 +165,7 @@ class ProcessStepFormSet(forms.BaseInlineFormSet):
         for step in steps:
             step.save()
         self.save_m2m()
+        bump_catalogue_version()  # the update above sends no signal
         return steps
 
 

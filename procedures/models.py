@@ -173,7 +173,11 @@ class ProcedureQuerySet(models.QuerySet):
         procedures = list(self.select_related("field"))
         for procedure in procedures:
             procedure.search_text = procedure.build_search_text()
-        return self.model.objects.bulk_update(procedures, ["search_text"], batch_size=500)
+        from procedures.fragments import bump_catalogue_version
+
+        updated = self.model.objects.bulk_update(procedures, ["search_text"], batch_size=500)
+        bump_catalogue_version()  # bulk_update sends no signal
+        return updated
 
     def counts(self) -> dict[str, int | dict[int, int]]:
         """How many of these procedures there are: ``total``, and ``levels``, ``fields`` and
@@ -849,3 +853,17 @@ def check_process_budget(
 def _decimal_text(value: Decimal) -> str:
     """2.50 → “2,5”, 8.00 → “8”: as time limits are written."""
     return f"{Decimal(value).normalize():f}".replace(".", ",")
+
+
+class CatalogueVersion(models.Model):
+    """One row: a token that changes whenever anything the public pages show from the
+    catalogue changes (``procedures.fragments``), so that fragments kept in the cache under it
+    are never read after a change, in any web process."""
+
+    token = models.CharField(max_length=32)
+
+    class Meta:
+        verbose_name = _("catalogue version")
+
+    def __str__(self) -> str:
+        return self.token

@@ -2,18 +2,27 @@
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from portal.calendar import get_calendar
+from portal.calendar import get_calendar, wording
 from portal.deadlines import due_at, format_instant
 from portal.pagecache import cached_for_visitors
 from portal.storage import stored_file_response
 from portal.text import fold
 from procedures.forms import SearchForm
+from procedures.fragments import (
+    FRAGMENT_SECONDS,
+    cached_fragment,
+    catalogue_version,
+    fragment_key,
+)
 from procedures.models import (
     Agency,
     AgencyLevel,
@@ -24,7 +33,7 @@ from procedures.models import (
     RequiredDocument,
     TimeUnit,
 )
-from procedures.search import search, with_paid_flag
+from procedures.search import search_page, with_paid_flag
 
 PAGE_SIZE = 20
 
@@ -36,23 +45,26 @@ def _listing(procedures):
     )
 
 
-# The home page's counts are kept this long at most; a change to the catalogue shows at once.
-HOME_COUNTS_SECONDS = 3600
-
-
-def _published_counts() -> dict:
-    """``Procedure.objects.published().counts()``, kept in the cache under today's date and the
-    catalogue's state (its number of rows and latest change), so that each page pays one small
-    query instead of counting every procedure–agency link again."""
-    today = timezone.localdate()
-    state = Procedure.objects.aggregate(rows=Count("*"), changed=Max("updated_at"))
-    changed = state["changed"].timestamp() if state["changed"] else 0
-    key = f"procedures:counts:{today.isoformat()}:{state['rows']}:{changed}"
-    counts = cache.get(key)
-    if counts is None:
-        counts = Procedure.objects.published(today).counts()
-        cache.set(key, counts, HOME_COUNTS_SECONDS)
-    return counts
+def _home_lists() -> dict:
+    """The home page's browse lists and total, their HTML rendered once per catalogue version,
+    day and language (``procedures.fragments``)."""
+    counts = Procedure.objects.published(timezone.localdate()).counts()
+    levels = _with_counts(AgencyLevel.objects.filter(pk__in=counts["levels"]), counts["levels"])
+    # Vietnamese alphabetical order whatever the database collation: sort by the folded name.
+    fields = sorted(
+        _with_counts(Field.objects.filter(pk__in=counts["fields"]), counts["fields"]),
+        key=lambda field: fold(field.name),
+    )
+    agencies = _with_counts(
+        Agency.objects.select_related("level").filter(pk__in=counts["agencies"]),
+        counts["agencies"],
+    )
+    lists = {"levels": levels, "fields": fields, "agencies": agencies}
+    return {
+        **lists,
+        "total": counts["total"],
+        "browse": render_to_string("procedures/_browse.html", lists),
+    }
 
 
 def _with_counts(objects, counts: dict[int, int]) -> list:
@@ -65,35 +77,100 @@ def _with_counts(objects, counts: dict[int, int]) -> list:
 
 @cached_for_visitors
 def home(request: HttpRequest) -> HttpResponse:
-    counts = _published_counts()
-    levels = _with_counts(AgencyLevel.objects.filter(pk__in=counts["levels"]), counts["levels"])
-    # Vietnamese alphabetical order whatever the database collation: sort by the folded name.
-    fields = sorted(
-        _with_counts(Field.objects.filter(pk__in=counts["fields"]), counts["fields"]),
-        key=lambda field: fold(field.name),
-    )
-    agencies = _with_counts(
-        Agency.objects.select_related("level").filter(pk__in=counts["agencies"]),
-        counts["agencies"],
-    )
-    return render(
-        request,
-        "procedures/home.html",
+    lists = cached_fragment(catalogue_version(), "home", (), _home_lists)
+    return render(request, "procedures/home.html", {"form": SearchForm(), **lists})
+
+
+def procedure_rows(version: str, procedures: list[Procedure], *, loaded: bool) -> list[str]:
+    """Each procedure's row of a list (``_partials/procedure_row.html``), from the cache; the
+    rows not there yet are rendered: from ``procedures`` as they are when ``loaded`` (read with
+    ``_listing`` and ``with_paid_flag``), otherwise read by primary key first, in one query."""
+    keys = {procedure.pk: fragment_key(version, "row", procedure.pk) for procedure in procedures}
+    found = cache.get_many(keys.values())
+    missing = [procedure for procedure in procedures if keys[procedure.pk] not in found]
+    if missing:
+        if not loaded:
+            full = _row_data(Procedure.objects.filter(pk__in=[p.pk for p in missing]))
+            missing = [full[procedure.pk] for procedure in missing]
+        row = get_template("_partials/procedure_row.html")
+        fresh = {}
+        for procedure in missing:
+            procedure.first_time_limit = _first_time_limit(procedure)
+            fresh[keys[procedure.pk]] = row.render({"procedure": procedure})
+        cache.set_many(fresh, FRAGMENT_SECONDS)
+        found.update(fresh)
+    return [found[keys[procedure.pk]] for procedure in procedures]
+
+
+def _row_data(procedures) -> dict[int, Procedure]:
+    """What a row shows, in one query: level, field, paid flag and the first channel's time
+    limit (the channels in their order, as ``_listing`` reads them)."""
+    first = ProcedureChannel.objects.filter(procedure=OuterRef("pk")).order_by("channel")
+    return {
+        procedure.pk: procedure
+        for procedure in with_paid_flag(procedures)
+        .select_related("level", "field")
+        .annotate(
+            first_time_value=Subquery(first.values("time_value")[:1]),
+            first_time_unit=Subquery(first.values("time_unit")[:1]),
+        )
+    }
+
+
+def _first_time_limit(procedure: Procedure) -> str:
+    """The time limit of the procedure's first channel ("" without a channel)."""
+    if hasattr(procedure, "first_time_unit"):
+        if procedure.first_time_unit is None:
+            return ""
+        channel = ProcedureChannel(
+            time_value=procedure.first_time_value, time_unit=procedure.first_time_unit
+        )
+    else:
+        channel = next(iter(procedure.channels.all()), None)
+        if channel is None:
+            return ""
+    return channel.time_limit_text
+
+
+def _filter_options() -> list[dict]:
+    """The search filters' menus as ``SearchForm.filter_menus`` gives them, nothing chosen."""
+    return [
         {
-            "form": SearchForm(),
-            "levels": levels,
-            "fields": fields,
-            "agencies": agencies,
-            "total": counts["total"],
-        },
-    )
+            "name": menu["name"],
+            "label": str(menu["label"]),
+            "options": [
+                {"value": option["value"], "label": str(option["label"])}
+                for option in menu["options"]
+            ],
+        }
+        for menu in SearchForm().filter_menus()
+    ]
+
+
+def _filter_menus(version: str, form: SearchForm) -> list[dict]:
+    """The filter menus, their options read from the cache and rendered here (escaped), with
+    the visitor's choice marked: no query, no template loop per option."""
+    menus = []
+    for menu in cached_fragment(version, "filters", (), _filter_options):
+        chosen = str(form[menu["name"]].value() or "")
+        options = "".join(
+            format_html(
+                '<option value="{}"{}>{}</option>',
+                option["value"],
+                " selected" if option["value"] == chosen else "",
+                option["label"],
+            )
+            for option in menu["options"]
+        )
+        menus.append({**menu, "options_html": mark_safe(options)})
+    return menus
 
 
 @cached_for_visitors
 def search_view(request: HttpRequest) -> HttpResponse:
+    version = catalogue_version()
     form = SearchForm(request.GET or None)
     procedures = Procedure.objects.published()
-    procedures = with_paid_flag(procedures)
     # An unknown filter value is dropped with a notice; the other filters and the words still apply.
     form.is_valid()
     data = getattr(form, "cleaned_data", {})
@@ -106,12 +183,9 @@ def search_view(request: HttpRequest) -> HttpResponse:
         procedures = procedures.filter(agencies=data["agency"])
     if data.get("online"):
         procedures = procedures.filter(online_level=data["online"])
-    if data.get("fee") == "free":
-        procedures = procedures.filter(is_paid=False)
-    elif data.get("fee") == "paid":
-        procedures = procedures.filter(is_paid=True)
-    procedures = search(_listing(procedures), query)
-    page = Paginator(procedures, PAGE_SIZE).get_page(request.GET.get("page"))
+    if data.get("fee") in ("free", "paid"):
+        procedures = with_paid_flag(procedures).filter(is_paid=data["fee"] == "paid")
+    page = search_page(procedures, query, request.GET.get("page"), PAGE_SIZE)
     querystring = request.GET.copy()
     querystring.pop("page", None)
     return render(
@@ -119,17 +193,20 @@ def search_view(request: HttpRequest) -> HttpResponse:
         "procedures/search.html",
         {
             "form": form,
-            "filter_menus": form.filter_menus(),
+            "filter_menus": _filter_menus(version, form),
             "filters_chosen": any(data.get(name) for name in form.fields if name != "q"),
             "page": page,
+            "rows": procedure_rows(version, page.object_list, loaded=False),
             "query": query,
             "querystring": querystring.urlencode(),
         },
     )
 
 
-@cached_for_visitors
-def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
+def _procedure_page(code: str) -> dict:
+    """What the procedure page shows from the catalogue, rendered: all but the due-date
+    preview, which depends on the clock (``top``, then ``bottom``); the channels and cut-off
+    that preview needs; the name and code for the title."""
     procedure = get_object_or_404(
         Procedure.objects.published()
         .select_related("level", "field")
@@ -150,28 +227,56 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
         }
         for channel in procedure.channels.all()
     ]
+    context = {
+        "procedure": procedure,
+        "channel_rows": channel_rows,
+        "fees": fees,
+        "is_free": is_free,
+        "fee_history": [line for line in procedure.fee_lines.all() if line not in fees],
+        "fee_bases": sorted({line.resolution for line in fees if line.resolution}),
+        "fee_exemptions": sorted({line.exemptions for line in fees if line.exemptions}),
+        "today": today,
+    }
+    return {
+        "procedure": {"name": procedure.name, "code": procedure.code},
+        "cutoff_time": procedure.cutoff_time,
+        # Copies without the procedure they were read with, so that little goes to the cache.
+        "channels": [
+            ProcedureChannel(
+                channel=channel.channel,
+                time_value=channel.time_value,
+                time_unit=channel.time_unit,
+                time_note=channel.time_note,
+            )
+            for channel in procedure.channels.all()
+        ],
+        "top": render_to_string("procedures/_detail_top.html", context),
+        "bottom": render_to_string("procedures/_detail_bottom.html", context),
+    }
+
+
+@cached_for_visitors
+def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
+    page = cached_fragment(catalogue_version(), "procedure", (code,), lambda: _procedure_page(code))
     # "If you file now, the result is expected at …", per channel, on the portal-wide calendar.
-    calendar, now = get_calendar(), timezone.now()
+    # In the page's language (the appointment slip itself is always in Vietnamese).
+    calendar, now, words = get_calendar(), timezone.now(), wording()
     due_previews = []
-    for channel in procedure.channels.all():
+    for channel in page["channels"]:
         duration = None if channel.time_unit == TimeUnit.SAME_DAY else channel.time_value
-        result = due_at(now, duration, channel.time_unit, calendar, cutoff=procedure.cutoff_time)
-        due_previews.append(
-            {"channel": channel, "result": result, "due_text": format_instant(result.value)}
+        result = due_at(
+            now, duration, channel.time_unit, calendar, cutoff=page["cutoff_time"], words=words
         )
+        due_text = format_instant(result.value, words=words)
+        due_previews.append({"channel": channel, "result": result, "due_text": due_text})
     return render(
         request,
         "procedures/detail.html",
         {
-            "procedure": procedure,
-            "channel_rows": channel_rows,
+            "procedure": page["procedure"],
+            "top": page["top"],
+            "bottom": page["bottom"],
             "due_previews": due_previews,
-            "fees": fees,
-            "is_free": is_free,
-            "fee_history": [line for line in procedure.fee_lines.all() if line not in fees],
-            "fee_bases": sorted({line.resolution for line in fees if line.resolution}),
-            "fee_exemptions": sorted({line.exemptions for line in fees if line.exemptions}),
-            "today": today,
         },
     )
 
@@ -204,6 +309,7 @@ def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "agency": agency,
             "page": page,
+            "rows": procedure_rows(catalogue_version(), page.object_list, loaded=True),
             "departments": agency.departments.all(),
             "children": agency.children.select_related("level"),
         },

@@ -12,6 +12,7 @@ from django.db.models import Prefetch
 
 from procedures.catalogue.checks import CatalogueError, Reference, _channel_rank, clean_procedure
 from procedures.catalogue.values import _plain_number
+from procedures.fragments import bump_catalogue_version
 from procedures.models import (
     Agency,
     FeeLine,
@@ -237,6 +238,7 @@ def _write(cleaned: dict[str, Any], reference: Reference) -> tuple[Procedure, st
     )
     procedure.agencies.set([reference.agencies[slug] for slug in cleaned["agencies"]])
     _create_steps(procedure, None, cleaned["process"], reference)
+    bump_catalogue_version()  # the children's bulk_create sends no signal
     return procedure, outcome
 
 
@@ -276,6 +278,7 @@ def replace_process(
         return False
     current.delete()
     _create_steps(procedure, agency, steps, reference or Reference.load())
+    bump_catalogue_version()  # bulk_create sends no signal
     return True
 
 

@@ -15,7 +15,7 @@
    the public page cache is off (``--page-cache 0``, the default), so every page is rendered;
 4. compares each target's throughput with the bare view's and checks the targets: search,
    detail and home each at least 25 % of the bare view's throughput with a p95 under 100 ms;
-5. prints PostgreSQL's EXPLAIN ANALYZE of a representative search (count and page queries).
+5. prints PostgreSQL's EXPLAIN ANALYZE of a representative search (its page with the count).
 
 Only loopback traffic; gunicorn is stopped at the end, also on Ctrl-C or an error. This is not
 a pytest test: timings never decide whether the test suite passes.
@@ -164,25 +164,21 @@ def published_names() -> list[str]:
 
 
 def explain_search(query: str) -> None:
-    """EXPLAIN ANALYZE the SQL the search page runs: the paginator's count, then the page."""
-    from django.core.paginator import Paginator
+    """EXPLAIN ANALYZE the SQL the search page runs for its matches: the page of matches with
+    their count (one statement; a second, the near matches, only when nothing matches)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from procedures.models import Procedure
-    from procedures.search import search, with_paid_flag
-    from procedures.views import PAGE_SIZE, _listing
+    from procedures.search import search_page
+    from procedures.views import PAGE_SIZE
 
-    procedures = search(_listing(with_paid_flag(Procedure.objects.published())), query)
     with CaptureQueriesContext(connection) as captured:
-        page = Paginator(procedures, PAGE_SIZE).get_page(1)
-        list(page.object_list)
-    # The statements that match on search_text: the paginator's count, then the page.
+        search_page(Procedure.objects.published(), query, 1, PAGE_SIZE)
     statements = [q["sql"] for q in captured.captured_queries if '"search_text"' in q["sql"]]
     with connection.cursor() as cursor:
         for statement in statements:
-            label = "count" if statement.startswith("SELECT COUNT(") else "page"
-            print(f"\n-- EXPLAIN ANALYZE, search {query!r}: {label} query\n{statement}\n")
+            print(f"\n-- EXPLAIN ANALYZE, search {query!r}: page and count\n{statement}\n")
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement)
             for (line,) in cursor.fetchall():
                 print(line)

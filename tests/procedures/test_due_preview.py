@@ -4,9 +4,10 @@ from datetime import datetime, time
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
-from portal.calendar import forget_calendars
-from portal.deadlines import TIME_ZONE
+from portal.calendar import forget_calendars, wording
+from portal.deadlines import TIME_ZONE, VIETNAMESE
 from procedures.models import ProcedureChannel
 from tests.factories import ProcedureFactory
 
@@ -66,3 +67,45 @@ def test_a_same_day_procedure_previews_today_or_the_next_working_day(client):
     (preview,) = response.context["due_previews"]
     assert preview["result"].explanation[-2] == "Thời hạn: trả trong ngày làm việc."
     assert preview["result"].value.time() == time(17, 0)
+
+
+def test_the_english_page_explains_the_due_date_in_english(client, time_machine):
+    # Friday after the 15:00 cut-off: counted from Monday 07:00.
+    time_machine.move_to(vn(2026, 11, 27, 16, 10), tick=False)
+    procedure = ProcedureFactory(code="1.004222", cutoff_time=time(15, 0), channels=[])
+    ProcedureChannel.objects.create(
+        procedure=procedure, channel="in_person", time_value=7, time_unit="working_days"
+    )
+    url = reverse("procedures:detail", args=["1.004222"])
+    vietnamese = client.get(url)
+    client.get("/ngon-ngu/en/", {"next": url})
+    english = client.get(url)
+
+    (preview,) = english.context["due_previews"]
+    assert preview["result"].explanation == [
+        "Received at 16:10 Friday 27/11/2026.",
+        "Received after 15:00: counted from the next working day, 07:00 Monday 30/11/2026.",
+        "Time limit: 7 working days (56 h of working time).",
+        "Result expected at 17:00 Tuesday 08/12/2026.",
+    ]
+    assert preview["due_text"] == "17:00 Tuesday 08/12/2026"
+    body = english.content.decode()
+    assert "Result expected at 17:00 Tuesday 08/12/2026." in body
+    assert "Hẹn trả kết quả" not in body and "thứ Ba" not in body
+    # The same instant, and the Vietnamese page keeps the engine's Vietnamese words.
+    (vi_preview,) = vietnamese.context["due_previews"]
+    assert vi_preview["result"].value == preview["result"].value
+    assert vi_preview["result"].explanation[-1] == "Hẹn trả kết quả: 17:00 thứ Ba 08/12/2026."
+    assert vi_preview["due_text"] == "17:00 thứ Ba 08/12/2026"
+
+
+def test_the_vietnamese_catalogue_gives_the_engines_own_words():
+    """Each of ``wording()``'s words is translated to exactly what slips print."""
+    with translation.override("vi"):
+        assert wording() == VIETNAMESE
+    with translation.override("en"):
+        english = wording()
+    assert all(
+        getattr(english, name) != getattr(VIETNAMESE, name)
+        for name in VIETNAMESE.__dataclass_fields__
+    )

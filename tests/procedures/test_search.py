@@ -4,7 +4,7 @@ import pytest
 
 from portal.text import fold, word_similarity
 from procedures.models import Procedure
-from procedures.search import search
+from procedures.search import search, search_page
 from tests.factories import FieldFactory, ProcedureFactory
 
 
@@ -143,3 +143,23 @@ def test_renaming_a_field_in_the_admin_keeps_search_in_step(client, civil_status
     )
     assert response.status_code == 302
     assert codes("giay to") == ["2.000884"]
+
+
+@pytest.mark.parametrize("query", ["dang ky", "khai sinh", "dang ki khai sihn", "", "zzzz"])
+def test_search_page_pages_through_what_search_ranks(civil_status, query):
+    """The search page's one statement (page and count together) gives search()'s order, page
+    by page, with its count; a page out of range is the last one, not a number the first."""
+    ranked = codes(query)
+    procedures = Procedure.objects.all()
+    pages = [search_page(procedures, query, number, 2) for number in (1, 2, 3)]
+    for number, page in enumerate(pages, start=1):
+        if ranked:
+            assert page.number == min(number, (len(ranked) + 1) // 2)
+        assert page.paginator.count == len(ranked)
+    seen = [p.code for page in pages[: max(1, (len(ranked) + 1) // 2)] for p in page]
+    assert seen == ranked
+    last_number = max(1, (len(ranked) + 1) // 2)
+    last = search_page(procedures, query, 99, 2)
+    assert last.number == last_number
+    assert [p.code for p in last] == ranked[(last_number - 1) * 2 :]
+    assert [p.code for p in search_page(procedures, query, "x", 2)] == ranked[:2]

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from procedures.models import AgencyLevel
 from tests.factories import (
@@ -193,9 +193,21 @@ def test_procedure_page_shows_the_online_fee_on_the_online_channel(client, catal
 
 def test_procedure_page_query_count(client, catalogue, django_assert_max_num_queries):
     # Three of them build the work calendar for the due-date preview (days, confirmed years,
-    # office hours), once per process: the test starts with none cached.
-    with django_assert_max_num_queries(9):
+    # office hours), once per process: the test starts with none cached. One reads the
+    # catalogue's version (the key of the page's fragments in the cache).
+    with django_assert_max_num_queries(10):
         client.get(reverse("procedures:detail", args=["1.001193"]))
+
+
+def test_procedure_page_reads_its_body_from_the_cache_after_the_first_visit(
+    client, settings, catalogue, django_assert_num_queries, time_machine
+):
+    settings.PUBLIC_PAGE_CACHE_SECONDS = 0
+    time_machine.move_to(timezone.now(), tick=False)  # the due-date preview reads the clock
+    first = client.get(reverse("procedures:detail", args=["1.001193"])).content.decode()
+    with django_assert_num_queries(1):  # the catalogue's version
+        second = client.get(reverse("procedures:detail", args=["1.001193"])).content.decode()
+    assert second == first
 
 
 def test_draft_and_unknown_procedures_answer_404_in_the_portal_style(client, catalogue):

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
+from procedures.fragments import bump_catalogue_version
 from procedures.models import (
     Agency,
     AgencyLevel,
@@ -424,3 +425,4 @@ def create_batch(
     FeeLine.objects.bulk_create(fees)
     LegalBasis.objects.bulk_create(bases)
     through.objects.bulk_create(links)
+    bump_catalogue_version()  # bulk_create sends no signal

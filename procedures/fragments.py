@@ -1,0 +1,110 @@
+"""Fragments of the public catalogue pages kept in the cache under the catalogue's version.
+
+The home page's lists, a procedure page's body, a search result's row and the search filters
+depend only on the catalogue (and the day and the language); they are rendered once and kept in
+the cache (``CACHES``, shared by every web process with ``CACHE_BACKEND=redis``) under a key
+that names the catalogue's version, today's date and the active language.
+
+The version is a random token in the one-row table ``CatalogueVersion``: a new one is written
+whenever a catalogue row is saved or deleted (signals below, also for the procedures' agencies)
+and by the writers that bypass the signals (``bulk_create``, ``update``) through
+:func:`bump_catalogue_version`. Each page reads it with one small query, so an edit in one
+process shows at once in every other: the old fragments are simply never asked for again and
+expire. A token, not a counter, so that a rolled-back change never makes an old key current
+again. See ``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.cache import cache
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.utils import timezone
+from django.utils.translation import get_language
+
+from procedures.models import (
+    Agency,
+    AgencyLevel,
+    CatalogueVersion,
+    Department,
+    FeeLine,
+    Field,
+    LegalBasis,
+    Procedure,
+    ProcedureChannel,
+    ProcessStep,
+    RequiredDocument,
+)
+
+# Fragments outlive no day (the date is in the key); an hour bounds what a quiet cache keeps.
+FRAGMENT_SECONDS = 3600
+
+CATALOGUE_MODELS = (
+    AgencyLevel,
+    Agency,
+    Department,
+    Field,
+    Procedure,
+    ProcedureChannel,
+    RequiredDocument,
+    FeeLine,
+    LegalBasis,
+    ProcessStep,
+)
+
+T = TypeVar("T")
+
+
+def catalogue_version() -> str:
+    """The catalogue's current token (one query; the row is created on first use)."""
+    token = CatalogueVersion.objects.filter(pk=1).values_list("token", flat=True).first()
+    if token is None:
+        token = CatalogueVersion.objects.get_or_create(pk=1, defaults={"token": uuid.uuid4().hex})[
+            0
+        ].token
+    return token
+
+
+def bump_catalogue_version() -> None:
+    """A new token: every fragment kept so far is out of date. Runs in the caller's
+    transaction, so other processes see the new token exactly when they see the change."""
+    token = uuid.uuid4().hex
+    if not CatalogueVersion.objects.filter(pk=1).update(token=token):
+        CatalogueVersion.objects.update_or_create(pk=1, defaults={"token": token})
+
+
+def fragment_key(version: str, kind: str, *parts: object) -> str:
+    """The cache key of a fragment: the catalogue's version, today, the active language."""
+    named = ":".join(str(part) for part in parts)
+    day = timezone.localdate().isoformat()
+    return f"catalogue:{version}:{day}:{get_language()}:{kind}:{named}"
+
+
+def cached_fragment(version: str, kind: str, parts: tuple, build: Callable[[], T]) -> T:
+    """The fragment from the cache, or ``build()`` kept there."""
+    key = fragment_key(version, kind, *parts)
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, FRAGMENT_SECONDS)
+    return value
+
+
+def _changed(sender, **kwargs) -> None:
+    bump_catalogue_version()
+
+
+def _links_changed(sender, action: str, **kwargs) -> None:
+    if action in ("post_add", "post_remove", "post_clear"):
+        bump_catalogue_version()
+
+
+for _model in CATALOGUE_MODELS:
+    post_save.connect(_changed, sender=_model, dispatch_uid=f"catalogue-version-save-{_model}")
+    post_delete.connect(_changed, sender=_model, dispatch_uid=f"catalogue-version-del-{_model}")
+m2m_changed.connect(
+    _links_changed, sender=Procedure.agencies.through, dispatch_uid="catalogue-version-agencies"
+)
