@@ -333,7 +333,7 @@ def test_setup_schedules_follows_a_changed_setting(settings):
         call_command("setup_schedules", stdout=mock.Mock())
     assert Schedule.objects.get(func="intake.jobs.watch").minutes == 2
     assert Schedule.objects.get(func="intake.jobs.send_digests").next_run == at(2026, 11, 26, 6, 30)
-    assert Schedule.objects.count() == 5
+    assert Schedule.objects.count() == 6
 
 
 def test_the_scheduled_jobs_run(settings):
