@@ -14,6 +14,7 @@ watch's flags and events are left to the watch.
 from __future__ import annotations
 
 import random
+from bisect import bisect_left
 from collections import Counter
 from datetime import datetime, time, timedelta
 
@@ -140,6 +141,7 @@ class _Petitions:
         self.rng = rng
         self.people = People(rng)
         self.pools = _pools()
+        self.calendars: dict[int, object] = {}
         made = (
             Dossier.objects.filter(pk__gt=since)
             .values("receiving_agency_id")
@@ -159,19 +161,40 @@ class _Petitions:
         for pk, agency_id in Department.objects.order_by("pk").values_list("pk", "agency_id"):
             if self.pools.get((Role.OFFICER, agency_id, pk)):
                 self.departments.setdefault(agency_id, []).append(pk)
-        self.dossiers: dict[int, list[tuple[int, int]]] = {}
+        # A sample of the run's dossiers (every ``stride``-th, at most about 50,000), per
+        # agency in the order of acceptance, for the petitions about a dossier.
+        self.dossiers: dict[int, list[tuple]] = {}
+        self.accepted: dict[int, list[datetime]] = {}
+        made_count = sum(row["n"] for row in made)
+        stride = max(1, made_count // 50_000)
         sample = (
-            Dossier.objects.filter(pk__gt=since)
+            Dossier.objects.filter(pk__gt=since, accepted_at__isnull=False)
             .order_by("pk")
-            .values_list("receiving_agency_id", "pk", "procedure_id", "accepted_at")
+            .values_list(
+                "receiving_agency_id", "pk", "procedure_id", "accepted_at", "code", "lookup_key"
+            )
         )
-        for agency_id, pk, procedure_id, accepted in sample.iterator(chunk_size=5000):
-            found = self.dossiers.setdefault(agency_id, [])
-            if len(found) < 2000 or rng.random() < 0.01:
-                found.append((pk, procedure_id, accepted))
+        for index, row in enumerate(sample.iterator(chunk_size=5000)):
+            if index % stride == 0:
+                self.dossiers.setdefault(row[0], []).append(row[1:])
+        for agency_id, rows in self.dossiers.items():
+            rows.sort(key=lambda row: row[2])
+            self.accepted[agency_id] = [row[2] for row in rows]
+
+    def dossier_before(self, agency_id: int, instant: datetime) -> Dossier | None:
+        """One of the agency's sampled dossiers accepted before ``instant`` (None if none):
+        what a petition needs of it (``redact`` removes its code and key)."""
+        count = bisect_left(self.accepted.get(agency_id, ()), instant)
+        if not count:
+            return None
+        pk, procedure_id, _accepted, code, key = self.dossiers[agency_id][self.rng.randrange(count)]
+        return Dossier(pk=pk, code=code, lookup_key=key, procedure_id=procedure_id)
 
     def after(self, instant: datetime, days: float, agency_id: int) -> datetime:
-        moved = add_working_time(instant, timedelta(hours=DAY * days), get_calendar(agency_id))
+        calendar = self.calendars.get(agency_id)
+        if calendar is None:
+            calendar = self.calendars[agency_id] = get_calendar(agency_id)
+        moved = add_working_time(instant, timedelta(hours=DAY * days), calendar)
         return moved.replace(microsecond=0)
 
 
@@ -246,12 +269,12 @@ def _draw(world: _Petitions, agency_id: int, received: datetime):
     office = world.pools[(Role.CLERK, agency_id, None)]
     leaders = world.pools[(Role.LEADER, agency_id, None)]
     clerk = rng.choice(office)
-    procedure_id = dossier_id = None
-    known = [d for d in world.dossiers.get(agency_id, ()) if d[2] and d[2] < received]
-    if subject != Subject.CONDUCT and known:
-        dossier_id, procedure_id, _accepted = rng.choice(known)
+    procedure_id = None
+    dossier = world.dossier_before(agency_id, received) if subject != Subject.CONDUCT else None
+    if dossier is not None:
+        procedure_id = dossier.procedure_id
         if subject == Subject.PROCEDURE:
-            dossier_id = None
+            dossier = None
     elif subject == Subject.DOSSIER:
         subject = Subject.CONDUCT
     title = rng.choice(TITLES[subject])
@@ -269,7 +292,7 @@ def _draw(world: _Petitions, agency_id: int, received: datetime):
         contact_confirmed=channel == PetitionChannel.WEB,
         subject=subject,
         procedure_id=procedure_id,
-        dossier_id=dossier_id,
+        dossier=dossier,
         title=title,
         content=content,
         received_at=received,
