@@ -203,3 +203,9 @@ __all__ += [
     "PaymentOrder",
     "PaymentTerms",
 ]
+
+from intake.models.petition_notices import (  # noqa: E402  (petition e-mails, sent once)
+    PetitionNotice,
+)
+
+__all__ += ["PetitionNotice"]

@@ -24,9 +24,19 @@ from datetime import date, datetime
 
 from django.db import connection, connections
 
-from intake.models import Status
+from intake.models import (
+    DayClosing,
+    FeeAccount,
+    Payment,
+    PaymentLine,
+    Petition,
+    PetitionEvent,
+    Status,
+)
+from intake.synthetic.fees import generate_fees
 from intake.synthetic.files import prepare as prepare_files
 from intake.synthetic.generator import Generator
+from intake.synthetic.petitions import AT_LEAST, PER_DOSSIER, generate_petitions
 from intake.synthetic.records import Chunk
 from intake.synthetic.rows import (
     CopyWriter,
@@ -41,6 +51,8 @@ from intake.synthetic.rows import (
 from intake.synthetic.world import arrival_days, jobs, load_world
 from portal.deadlines import is_late
 
+# The tables written after the dossiers (fees, petitions), analysed with the others.
+EXTRA_MODELS = (FeeAccount, Payment, PaymentLine, DayClosing, Petition, PetitionEvent)
 OPEN_STATUSES = (Status.ACCEPTED, Status.IN_PROGRESS, Status.SUPPLEMENT_REQUESTED)
 # From this many dossiers on, PostgreSQL loads skip the foreign-key triggers when allowed;
 # smaller runs (tests, the demo) have every key checked.
@@ -60,6 +72,7 @@ class Report:
     apologies: int = 0
     skipped: list[str] = field(default_factory=list)
     unsigned: list[str] = field(default_factory=list)  # why some agencies' results are unsigned
+    extra_seconds: float = 0.0  # the fees and petitions written after the dossiers
     client_cpu: float = 0.0  # this process and its workers
     database_cpu: float | None = 0.0  # their PostgreSQL server processes (None: unknown)
 
@@ -100,6 +113,7 @@ class Report:
             f"open and overdue now: {self.overdue_open:,}",
             f"receptions: {outcomes}",
             f"rows: {rows}",
+            f"fees and petitions written after the dossiers in {self.extra_seconds:.1f} s",
             "not generated: status 1 (there is no online intake yet), status 6 (no verb sets it)",
             *(f"results left unsigned: {reason}" for reason in self.unsigned),
             cpu,
@@ -191,10 +205,21 @@ def generate(
                 progress.advance(job.dossiers)
     else:
         _in_workers(world, now, work, numbers, table_map, workers, trust_keys, report, progress)
+    # The fees and the petitions of what this run made, written after its dossiers.
+    since, extra_seed = start["pk:dossier"], f"{seed}:{start['pk:reception']}"
+    began = time.perf_counter()
+    report.rows.update(generate_fees(since=since, now=now, seed=extra_seed))
+    wanted = max(AT_LEAST, round(count * PER_DOSSIER))
+    report.rows.update(
+        generate_petitions(since=since, count=wanted, first_day=first_day, now=now, seed=extra_seed)
+    )
+    report.extra_seconds = time.perf_counter() - began
     if postgres:
         with connection.cursor() as cursor:
-            for table in table_map.values():
-                cursor.execute(f"ANALYZE {connection.ops.quote_name(table.db_table)}")
+            analysed = [table.db_table for table in table_map.values()]
+            analysed += [model._meta.db_table for model in EXTRA_MODELS]
+            for table in analysed:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
     report.client_cpu = _own_cpu() - cpu_before
     return report
 

@@ -70,6 +70,29 @@ def _waiting_lines(waiting: list[Dossier]) -> list[str]:
     return lines
 
 
+def _subject(today, overdue: int, soon: int, petitions_overdue: int, petitions_soon: int) -> str:
+    """The digest's subject: the dossiers' counts, and the petitions' when it lists some."""
+    values = {
+        "date": format_date(today),
+        "overdue": overdue,
+        "soon": soon,
+        "petitions_overdue": petitions_overdue,
+        "petitions_soon": petitions_soon,
+    }
+    if not petitions_overdue and not petitions_soon:
+        return (
+            _("Deadlines on %(date)s: %(overdue)d overdue, %(soon)d due within two working days")
+            % values
+        )
+    return (
+        _(
+            "Deadlines on %(date)s: %(overdue)d overdue, %(soon)d due within two working days; "
+            "petitions: %(petitions_overdue)d overdue, %(petitions_soon)d due"
+        )
+        % values
+    )
+
+
 def send_digests(now: datetime | None = None) -> int:
     """The morning digest for each department head and leader, on their working days: the
     dossiers of their department (heads) or decided by their agency (leaders) that are
@@ -124,7 +147,9 @@ def send_digests(now: datetime | None = None) -> int:
                 .only("code", "procedure__name")
                 .order_by("paused_since", "pk")
             )
-            petition_lines = petitions.digest_lines(profile, now, horizon)
+            petition_lines, petitions_overdue, petitions_soon = petitions.digest_lines(
+                profile, now, horizon
+            )
             if not dossiers and not waiting and not petition_lines:
                 continue
             lines, overdue, soon = _digest_lines(dossiers, now)
@@ -136,11 +161,7 @@ def send_digests(now: datetime | None = None) -> int:
                     key=f"digest:{today:%Y%m%d}",
                     kind=NotificationKind.DIGEST,
                     people=[Person(profile.user_id, profile.user.email or "")],
-                    subject=_(
-                        "Deadlines on %(date)s: %(overdue)d overdue, %(soon)d due within two "
-                        "working days"
-                    )
-                    % {"date": format_date(today), "overdue": overdue, "soon": soon},
+                    subject=_subject(today, overdue, soon, petitions_overdue, petitions_soon),
                     lines=lines,
                 )
             )

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -28,7 +28,7 @@ from intake.watch import notifications
 from intake.watch.notifications import Alert, Staff, everyone
 from intake.watch.warnings import BATCH, Report, before
 from portal.calendar import get_calendar
-from portal.deadlines import is_late
+from portal.deadlines import is_late, minute_of
 from portal.models import Role, StaffProfile
 from portal.text import format_datetime
 
@@ -128,26 +128,32 @@ def raise_petition_flags(now: datetime, staff: Staff, report: Report) -> int:
     return raised
 
 
-def digest_lines(profile: StaffProfile, now: datetime, horizon: datetime) -> list[str]:
+def digest_lines(
+    profile: StaffProfile, now: datetime, horizon: datetime
+) -> tuple[list[str], int, int]:
     """The digest's lines on petitions: those of the head's department or the leader's agency
-    overdue or due before ``horizon``."""
+    overdue or due before ``horizon`` (the first 40 listed), and how many are overdue and due
+    soon in all (the digest's subject counts them with the dossiers)."""
     scope = Q(pk__in=[])
     if profile.has_role(Role.DEPARTMENT_HEAD) and profile.department_id:
         scope |= Q(department=profile.department_id)
     if profile.has_role(Role.LEADER):
         scope |= Q(agency=profile.agency_id)
+    watched = Petition.objects.filter(scope, due_at__isnull=False, due_at__lte=horizon)
     petitions = list(
-        Petition.objects.filter(scope, due_at__isnull=False, due_at__lte=horizon)
-        .only("code", "title", "due_at", "status")
-        .order_by("due_at", "pk")[:40]
+        watched.only("code", "title", "due_at", "status").order_by("due_at", "pk")[:40]
     )
     if not petitions:
-        return []
-    overdue = sum(1 for p in petitions if is_late(now, p.due_at))
+        return [], 0, 0
+    # Late by the minute (``is_late``): due before the start of the present minute.
+    counts = watched.aggregate(
+        total=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=minute_of(now)))
+    )
+    overdue, soon = counts["overdue"], counts["total"] - counts["overdue"]
     lines = [
         "",
         _("Petitions overdue: %(overdue)d. Due within two working days: %(soon)d.")
-        % {"overdue": overdue, "soon": len(petitions) - overdue},
+        % {"overdue": overdue, "soon": soon},
     ]
     for petition in petitions:
         state = _("overdue") if is_late(now, petition.due_at) else _("due")
@@ -155,4 +161,8 @@ def digest_lines(profile: StaffProfile, now: datetime, horizon: datetime) -> lis
             f"• {petition.code} — {petition.get_status_display()} — {state} "
             f"{format_datetime(petition.due_at)}"
         )
-    return lines
+    if counts["total"] > len(petitions):
+        lines.append(
+            _("… and %(count)d more in the register.") % {"count": counts["total"] - len(petitions)}
+        )
+    return lines, overdue, soon

@@ -20,15 +20,28 @@ from intake import processing
 from intake.counter.reception import ReceptionData, receive
 from intake.documents.merge import MergedScan
 from intake.documents.scans import LineEntry, summary
-from intake.indicators import Scope
+from intake.indicators import Scope, registered
 from intake.models import (
     Consultation,
+    DayClosing,
+    Direction,
     Dossier,
     DossierDocument,
     DossierEvent,
     EventKind,
+    FeeAccount,
+    Method,
+    OrderState,
     Outcome,
     Pause,
+    Payment,
+    PaymentOrder,
+    Petition,
+    PetitionChannel,
+    PetitionEventKind,
+    PetitionFollowUp,
+    PetitionStatus,
+    Rated,
     Reception,
     ResultDocument,
     Sequence,
@@ -37,6 +50,8 @@ from intake.models import (
     Status,
     StepVisit,
 )
+from intake.payments.ledger import FeeStatus, account_standing, record_payment
+from intake.petitions.indicators import ANSWERS_ACCEPTED, dossiers_with_petition
 from intake.results.indicators import DIGITISED_DOSSIERS, ELECTRONIC_RESULTS, REUSED_DOCUMENTS
 from intake.results.verify import verify_pdf
 from intake.synthetic.run import Progress
@@ -47,6 +62,7 @@ pytestmark = pytest.mark.django_db
 
 OPEN_VISIT_STATUSES = {Status.ACCEPTED, Status.IN_PROGRESS, Status.SUPPLEMENT_REQUESTED}
 OPEN_VISIT_STATUSES |= {Status.WITHDRAWAL_REQUESTED, Status.RESULT_READY}
+FINISHING = {PetitionEventKind.PUBLISHED, PetitionEventKind.FORWARDED, PetitionEventKind.REJECTED}
 CODE = re.compile(r"^(?P<unit>[0-9A-Z.]+)-(?P<day>\d{6})-(?P<number>\d{4,})$")
 
 
@@ -598,6 +614,157 @@ class TestAYearOfDossiers:
         assert 5 < electronic.percent < 100
         assert 60 < digitised.percent < 95
         assert 2 < reused.percent < 40
+
+    # Fees paid and petitions (intake/synthetic/fees.py, petitions.py).
+
+    def test_every_dossier_has_its_account_and_most_fee_bearing_ones_are_paid(self, generated):
+        accounts = FeeAccount.objects.select_related("dossier__reception")
+        assert accounts.count() == Dossier.objects.count() == 300
+        for account in accounts:
+            assert account.due == account.dossier.reception.fee_total
+            assert account.lines == account.dossier.reception.fees
+            assert account.frozen_at == account.dossier.accepted_at
+        owing = [a for a in accounts if a.due > 0]
+        assert len(owing) > 50
+        standings = Counter(account_standing(a).status for a in owing)
+        # Most paid in full, a few not yet; stopped ones that had paid are refunded.
+        assert standings[FeeStatus.PAID] > 0.85 * len(owing)
+        assert 0 < standings[FeeStatus.UNPAID] < 0.15 * len(owing)
+        assert set(standings) <= {FeeStatus.PAID, FeeStatus.UNPAID, FeeStatus.REFUNDED}
+        for account in owing:
+            if account.dossier.status == Status.STOPPED and account.payments.exists():
+                assert account_standing(account).status == FeeStatus.REFUNDED
+        methods = Counter(
+            Payment.objects.filter(direction=Direction.PAYMENT).values_list("method", flat=True)
+        )
+        assert methods[Method.CASH] > methods[Method.ONLINE] > 0
+        assert methods[Method.CASH] > methods[Method.TRANSFER]
+        assert methods[Method.ONLINE] == PaymentOrder.objects.filter(state=OrderState.PAID).count()
+        now = timezone.now()
+        for payment in Payment.objects.select_related("account__dossier"):
+            dossier = payment.account.dossier
+            assert dossier.accepted_at <= payment.at < now
+            assert payment.day == timezone.localdate(payment.at)
+            assert payment.agency_id == dossier.receiving_agency_id
+            assert payment.procedure_id == dossier.procedure_id
+            assert payment.amount == payment.account.due
+            shares = sum(payment.lines.values_list("amount", flat=True))
+            sign = 1 if payment.direction == Direction.PAYMENT else -1
+            assert shares == sign * payment.amount
+            if payment.method == Method.ONLINE:
+                assert payment.recorded_by_id is None and payment.order.payment_id == payment.pk
+            else:
+                assert payment.recorded_by_id == dossier.reception.clerk_id
+            if payment.direction == Direction.PAYMENT:
+                assert payment.printed["dossier"] == dossier.code
+                assert payment.printed["payer"] == dossier.reception.applicant_name
+
+    def test_receipts_are_gap_free_per_unit_and_year_and_the_ledger_continues(self, generated):
+        series: dict[tuple, list[int]] = {}
+        rows = Payment.objects.filter(direction=Direction.PAYMENT).order_by("at", "pk")
+        for agency_id, year, serial in rows.values_list("agency_id", "year", "serial"):
+            series.setdefault((agency_id, year), []).append(serial)
+        assert series
+        for (agency_id, year), serials in series.items():
+            assert sorted(serials) == list(range(1, len(serials) + 1)), (agency_id, year)
+            assert serials == sorted(serials)  # numbered in the order they were taken
+            assert Sequence.objects.get(name=f"receipt:{agency_id}:{year}").value == len(serials)
+        assert not Payment.objects.filter(direction=Direction.REFUND, serial__isnull=False)
+        # The next payment at the counter takes the next receipt number of the series.
+        account = FeeAccount.objects.filter(due__gt=0, payments__isnull=True).first()
+        dossier = account.dossier
+        clerk = User.objects.get(pk=dossier.reception.clerk_id)
+        agency = dossier.receiving_agency
+        payment = record_payment(
+            dossier, method=Method.CASH, amount=account.due, agency=agency, actor=clerk
+        )
+        taken = series.get((agency.pk, payment.year), [])
+        assert payment.serial == len(taken) + 1
+
+    def test_past_days_are_closed_with_the_totals_of_their_payments(self, generated):
+        today = timezone.localdate()
+        taken = Counter()
+        counts = Counter()
+        for clerk, day, direction, amount in Payment.objects.filter(
+            recorded_by__isnull=False
+        ).values_list("recorded_by_id", "day", "direction", "amount"):
+            taken[clerk, day] += amount if direction == Direction.PAYMENT else -amount
+            counts[clerk, day] += 1
+        closings = {(c.clerk_id, c.day): c for c in DayClosing.objects.all()}
+        assert closings
+        past = {key for key in counts if key[1] < today}
+        assert set(closings) == past
+        for key, closing in closings.items():
+            assert closing.total == taken[key] == sum(closing.totals.values())
+            assert closing.count == counts[key]
+            assert timezone.localdate(closing.closed_at) == closing.day
+
+    def test_petitions_histories_match_their_status(self, generated):
+        petitions = list(Petition.objects.prefetch_related("events"))
+        assert len(petitions) >= 24
+        statuses = Counter(p.status for p in petitions)
+        assert statuses[PetitionStatus.PUBLISHED] > len(petitions) / 3
+        channels = Counter(p.channel for p in petitions)
+        assert len(channels) >= 3 and channels[PetitionChannel.WEB] > 0
+        for petition in petitions:
+            events = sorted(petition.events.all(), key=lambda e: (e.at, e.pk))
+            assert events[0].kind == PetitionEventKind.RECEIVED
+            assert events[0].from_status == "" and events[0].at == petition.received_at
+            for before, after in zip(events, events[1:], strict=False):
+                assert after.from_status == before.to_status, petition.code
+                assert after.at >= before.at
+            assert events[-1].to_status == petition.status, petition.code
+            kinds = [e.kind for e in events]
+            assert petition.code.startswith("PA-")
+            if petition.is_finished:
+                assert petition.finished_at == next(e.at for e in events if e.kind in FINISHING)
+                assert petition.on_time is not None and petition.due_at is None
+                assert petition.classification
+            else:
+                assert petition.finished_at is None and petition.due_at is not None
+            if petition.status == PetitionStatus.PUBLISHED:
+                assert PetitionEventKind.APPROVED in kinds and petition.public_answer
+                assert petition.sender_name not in petition.public_content
+                assert petition.search_text
+            if petition.rated:
+                assert kinds.count(PetitionEventKind.RATED) == 1
+                follow_up = PetitionFollowUp.objects.filter(petition=petition).first()
+                assert (follow_up is not None) == (petition.rated == Rated.UNSATISFIED)
+                if follow_up and follow_up.closed_at:
+                    assert PetitionEventKind.FOLLOW_UP_CLOSED in kinds
+            if petition.clarification_asked_at:
+                assert PetitionEventKind.CLARIFICATION_ASKED in kinds
+            if petition.dossier_id:
+                assert petition.dossier.accepted_at < petition.received_at
+                assert petition.procedure_id == petition.dossier.procedure_id
+        on_time = Counter(p.on_time for p in petitions if p.is_finished)
+        assert on_time[True] > on_time[False]
+        day_numbers: dict[str, list[int]] = {}
+        for petition in sorted(petitions, key=lambda p: p.received_at):
+            day, number = petition.code.split("-")[1:]
+            day_numbers.setdefault(day, []).append(int(number))
+        for day, numbers in day_numbers.items():
+            assert numbers == list(range(1, len(numbers) + 1))
+            assert Sequence.objects.get(name=f"petition:{day}").value == len(numbers)
+
+    def test_the_fee_and_petition_indicators_have_values(self, generated):
+        first = Dossier.objects.order_by("received_at").first().received_at
+        scope = Scope(
+            agency_ids=tuple(Agency.objects.values_list("pk", flat=True)),
+            start=first,
+            end=timezone.now(),
+        )
+        sources = {source.code: source for source in registered(["3.5", "3.6", "5.1", "5.2"])}
+        payable = sources["3.5"].measure(scope)
+        assert payable.denominator > 0 and 50 <= payable.percent <= 100
+        paid_online = sources["3.6"].measure(scope)
+        assert paid_online.denominator > 0 and 0 < paid_online.percent < 50
+        classified = sources["5.1"].measure(scope)
+        assert classified.denominator > 0 and classified.percent > 50
+        assert 50 < sources["5.2"].measure(scope).percent < 100
+        assert ANSWERS_ACCEPTED.measure(scope).denominator > 0
+        # 5.4: some dossiers have a petition about them.
+        assert dossiers_with_petition(scope).exists()
 
     def test_generated_journeys_are_what_the_real_verbs_write(self, generated):
         sample = _sample_covering_every_kind()
