@@ -177,7 +177,9 @@ def seed(count: int) -> None:
 
 
 def bench_callbacks(count: int) -> None:
+    from django.db import connection
     from django.test import Client
+    from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
     from intake.models import Dossier, FeeAccount, Payment
@@ -206,14 +208,23 @@ def bench_callbacks(count: int) -> None:
         for order in orders
     ]
     first, again = [], []
-    for samples in (first, again):
+    queries = {}
+    for name, samples in (("pays", first), ("duplicate", again)):
         for params in answers:
-            began = time.perf_counter()
-            response = client.post(url, params)
-            samples.append(time.perf_counter() - began)
+            with CaptureQueriesContext(connection) as captured:
+                began = time.perf_counter()
+                response = client.post(url, params)
+                samples.append(time.perf_counter() - began)
             assert response.status_code == 200, response.status_code
+            queries[name] = len(captured.captured_queries)
     paid = Payment.objects.filter(account__in=FeeAccount.objects.filter(dossier__in=unpaid))
     print(f"callbacks: {len(orders)} orders, {paid.count()} payments made", flush=True)
+    one, five, _ = os.getloadavg()
+    print(
+        f"queries per callback: pays {queries['pays']}, duplicate {queries['duplicate']}; "
+        f"load average {one:.1f} (1 min), {five:.1f} (5 min)",
+        flush=True,
+    )
     line("callback (pays)", first, 50)
     line("callback (duplicate)", again, 50)
 
