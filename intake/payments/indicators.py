@@ -86,17 +86,17 @@ class DossiersPaidOnline:
                 accepted_at__lt=scope.end,
             )
             .filter(owes)
-            .annotate(online=_paid(Method.ONLINE))
+            .annotate(paid_online=_paid(Method.ONLINE))
         )
 
     def measure(self, scope: Scope) -> Measure:
         rows = self._population(scope)
-        return Measure(numerator=rows.filter(online=True).count(), denominator=rows.count())
+        return Measure(numerator=rows.filter(paid_online=True).count(), denominator=rows.count())
 
     def misses(self, scope: Scope, limit: int | None = None) -> Sequence[Miss]:
         rows = (
             self._population(scope)
-            .filter(online=False)
+            .filter(paid_online=False)
             .annotate(
                 cash=_paid(Method.CASH),
                 transfer=_paid(Method.TRANSFER),
