@@ -4,7 +4,8 @@ Images become pages with img2pdf, which embeds a JPEG as it is (no re-encoding, 
 PNG losslessly; each image fills an A4 page (portrait or landscape as the image is), since a
 phone photo carries no resolution that would give its paper size. PDFs keep their pages as
 they are. pikepdf joins the parts and writes the result with a fixed document id, so the same
-files give the same bytes. Pure: no database, no storage; the callers merge before their
+files give the same bytes; a line of one file needs no joining (a PDF is kept as it is, an
+image becomes its one page). Pure: no database, no storage; the callers merge before their
 transaction (``intake.documents.forms``) and store inside it (``intake.documents.scans``).
 """
 
@@ -31,6 +32,13 @@ def merge(files: Sequence[CheckedFile]) -> MergedScan:
 
     if not files:
         raise ValueError("Nothing to merge.")
+    if len(files) == 1:
+        # One file (an online line usually has one): nothing to join. A PDF is kept as it is
+        # (the checks have read it); an image becomes its one-page PDF. No pikepdf round trip.
+        file = files[0]
+        if file.content_type == PDF:
+            return MergedScan(content=file.content, pages=file.pages)
+        return MergedScan(content=image_page(file.content), pages=1)
     parts = []
     try:
         merged = pikepdf.new()
@@ -53,17 +61,24 @@ def merge(files: Sequence[CheckedFile]) -> MergedScan:
 
 
 def image_page(content: bytes) -> bytes:
-    """A one-page PDF of a JPEG or PNG, the image fitted into an A4 page."""
+    """A one-page PDF of a JPEG or PNG, the image fitted into an A4 page.
+
+    img2pdf writes it with its own PDF writer (a few times faster than its pikepdf engine for
+    a small image) and without dates, so the same image gives the same bytes."""
     import img2pdf
 
+    options = {
+        "layout_fun": _a4(),
+        "rotation": img2pdf.Rotation.ifvalid,
+        "engine": img2pdf.Engine.internal,
+        "nodate": True,
+    }
     try:
-        return img2pdf.convert(content, layout_fun=_a4(), rotation=img2pdf.Rotation.ifvalid)
+        return img2pdf.convert(content, **options)
     except (img2pdf.AlphaChannelError, img2pdf.ImageOpenError, ValueError):
         # Transparency, 16-bit channels and other things a PDF image cannot hold as they are:
         # flattened onto white and embedded as a lossless PNG.
-        return img2pdf.convert(
-            _flattened(content), layout_fun=_a4(), rotation=img2pdf.Rotation.ifvalid
-        )
+        return img2pdf.convert(_flattened(content), **options)
 
 
 def _a4():

@@ -93,6 +93,7 @@ def file_national_dossier(dossier: inbound.OnlineDossier) -> Dossier:
         submitted_at=dossier.submitted_at,
         source=OnlineSource.NATIONAL,
         national_code=dossier.national_code,
+        vouched=dossier.vouched,
     )
 
 
@@ -113,7 +114,9 @@ def online_dossiers(request: HttpRequest) -> JsonResponse:
             return _answer(401, {"error": refused.message})
         try:
             dossier = inbound.parse_dossier(body, client)
-            existing = Dossier.objects.filter(national_code=dossier.national_code).first()
+            existing = None
+            if dossier.vouched is None:  # else its lookup found no dossier of this code
+                existing = Dossier.objects.filter(national_code=dossier.national_code).first()
             if existing is not None and existing.receiving_agency_id != dossier.agency.pk:
                 return _refused(
                     409, "MaHoSo", _("This national code belongs to another unit's dossier.")

@@ -29,15 +29,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.validators import validate_email
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from intake.counter.fields import clean_citizen_id, clean_phone, clean_tax_code
 from intake.documents.checks import CheckedFile, FileRefused, check_file, size_text
-from intake.models import ApiClient, ApplicantKind
+from intake.models import ApiClient, ApplicantKind, Dossier
 from intake.national.payload import APPLICANT_CODES, parse_national_instant
-from procedures.models import Agency, OnlineLevel, Procedure
+from intake.online.verbs import Vouched
+from procedures.models import Agency, Channel, OnlineLevel, Procedure, ProcedureChannel
 
 NATIONAL_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-_/]{0,39}")
 APPLICANT_KINDS = {code: kind for kind, code in APPLICANT_CODES.items()}
@@ -113,6 +114,10 @@ class OnlineDossier:
     accepted_at: datetime | None = None
     due_at: datetime | None = None
     documents: list[DocumentLine] = field(default_factory=list)
+    # Set when one query found the procedure, the unit (with a counter), the connector's right
+    # to send for it and no dossier of the national code yet: ``submit_online`` asks nothing
+    # again, and the API need not look for a dossier of that code.
+    vouched: Vouched | None = None
 
 
 def _text(
@@ -155,25 +160,44 @@ def _validated(name: str, value: str, clean) -> str:
         raise Invalid(name, " ".join(str(m) for m in error.messages)) from None
 
 
-def parse_dossier(body: bytes, client: ApiClient, now: datetime | None = None) -> OnlineDossier:
-    """The posted JSON, checked field by field in the national names, or ``Invalid``."""
-    now = now or timezone.now()
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise Invalid("body", _("The body is not JSON in UTF-8.")) from None
-    if not isinstance(data, dict):
-        raise Invalid("body", _("The body must be a JSON object of the dossier's fields."))
+def _receiving(code: str, unit, client: ApiClient, national_code: str):
+    """The usual case in one query: the published procedure ``code`` offered online, received
+    by the unit ``unit`` for which ``client`` may send, no dossier of ``national_code`` yet —
+    the row of the procedure's units joining both, with the online channel's time limit; or
+    ``None`` when any of this fails (the lookups one by one then say which)."""
+    if not isinstance(unit, str) or not unit.strip() or len(unit.strip()) > 60:
+        return None
+    channels = ProcedureChannel.objects.filter(
+        procedure_id=OuterRef("procedure_id"), channel=Channel.ONLINE
+    ).order_by("pk")
+    through = Procedure.agencies.through
+    found = (
+        through.objects.filter(
+            procedure__in=Procedure.objects.published().filter(code=code),
+            agency__electronic_id=unit.strip(),
+        )
+        .exclude(procedure__online_level=OnlineLevel.NONE)
+        .filter(
+            Exists(
+                ApiClient.agencies.through.objects.filter(
+                    apiclient=client, agency_id=OuterRef("agency_id")
+                )
+            ),
+            ~Exists(Dossier.objects.filter(national_code=national_code)),
+        )
+        .select_related("procedure__field", "agency")
+        .annotate(
+            online_value=Subquery(channels.values("time_value")[:1]),
+            online_unit=Subquery(channels.values("time_unit")[:1]),
+        )
+        .order_by("procedure_id")
+        .first()
+    )
+    return found
 
-    national_code = _text(data, "MaHoSo", limit=40)
-    if not NATIONAL_CODE.fullmatch(national_code):
-        raise Invalid("MaHoSo", _("Letters, digits, dots, hyphens and slashes only."))
 
-    channel = _text(data, "KenhThucHien", required=False, limit=2) or "2"
-    if channel != "2":
-        raise Invalid("KenhThucHien", _("Only online dossiers (2) come through this API."))
-
-    code = _text(data, "MaTTHC", limit=30)
+def _procedure_and_unit(data: dict, code: str, client: ApiClient) -> tuple[Procedure, Agency]:
+    """The procedure and the unit looked up one by one; the first refusal names its field."""
     procedure = Procedure.objects.published().filter(code=code).select_related("field").first()
     if procedure is None:
         raise Invalid("MaTTHC", _("No published procedure has the code %(code)s.") % {"code": code})
@@ -214,6 +238,38 @@ def parse_dossier(body: bytes, client: ApiClient, now: datetime | None = None) -
             status=403,
         )
 
+    return procedure, agency
+
+
+def parse_dossier(body: bytes, client: ApiClient, now: datetime | None = None) -> OnlineDossier:
+    """The posted JSON, checked field by field in the national names, or ``Invalid``."""
+    now = now or timezone.now()
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise Invalid("body", _("The body is not JSON in UTF-8.")) from None
+    if not isinstance(data, dict):
+        raise Invalid("body", _("The body must be a JSON object of the dossier's fields."))
+
+    national_code = _text(data, "MaHoSo", limit=40)
+    if not NATIONAL_CODE.fullmatch(national_code):
+        raise Invalid("MaHoSo", _("Letters, digits, dots, hyphens and slashes only."))
+
+    channel = _text(data, "KenhThucHien", required=False, limit=2) or "2"
+    if channel != "2":
+        raise Invalid("KenhThucHien", _("Only online dossiers (2) come through this API."))
+
+    code = _text(data, "MaTTHC", limit=30)
+    found = _receiving(code, data.get("DonViXuLy"), client, national_code)
+    if found is not None:
+        procedure, agency = found.procedure, found.agency
+    else:  # something is wrong: the lookups one by one name what
+        procedure, agency = _procedure_and_unit(data, code, client)
+    vouched = None
+    if found is not None and agency.has_counter:
+        vouched = Vouched(time_value=found.online_value, time_unit=found.online_unit)
+
+    submitted_at = _instant(data, "NgayNopHoSo", required=True)
     submitted_at = _instant(data, "NgayNopHoSo", required=True)
     if submitted_at > now + timedelta(minutes=5):
         raise Invalid("NgayNopHoSo", _("The dossier cannot be submitted in the future."))
@@ -280,6 +336,7 @@ def parse_dossier(body: bytes, client: ApiClient, now: datetime | None = None) -
         applicant_phone=phone,
         applicant_email=email,
         documents=documents,
+        vouched=vouched,
     )
 
 

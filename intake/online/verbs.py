@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -87,10 +88,12 @@ def check_warning(start: datetime, agency: Agency) -> datetime:
     return due_at(start, limit - lead, Unit.WORKING_HOURS, get_calendar(agency)).value
 
 
-def _check(procedure, receiving_agency, applicant_kind, documents, now, complete_required):
-    if not offered_online(procedure, now):
+def _check(
+    procedure, receiving_agency, applicant_kind, documents, now, complete_required, vouched=None
+):
+    if vouched is None and not offered_online(procedure, now):
         raise ActionRefused(_("This procedure is not offered online."), "procedure")
-    if not receives(procedure, receiving_agency):
+    if vouched is None and not receives(procedure, receiving_agency):
         raise ActionRefused(_("This unit does not receive this procedure."), "receiving_agency")
     if applicant_kind not in ApplicantKind.values:
         raise ActionRefused(_("Choose an individual or an organisation."), "applicant_kind")
@@ -101,6 +104,19 @@ def _check(procedure, receiving_agency, applicant_kind, documents, now, complete
                 _("Upload every required document: %(names)s.") % {"names": "; ".join(missing)},
                 "documents",
             )
+
+
+@dataclass(frozen=True)
+class Vouched:
+    """What a caller that looked the procedure and the unit up in one query of its own (the
+    national API: ``intake.national.inbound``) has established, so that ``submit_online`` does
+    not ask again: the procedure is published today and offered online, the unit has a counter
+    and receives it, and no dossier was made with the token (two requests racing with one
+    token still meet the token's unique index). ``time_value``/``time_unit``: the procedure's
+    online channel's time limit, both ``None`` when it has no online channel."""
+
+    time_value: Decimal | None
+    time_unit: str | None
 
 
 def submit_online(
@@ -124,6 +140,7 @@ def submit_online(
     notes: str = "",
     complete_required: bool = True,
     national_code: str | None = None,
+    vouched: Vouched | None = None,
 ) -> Dossier:
     """File a dossier online: status 1 with its code and key, its lines and their files.
 
@@ -134,13 +151,14 @@ def submit_online(
     does not receive it, or a required document has no file (unless ``complete_required`` is
     off: the clerk's check will ask for it). ``submitted_at`` defaults to now; the national
     portal gives its own, and its dossier code (``national_code``, MaHoSo), kept beside ours.
+    ``vouched``: what the caller has already checked (see ``Vouched``), not asked again.
     """
     now = timezone.now()
     submitted_at = submitted_at or now
-    existing = _submitted(token)
+    existing = _submitted(token) if vouched is None else None
     if existing is not None:
         return existing
-    _check(procedure, receiving_agency, applicant_kind, documents, now, complete_required)
+    _check(procedure, receiving_agency, applicant_kind, documents, now, complete_required, vouched)
     if source not in OnlineSource.values:
         raise ActionRefused(_("Unknown source."), "source")
     try:
@@ -167,6 +185,7 @@ def submit_online(
                 notes=notes.strip(),
                 written=written,
                 national_code=national_code,
+                vouched=vouched,
             )
     except IntegrityError:
         # The same token committed by a concurrent request: that one wins.
@@ -202,6 +221,7 @@ def _submit(
     notes,
     written,
     national_code=None,
+    vouched=None,
 ) -> Dossier:
     checklist = [
         {
@@ -231,9 +251,12 @@ def _submit(
     )
     day = timezone.localdate(submitted_at)
     sequence = Sequence.next(f"dossier:{agency.electronic_id}:{day:%y%m%d}")
-    channel = procedure.channels.filter(channel=Channel.ONLINE).first() or (
-        procedure.legal_time_limit()
-    )
+    if vouched is not None and vouched.time_unit is not None:
+        channel = vouched  # the online channel's time limit, read with the procedure
+    else:
+        channel = procedure.channels.filter(channel=Channel.ONLINE).first() or (
+            procedure.legal_time_limit()
+        )
     dossier = Dossier.objects.create(
         code=f"{agency.electronic_id}-{day:%y%m%d}-{sequence:04d}",
         national_code=national_code,

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import BigIntegerField, Case, Count, F, Q, Sum, When
+from django.db.models import BigIntegerField, Case, Count, F, OuterRef, Q, Subquery, Sum, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,9 +38,9 @@ from intake.models import (
     Status,
 )
 from intake.models.payments import MAX_AMOUNT
-from intake.slips.letterhead import issuer_of
+from intake.slips.letterhead import SERVICE_CENTRE_CODE, issuer_from, issuer_of
 from portal.templatetags.vn import money, person_name
-from procedures.models import Agency
+from procedures.models import Agency, Department
 
 
 class PaymentRefused(Exception):
@@ -122,7 +122,12 @@ def _sums(account_id: int) -> tuple[int, int]:
 
 
 def account_standing(account: FeeAccount) -> Standing:
-    paid, refunded = _sums(account.pk)
+    """Where ``account`` stands; the sums read with its lock (``lock_account``) when it has
+    them, else summed now."""
+    if hasattr(account, "locked_paid"):
+        paid, refunded = account.locked_paid, account.locked_refunded
+    else:
+        paid, refunded = _sums(account.pk)
     return Standing(
         due=account.due,
         paid=paid,
@@ -171,13 +176,44 @@ def open_account(
     )
 
 
+def _sum_of(direction: str) -> Coalesce:
+    payments = (
+        Payment.objects.filter(account_id=OuterRef("pk"), direction=direction)
+        .order_by()
+        .values("account_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(payments, output_field=BigIntegerField()), 0)
+
+
 def lock_account(dossier: Dossier) -> tuple[Dossier, FeeAccount]:
+    """The dossier and its fee account, locked in that order (as every writer of payments
+    locks them), in two queries: the dossier with the name of its unit's service centre (for
+    the receipt's heading), then the account with the sums of its payments and refunds
+    (``locked_paid``, ``locked_refunded``, which ``account_standing`` uses). The sums are
+    read by a statement begun after the dossier's lock was held, so they include every
+    payment committed by whoever held it before."""
     locked = (
         Dossier.objects.select_for_update(of=("self",))
         .select_related("reception", "procedure", "receiving_agency")
+        .annotate(
+            receiving_centre=Subquery(
+                Department.objects.filter(
+                    agency_id=OuterRef("receiving_agency_id"), code=SERVICE_CENTRE_CODE
+                )
+                .order_by("pk")
+                .values("name")[:1]
+            )
+        )
         .get(pk=dossier.pk)
     )
-    account = FeeAccount.objects.select_for_update().filter(dossier_id=locked.pk).first()
+    account = (
+        FeeAccount.objects.select_for_update()
+        .annotate(locked_paid=_sum_of(Direction.PAYMENT), locked_refunded=_sum_of(Direction.REFUND))
+        .filter(dossier_id=locked.pk)
+        .first()
+    )
     if account is None:
         # Accepted before the ledger existed (or generated): it owes what its reception computed.
         reception = locked.reception
@@ -188,6 +224,7 @@ def lock_account(dossier: Dossier) -> tuple[Dossier, FeeAccount]:
             exemption_reason=reception.fee_exemption_reason,
             now=locked.accepted_at or timezone.now(),
         )
+        account.locked_paid = account.locked_refunded = 0
     return locked, account
 
 
@@ -254,7 +291,10 @@ def _receipt_values(
     dossier: Dossier, account: FeeAccount, agency: Agency, actor: AbstractBaseUser | None
 ) -> dict:
     reception = dossier.reception
-    issuer = issuer_of(agency)
+    if agency.pk == dossier.receiving_agency_id and hasattr(dossier, "receiving_centre"):
+        issuer = issuer_from(agency, dossier.receiving_centre)  # read with the lock
+    else:
+        issuer = issuer_of(agency)
     return {
         "parent_body": issuer.parent_body,
         "unit_name": issuer.unit_name,

@@ -131,7 +131,7 @@ def _apply(gateway: Gateway, params: dict) -> Answer:
     name = gateway.name
     order = (
         PaymentOrder.objects.select_for_update(of=("self",))
-        .select_related("account__dossier")
+        .select_related("account__dossier__receiving_agency")
         .filter(reference=params.get("reference", ""), gateway=name)
         .first()
     )

@@ -71,8 +71,14 @@ def issuer_of(agency: Agency) -> Issuer:
     own “Bộ phận Tiếp nhận và Trả kết quả”: “UBND XÃ TÂN TIẾN / BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ”.
     """
     centre = agency.departments.filter(code=SERVICE_CENTRE_CODE).first()
-    if centre is not None:
-        return Issuer(str(agency).upper(), centre.name.upper(), centre.name, place_name(agency))
+    return issuer_from(agency, centre.name if centre is not None else None)
+
+
+def issuer_from(agency: Agency, centre_name: str | None) -> Issuer:
+    """``issuer_of`` when the caller has read the name of ``agency``'s service centre (the
+    department ``SERVICE_CENTRE_CODE``; ``None`` when it has none) in a query of its own."""
+    if centre_name is not None:
+        return Issuer(str(agency).upper(), centre_name.upper(), centre_name, place_name(agency))
     return Issuer(
         str(agency).upper(), ONE_STOP_UNIT.upper(), f"{ONE_STOP_UNIT} {agency}", place_name(agency)
     )

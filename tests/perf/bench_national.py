@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -214,6 +215,178 @@ def ingest(count: int, clients: int) -> None:
         print(f"  {len(failures)} failed, e.g. {failures[0]}")
 
 
+def post_over_http(port: int, body: bytes) -> tuple[int, float, bytes]:
+    """One signed POST over a connection of its own; the status and the time to the answer."""
+    import http.client
+
+    from intake.national.inbound import signature
+
+    stamp = str(int(time.time()))
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request(
+            "POST",
+            "/api/v1/online-dossiers",
+            body=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-Key-Id": "bench-national",
+                "X-Timestamp": stamp,
+                "X-Signature": signature("bench-secret", stamp, body),
+                "Connection": "close",
+            },
+        )
+        response = connection.getresponse()
+        content = response.read()
+        return response.status, time.perf_counter() - started, content
+    finally:
+        connection.close()
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU the processes ``pids`` have used so far (``/proc/<pid>/stat``)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def serving_pids(master: int) -> list[int]:
+    """gunicorn's workers (children of ``master``) and the PostgreSQL backends serving this
+    database (their connections persist: ``CONN_MAX_AGE``), but not this process's own."""
+    from django.db import connection
+
+    workers = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == master:
+                        workers.append(int(entry))
+            except OSError:
+                pass
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        backends = [row[0] for row in cursor.fetchall()]
+    return [master, *workers, *backends]
+
+
+def ingest_served(count: int, clients: int, workers: int) -> None:
+    """The same ingest as production serves it: gunicorn's sync workers (``--workers``, 2 ×
+    cores + 1 by default) behind a loopback port, ``--clients`` threads posting over HTTP."""
+    from tests.national.files import FileHost, png
+    from tests.perf.harness import bench_environment, free_port, gunicorn, manage
+
+    static_root = tempfile.mkdtemp(prefix="bench-national-static-")
+    env = bench_environment(os.environ["DATABASE_URL"], static_root)
+    env["MEDIA_ROOT"] = os.environ["MEDIA_ROOT"]
+    manage(env, "collectstatic", "--noinput", "-v", "0")
+    run = uuid.uuid4().hex[:8]
+    port = free_port()
+    with (
+        FileHost() as files,
+        gunicorn(env, port, workers, Path(static_root) / "gunicorn.log") as server,
+    ):
+        for n in range(1, 5):
+            files.put(f"/tep-{n}.png", png(8 + n, ["white", "black", "grey", "red"][n - 1]))
+        codes = [f"BENCH-{run}-{i:06d}" for i in range(count + 3 * workers)]
+        # Warm-up (each worker's imports, first PDF), not counted: three rounds of as many
+        # requests as workers, sent at once.
+        warm, codes = codes[: 3 * workers], codes[3 * workers :]
+        for start in range(0, len(warm), workers):
+            threads = [
+                threading.Thread(target=post_over_http, args=(port, payload(code, files)))
+                for code in warm[start : start + workers]
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        samples: list[float] = []
+        failures: list[str] = []
+        lock = threading.Lock()
+
+        def worker(part: list[str]) -> None:
+            for code in part:
+                status, elapsed, content = post_over_http(port, payload(code, files))
+                with lock:
+                    samples.append(elapsed)
+                    if status != 201:
+                        failures.append(f"{status} {content[:200]!r}")
+
+        parts = [codes[i::clients] for i in range(clients)]
+        threads = [threading.Thread(target=worker, args=(part,)) for part in parts]
+        before = os.getloadavg()[0]
+        serving = serving_pids(server.pid)
+        cpu_before = cpu_seconds(serving)
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        cpu = (cpu_seconds(serving) - cpu_before) / len(codes)
+    shutil.rmtree(static_root, ignore_errors=True)
+    rate = len(codes) / elapsed
+    print(
+        f"ingest (gunicorn, {workers} sync workers): {len(codes)} dossiers × 4 files from "
+        f"{clients} clients in {elapsed:.2f} s: {rate:.1f} dossiers/s (target ≥ "
+        f"{TARGET_DOSSIERS_PER_SECOND}: "
+        f"{'met' if rate >= TARGET_DOSSIERS_PER_SECOND else 'NOT met'}); one request p50 "
+        f"{statistics.median(samples) * 1000:.1f} ms, p95 {quantile(samples, 0.95) * 1000:.1f} "
+        f"ms; load average {before:.1f} before, {os.getloadavg()[0]:.1f} after"
+    )
+    cores = os.cpu_count() or 1
+    print(
+        f"  CPU per dossier (gunicorn's workers and their PostgreSQL backends): "
+        f"{cpu * 1000:.1f} ms; {cores} cores with nothing else running would ingest "
+        f"≈ {cores / cpu:.0f} dossiers/s"
+    )
+    if failures:
+        print(f"  {len(failures)} failed, e.g. {failures[0]}")
+
+
+def queries_per_dossier() -> None:
+    """The queries of one ingest, counted in this process (the test client)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from intake.national.inbound import signature
+    from tests.national.files import FileHost, png
+
+    with FileHost() as files:
+        for n in range(1, 5):
+            files.put(f"/tep-{n}.png", png(8 + n, ["white", "black", "grey", "red"][n - 1]))
+        counts = []
+        for _ in range(2):
+            body = payload(f"BENCH-Q-{uuid.uuid4().hex[:12]}", files)
+            stamp = str(int(time.time()))
+            with CaptureQueriesContext(connection) as captured:
+                response = Client().post(
+                    "/api/v1/online-dossiers",
+                    data=body,
+                    content_type="application/json",
+                    headers={
+                        "X-Key-Id": "bench-national",
+                        "X-Timestamp": stamp,
+                        "X-Signature": signature("bench-secret", stamp, body),
+                    },
+                )
+            assert response.status_code == 201, response.content
+            counts.append(len(captured.captured_queries))
+    print(f"queries per dossier: {counts[-1]} (BEGIN and COMMIT included)")
+
+
 def deliver_all(minimum: int) -> None:
     from django.conf import settings
 
@@ -254,13 +427,26 @@ def main() -> int:
     parser.add_argument("--dossiers", type=int, default=300)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument(
+        "--served",
+        action="store_true",
+        help="post to gunicorn's sync workers over HTTP (as production serves the API) "
+        "instead of Django's test client in this process",
+    )
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--skip-outbox", action="store_true")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-national-") as media_root:
         setup_django(media_root)
         print(f"machine: {load()}")
         world()
-        ingest(options.dossiers, options.clients)
-        deliver_all(options.messages)
+        queries_per_dossier()
+        if options.served:
+            ingest_served(options.dossiers, options.clients, options.workers)
+        else:
+            ingest(options.dossiers, options.clients)
+        if not options.skip_outbox:
+            deliver_all(options.messages)
     return 0
 
 

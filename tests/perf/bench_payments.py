@@ -177,7 +177,9 @@ def seed(count: int) -> None:
 
 
 def bench_callbacks(count: int) -> None:
+    from django.db import connection
     from django.test import Client
+    from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
     from intake.models import Dossier, FeeAccount, Payment
@@ -206,16 +208,50 @@ def bench_callbacks(count: int) -> None:
         for order in orders
     ]
     first, again = [], []
-    for samples in (first, again):
+    queries, cpu = {}, {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    for name, samples in (("pays", first), ("duplicate", again)):
+        cpu_before = time.process_time(), backend_cpu(backend)
         for params in answers:
-            began = time.perf_counter()
-            response = client.post(url, params)
-            samples.append(time.perf_counter() - began)
+            connection.queries_log.clear()  # DEBUG keeps the last 9000: count from empty
+            with CaptureQueriesContext(connection) as captured:
+                began = time.perf_counter()
+                response = client.post(url, params)
+                samples.append(time.perf_counter() - began)
             assert response.status_code == 200, response.status_code
+            queries[name] = len(captured.captured_queries)
+        cpu[name] = (
+            (time.process_time() - cpu_before[0]) / len(answers),
+            (backend_cpu(backend) - cpu_before[1]) / len(answers),
+        )
     paid = Payment.objects.filter(account__in=FeeAccount.objects.filter(dossier__in=unpaid))
     print(f"callbacks: {len(orders)} orders, {paid.count()} payments made", flush=True)
+    one, five, _ = os.getloadavg()
+    print(
+        f"queries per callback: pays {queries['pays']}, duplicate {queries['duplicate']}; "
+        f"load average {one:.1f} (1 min), {five:.1f} (5 min)",
+        flush=True,
+    )
+    for name in ("pays", "duplicate"):
+        print(
+            f"CPU per callback ({name}): this process {cpu[name][0] * 1000:.1f} ms, "
+            f"its PostgreSQL backend {cpu[name][1] * 1000:.1f} ms",
+            flush=True,
+        )
     line("callback (pays)", first, 50)
     line("callback (duplicate)", again, 50)
+
+
+def backend_cpu(pid: int) -> float:
+    """User and system CPU seconds of the PostgreSQL backend ``pid`` (``/proc/<pid>/stat``)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def bench_takings(repeat: int) -> None:
