@@ -18,9 +18,7 @@ import hmac
 import json
 import re
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,6 +34,7 @@ from django.utils.translation import gettext as _
 from intake.counter.fields import clean_citizen_id, clean_phone, clean_tax_code
 from intake.documents.checks import CheckedFile, FileRefused, check_file, size_text
 from intake.models import ApiClient, ApplicantKind
+from intake.national.fetching import Failed, Refused, TooLarge, fetch_url
 from intake.national.payload import APPLICANT_CODES, parse_national_instant
 from procedures.models import Agency, OnlineLevel, Procedure
 
@@ -289,16 +288,19 @@ def fetch(line: DocumentLine) -> CheckedFile:
     where = f"TaiLieuNop[{line.number}].DuongDanTaiTepTin"
     limit = settings.ATTACHMENT_MAX_BYTES
     try:
-        with urllib.request.urlopen(line.url, timeout=settings.NATIONAL_API_FETCH_TIMEOUT) as got:
-            content = got.read(limit + 1)
-    except urllib.error.HTTPError as error:
-        raise Invalid(
-            where, _("The file could not be fetched (HTTP %(code)s).") % {"code": error.code}
-        ) from None
-    except (OSError, ValueError):
+        content = fetch_url(line.url, limit)
+    except Refused:
+        raise Invalid(where, _("Files are fetched only from the allowed hosts.")) from None
+    except Failed as failed:
+        if failed.status:
+            raise Invalid(
+                where, _("The file could not be fetched (HTTP %(code)s).") % {"code": failed.status}
+            ) from None
         raise Invalid(where, _("The file could not be fetched.")) from None
-    if len(content) > limit:
-        raise Invalid(where, _("The file is larger than %(limit)s.") % {"limit": size_text(limit)})
+    except TooLarge:
+        raise Invalid(
+            where, _("The file is larger than %(limit)s.") % {"limit": size_text(limit)}
+        ) from None
     name = urllib.parse.unquote(urllib.parse.urlsplit(line.url).path.rsplit("/", 1)[-1])
     try:
         return check_file(SimpleUploadedFile(name or line.name, content))
