@@ -81,7 +81,10 @@ def authenticate(headers, body: bytes, now: float | None = None) -> ApiClient:
     if not hmac.compare_digest(expected.encode(), sent.encode()) or client is None:
         raise Unauthorised(_("The key or the request's signature is wrong."))
     now = time.time() if now is None else now
-    if not (stamp.isascii() and stamp.isdigit()) or abs(now - int(stamp)) > settings.NATIONAL_API_WINDOW_SECONDS:
+    if (
+        not (stamp.isascii() and stamp.isdigit())
+        or abs(now - int(stamp)) > settings.NATIONAL_API_WINDOW_SECONDS
+    ):
         raise Unauthorised(
             _("The request's timestamp is outside the allowed window of %(seconds)s seconds.")
             % {"seconds": settings.NATIONAL_API_WINDOW_SECONDS}

@@ -97,7 +97,6 @@ class PetitionForm(StyledForm):
         widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
     )
 
-
     def clean_sender_phone(self) -> str:
         value = self.cleaned_data.get("sender_phone", "").strip()
         return clean_phone(value) if value else ""
