@@ -133,6 +133,8 @@ def _text(
     if not isinstance(value, str | int):
         raise Invalid(name, _("Expected text."))
     value = str(value).strip()
+    if "\x00" in value:
+        raise Invalid(name, _("Null characters are not allowed."))
     if len(value) > limit:
         raise Invalid(name, _("At most %(limit)s characters.") % {"limit": limit})
     return value

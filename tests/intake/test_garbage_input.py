@@ -306,3 +306,18 @@ def test_gateway_callbacks_refuse_garbage(client, settings, key):
         sandbox = client.get("/thanh-toan/thu-nghiem/", params)
         assert sandbox.status_code < 500, (key, value)
     assert counts() == (0,) * 6
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data"),
+    [
+        ("get", "/thu-tuc/1.001193%00/nop-truc-tuyen/", None),
+        ("get", "/phan-anh-kien-nghi/da-tra-loi/", {"q": "a\x00b"}),
+        ("post", "/thanh-toan/sandbox/ipn/", {"reference": "a\x00b"}),
+    ],
+)
+def test_a_nul_character_is_a_400_in_vietnamese(client, method, path, data):
+    response = getattr(client, method)(path, data, HTTP_ACCEPT_LANGUAGE="vi")
+    assert response.status_code == 400
+    assert "ký tự rỗng" in response.content.decode()
+    assert counts() == (0,) * 6
