@@ -33,8 +33,8 @@ class RefuseNulMiddleware:
     PostgreSQL cannot store or even compare text holding NUL: a view that looks a code up, or
     logs a gateway's parameters, would otherwise fail with a server error. Forms refuse NUL on
     their own (Django's ``ProhibitNullCharactersValidator``); this covers what is read without
-    a form. Multipart bodies are left to the forms (reading them here would fix the upload
-    handlers too early)."""
+    a form (the portal sets no upload handlers of its own, so reading a multipart body here
+    changes nothing for the views)."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
@@ -54,7 +54,10 @@ class RefuseNulMiddleware:
         if "\x00" in request.path:
             return True
         sources = [request.GET]
-        if request.content_type == "application/x-www-form-urlencoded":
+        if request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
             sources.append(request.POST)
         return any(
             "\x00" in key or any("\x00" in value for value in values)

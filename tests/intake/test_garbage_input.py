@@ -274,7 +274,7 @@ def test_the_online_filing_first_step_refuses_garbage(client, field):
 
 @pytest.mark.parametrize("code", ["<script>", "x" * 5000, "1.001193%00", "..%2f..%2f"])
 def test_the_online_filing_page_of_a_garbage_code_is_404(client, code):
-    assert client.get(f"/thu-tuc/{code}/nop-truc-tuyen/").status_code == 404
+    assert client.get(f"/thu-tuc/{code}/nop-truc-tuyen/").status_code in (400, 404)
 
 
 # Payment callbacks: garbage parameters change nothing.
