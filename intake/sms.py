@@ -20,6 +20,7 @@ See ``docs/watch.md`` for plugging in a real gateway (a Vietnamese brand-name SM
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 import uuid
 from abc import ABC, abstractmethod
@@ -28,6 +29,9 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
+# What may unlock something in a message: one-time codes (digits), lookup keys (capitals and
+# digits). Masked in the console backend's log with DEBUG off.
+_SECRET_LOOKING = re.compile(r"\b(?=[A-Z0-9]*\d)[A-Z0-9]{4,}\b")
 
 # What ``LocmemBackend`` sent: (phone, text) pairs, oldest first. Tests empty it.
 outbox: list[tuple[str, str]] = []
@@ -47,7 +51,13 @@ class BaseBackend(ABC):
 
 
 class ConsoleBackend(BaseBackend):
+    """Writes the message to the log. With DEBUG off (a production left on the console
+    backend) one-time codes, lookup keys and other runs of digits or capitals are masked, so
+    the log never holds what would unlock a dossier or confirm a contact."""
+
     def send(self, phone: str, text: str) -> str:
+        if not settings.DEBUG:
+            text = _SECRET_LOOKING.sub(lambda m: "•" * len(m.group()), text)
         logger.info("SMS to %s: %s", phone, text)
         return f"console-{uuid.uuid4().hex[:12]}"
 

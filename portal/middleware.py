@@ -25,3 +25,42 @@ class PortalLanguageMiddleware:
         patch_vary_headers(response, ["Cookie"])
         response.headers.setdefault("Content-Language", code)
         return response
+
+
+class RefuseNulMiddleware:
+    """A request with a NUL character in its path, query or form-encoded body answers 400.
+
+    PostgreSQL cannot store or even compare text holding NUL: a view that looks a code up, or
+    logs a gateway's parameters, would otherwise fail with a server error. Forms refuse NUL on
+    their own (Django's ``ProhibitNullCharactersValidator``); this covers what is read without
+    a form (the portal sets no upload handlers of its own, so reading a multipart body here
+    changes nothing for the views)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._has_nul(request):
+            from django.http import HttpResponseBadRequest
+            from django.utils.translation import gettext
+
+            return HttpResponseBadRequest(
+                gettext("Null characters are not allowed."), content_type="text/plain"
+            )
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_nul(request: HttpRequest) -> bool:
+        if "\x00" in request.path:
+            return True
+        sources = [request.GET]
+        if request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            sources.append(request.POST)
+        return any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for source in sources
+            for key, values in source.lists()
+        )

@@ -208,6 +208,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # A NUL in the path, query or form body is a 400, not PostgreSQL's server error.
+    "portal.middleware.RefuseNulMiddleware",
     # Last: turns a sign-in refused for too many failures into the 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -649,6 +651,9 @@ NATIONAL_API_FETCH_TIMEOUT = env_int("NATIONAL_API_FETCH_TIMEOUT", 10, minimum=1
 # The hosts file links may point to (empty: any; set it in production to the national
 # portal's file hosts, so the API never fetches from the internal network).
 NATIONAL_API_FILE_HOSTS = env_list("NATIONAL_API_FILE_HOSTS", [])
+# Whether file links may reach loopback, private, link-local (cloud metadata) or other
+# non-public addresses: on only in development and tests (intake/national/fetching.py).
+NATIONAL_API_FILE_PRIVATE = env_bool("NATIONAL_API_FILE_PRIVATE", DEBUG)
 
 # Fees paid online (intake/payments; docs/payments.md). PAYMENT_GATEWAY names the gateway class
 # ("" = no online payment); its requests and answers are signed with PAYMENT_GATEWAY_SECRET

@@ -18,9 +18,7 @@ import hmac
 import json
 import re
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,6 +34,7 @@ from django.utils.translation import gettext as _
 from intake.counter.fields import clean_citizen_id, clean_phone, clean_tax_code
 from intake.documents.checks import CheckedFile, FileRefused, check_file, size_text
 from intake.models import ApiClient, ApplicantKind, Dossier
+from intake.national.fetching import Failed, Refused, TooLarge, fetch_url
 from intake.national.payload import APPLICANT_CODES, parse_national_instant
 from intake.online.verbs import Vouched
 from procedures.models import Agency, Channel, OnlineLevel, Procedure, ProcedureChannel
@@ -74,13 +73,19 @@ def authenticate(headers, body: bytes, now: float | None = None) -> ApiClient:
     sent = headers.get("X-Signature", "").strip().lower()
     if not key_id or not stamp or not sent:
         raise Unauthorised(_("The X-Key-Id, X-Timestamp and X-Signature headers are required."))
-    client = ApiClient.objects.filter(key_id=key_id, is_active=True).first()
+    if "\x00" in key_id:
+        key_id = ""  # PostgreSQL refuses NUL in a query: an unknown key
+    client = ApiClient.objects.filter(key_id=key_id, is_active=True).first() if key_id else None
     # An unknown key is still compared against a signature, so it answers no faster.
     expected = signature(client.secret if client else "-", stamp, body)
-    if not hmac.compare_digest(expected, sent) or client is None:
+    # compare_digest refuses non-ASCII text: compare bytes, so a forged header is a 401.
+    if not hmac.compare_digest(expected.encode(), sent.encode()) or client is None:
         raise Unauthorised(_("The key or the request's signature is wrong."))
     now = time.time() if now is None else now
-    if not stamp.isdigit() or abs(now - int(stamp)) > settings.NATIONAL_API_WINDOW_SECONDS:
+    if (
+        not (stamp.isascii() and stamp.isdigit())
+        or abs(now - int(stamp)) > settings.NATIONAL_API_WINDOW_SECONDS
+    ):
         raise Unauthorised(
             _("The request's timestamp is outside the allowed window of %(seconds)s seconds.")
             % {"seconds": settings.NATIONAL_API_WINDOW_SECONDS}
@@ -133,6 +138,8 @@ def _text(
     if not isinstance(value, str | int):
         raise Invalid(name, _("Expected text."))
     value = str(value).strip()
+    if "\x00" in value:
+        raise Invalid(name, _("Null characters are not allowed."))
     if len(value) > limit:
         raise Invalid(name, _("At most %(limit)s characters.") % {"limit": limit})
     return value
@@ -165,7 +172,7 @@ def _receiving(code: str, unit, client: ApiClient, national_code: str):
     by the unit ``unit`` for which ``client`` may send, no dossier of ``national_code`` yet —
     the row of the procedure's units joining both, with the online channel's time limit; or
     ``None`` when any of this fails (the lookups one by one then say which)."""
-    if not isinstance(unit, str) or not unit.strip() or len(unit.strip()) > 60:
+    if not isinstance(unit, str) or "\x00" in unit or not unit.strip() or len(unit.strip()) > 60:
         return None
     channels = ProcedureChannel.objects.filter(
         procedure_id=OuterRef("procedure_id"), channel=Channel.ONLINE
@@ -246,7 +253,7 @@ def parse_dossier(body: bytes, client: ApiClient, now: datetime | None = None) -
     now = now or timezone.now()
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise Invalid("body", _("The body is not JSON in UTF-8.")) from None
     if not isinstance(data, dict):
         raise Invalid("body", _("The body must be a JSON object of the dossier's fields."))
@@ -346,16 +353,19 @@ def fetch(line: DocumentLine) -> CheckedFile:
     where = f"TaiLieuNop[{line.number}].DuongDanTaiTepTin"
     limit = settings.ATTACHMENT_MAX_BYTES
     try:
-        with urllib.request.urlopen(line.url, timeout=settings.NATIONAL_API_FETCH_TIMEOUT) as got:
-            content = got.read(limit + 1)
-    except urllib.error.HTTPError as error:
-        raise Invalid(
-            where, _("The file could not be fetched (HTTP %(code)s).") % {"code": error.code}
-        ) from None
-    except (OSError, ValueError):
+        content = fetch_url(line.url, limit)
+    except Refused:
+        raise Invalid(where, _("Files are fetched only from the allowed hosts.")) from None
+    except Failed as failed:
+        if failed.status:
+            raise Invalid(
+                where, _("The file could not be fetched (HTTP %(code)s).") % {"code": failed.status}
+            ) from None
         raise Invalid(where, _("The file could not be fetched.")) from None
-    if len(content) > limit:
-        raise Invalid(where, _("The file is larger than %(limit)s.") % {"limit": size_text(limit)})
+    except TooLarge:
+        raise Invalid(
+            where, _("The file is larger than %(limit)s.") % {"limit": size_text(limit)}
+        ) from None
     name = urllib.parse.unquote(urllib.parse.urlsplit(line.url).path.rsplit("/", 1)[-1])
     try:
         return check_file(SimpleUploadedFile(name or line.name, content))

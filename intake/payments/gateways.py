@@ -43,7 +43,9 @@ def signed(params: dict, secret: str | None = None) -> dict:
 
 def signature_ok(params: dict, secret: str | None = None) -> bool:
     given = params.get(SIGNATURE, "")
-    return isinstance(given, str) and hmac.compare_digest(given, sign(params, secret))
+    if not isinstance(given, str) or not given.isascii():
+        return False  # compare_digest refuses non-ASCII text: a forged signature, not a 500
+    return hmac.compare_digest(given, sign(params, secret))
 
 
 class Gateway(ABC):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from intake.counter.fields import clean_phone
 from intake.documents.checks import ACCEPT, FileRefused, check_file
 from intake.models import (
     Dossier,
@@ -95,6 +96,10 @@ class PetitionForm(StyledForm):
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
     )
+
+    def clean_sender_phone(self) -> str:
+        value = self.cleaned_data.get("sender_phone", "").strip()
+        return clean_phone(value) if value else ""
 
     def clean_attachment(self):
         upload = self.cleaned_data.get("attachment")

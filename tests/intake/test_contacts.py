@@ -162,3 +162,20 @@ def test_a_gateway_failure_is_a_clear_refusal(settings):
 def test_normalise_contact_forms():
     assert normalise_contact("phone", "84912345678") == "0912345678"
     assert normalise_contact("phone", "024 3825 1234") == "02438251234"
+
+
+def test_the_console_sms_backend_does_not_log_codes_in_clear_in_production(settings, caplog):
+    import logging
+
+    from intake.sms import ConsoleBackend
+
+    settings.DEBUG = False
+    with caplog.at_level(logging.INFO, logger="intake.sms"):
+        ConsoleBackend().send("0912345678", "Ma xac nhan: 482913. Ma tra cuu K7P2QX9M.")
+    assert "482913" not in caplog.text and "K7P2QX9M" not in caplog.text
+    assert "Ma xac nhan" in caplog.text
+    settings.DEBUG = True
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="intake.sms"):
+        ConsoleBackend().send("0912345678", "Ma xac nhan: 482913.")
+    assert "482913" in caplog.text

@@ -250,3 +250,17 @@ def test_a_replica_is_a_test_mirror_of_the_primary():
     )
     assert result.stdout.split()[:2] == ["replica.example", "default"], result.stderr
     assert "portal.replica.ReplicaRouter" in result.stdout
+
+
+def test_deploy_check_warns_about_development_switches_left_on(settings):
+    from portal.checks import development_switches
+
+    settings.PAYMENT_SANDBOX = True
+    settings.PAYMENT_GATEWAY = "intake.payments.gateways.SandboxGateway"
+    settings.PAYMENT_GATEWAY_SECRET = "sandbox-secret"
+    settings.NATIONAL_API_FILE_PRIVATE = True
+    found = [warning.id for warning in development_switches(None)]
+    assert found == ["portal.W002", "portal.W003", "portal.W004"]
+    settings.PAYMENT_SANDBOX = settings.NATIONAL_API_FILE_PRIVATE = False
+    settings.PAYMENT_GATEWAY_SECRET = "agreed-with-the-bank"
+    assert development_switches(None) == []
