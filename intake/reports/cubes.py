@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import date, timedelta
 
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Count, F, Q, Sum, Value
 
 from intake.models import Dossier, MonthlySummary, Outcome, Reception
@@ -109,23 +109,37 @@ LIVE_DIMENSIONS = ("agency", "procedure", "field", "channel")
 
 
 @contextmanager
-def tuned(*, hashed: bool = False):
+def tuned(*, hashed: bool = False, grouped: bool = True):
     """PostgreSQL: no JIT for these statements (compiling their dozen conditional aggregates
     took longer, 1–2 s, than running them) and room to group in memory; ``hashed``: group by
     hashing (the planner sorted a month's 35,000 rows by four keys first, a third of the
-    statement's time). Elsewhere: nothing. ``SET LOCAL`` lasts to the end of the transaction:
-    outside one (a page) that is this block; inside one (``freeze_month``) the rest of it keeps
-    the settings, which suits what follows there (inserting the summary rows)."""
+    statement's time). Elsewhere: nothing. ``grouped`` False (a total): the JIT alone.
+
+    The JIT off and the memory are set for the connection's session, once per connection (the
+    portal's other statements never gain from the JIT, and 32 MB is a per-operation ceiling):
+    no transaction and no statement on a connection kept between requests (a transaction
+    rolled back after setting them undoes them: slower reports on that connection, the same
+    figures). Sorting is switched off around the hashed statement alone (``SET`` before,
+    ``RESET`` after)."""
     connection = reports_connection()  # the replica's, when a report reads from it
     if connection.vendor != "postgresql":
         yield
         return
-    settings = "SET LOCAL jit = off; SET LOCAL work_mem = '32MB'"
-    if hashed:
-        settings += "; SET LOCAL enable_sort = off"
-    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        cursor.execute(settings)
+    connection.ensure_connection()
+    if getattr(connection.connection, "motcua_reports_tuned", False) is not True:
+        with connection.cursor() as cursor:
+            cursor.execute("SET jit = off; SET work_mem = '32MB'")
+        connection.connection.motcua_reports_tuned = True
+    if not hashed:
         yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_sort = off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET enable_sort")
 
 
 def live_cube(
@@ -197,7 +211,8 @@ def live_cubes_for(
             )
         )
     first, *others = branches
-    with tuned(hashed=True):
+    grouped = any(dimensions for _window, dimensions in wanted)
+    with tuned(hashed=grouped, grouped=grouped):
         rows = list(first.union(*others, all=True))
     for row in rows:
         number = int(row["cube"])

@@ -158,6 +158,9 @@ class StatisticsForm(forms.Form):
             if name == "agency" and agencies is not None:
                 self.tree = agencies
                 objects = [agency for agency in agencies if agency.pk in self.agency_ids]
+            elif name == "procedure":  # whole, with their channels: indicator 2.2 shows them
+                objects = list(field.queryset.defer(None).prefetch_related("channels"))
+                known["procedure_channels"] = {item.pk: item for item in objects}
             else:
                 objects = list(field.queryset)
             listed = [

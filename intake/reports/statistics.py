@@ -199,11 +199,16 @@ class Report:
                     for segment in self.segments
                 ]
 
-    def labels(self, group_by: str, keys: list) -> dict:
+    def labels(self, group_by: str, keys: list, *, any_order: bool = False) -> dict:
         """``labels_for`` of ``keys``, remembered: the table and the ranking of the same
-        rows read them once."""
+        rows read them once. ``any_order``: the caller sorts the rows itself (a ranking), so
+        the departments already read serve too."""
         cached = self._labels.get(group_by)
         if cached is None or any(key not in cached for key in keys):
+            departments = self.known.get("department") if any_order else None
+            if group_by == "department" and departments and all(k in departments for k in keys):
+                found = [departments[key] for key in keys]
+                return {d.pk: (f"{d.name} — {d.agency}", d.code) for d in found}
             cached = labels_for(group_by, list(keys), self.known)
             if group_by not in self._labels or set(cached) >= set(self._labels[group_by]):
                 self._labels[group_by] = cached
@@ -236,7 +241,19 @@ class Report:
 
     @cached_property
     def total(self) -> Counts:
-        return self.counts_by(None).get(None, ZERO)
+        """The period's figures over the whole scope. Counted alone (one row a span, not a row
+        per agency, procedure, field and channel) unless a table counted the cube already:
+        the scorecard's sources need nothing else."""
+        if "main" in self._cubes or "department" in self._cubes:
+            return self.counts_by(None).get(None, ZERO)
+        if "total" not in self._cubes:
+            windows = [segment.window for segment in self.segments if not segment.is_frozen]
+            live = live_cubes(self.scope, windows, ())
+            self._cubes["total"] = [
+                self._frozen(segment) if segment.is_frozen else live[segment.window]
+                for segment in self.segments
+            ]
+        return _chain(self._cubes["total"], None).get(None, ZERO)
 
     def table(self, group_by: str = "agency") -> Table:
         if group_by not in GROUPS:
@@ -359,7 +376,11 @@ def indicators_766(
     report = report or Report(scope, period, now=now)
     by_procedure = report.counts_by("procedure")
     resolved = [key for key, counts in by_procedure.items() if key and counts.resolved]
-    procedures = Procedure.objects.filter(pk__in=resolved).prefetch_related("channels")
+    known = report.known.get("procedure_channels")  # read with their channels already
+    if known is not None and all(key in known for key in resolved):
+        procedures = [known[key] for key in resolved]
+    else:
+        procedures = Procedure.objects.filter(pk__in=resolved).prefetch_related("channels")
     times = [ProcedureTime(procedure, by_procedure[procedure.pk]) for procedure in procedures]
     times.sort(key=lambda item: (-(item.counts.time_used or 0), item.procedure.code))
     return Indicators(total=report.total, procedures=times)
@@ -466,7 +487,7 @@ def ranked_by_late(report: Report, group_by: str, limit: int = 10) -> list[Row]:
     departments = group_by == "department"
     counts = report.late_by_department() if departments else report.counts_by(group_by)
     late = {key: value for key, value in counts.items() if key is not None and value.late_any}
-    labels = report.labels(group_by, list(late))
+    labels = report.labels(group_by, list(late), any_order=True)
     rows = [
         Row(key=key, label=labels[key][0], code=labels[key][1], counts=late[key]) for key in labels
     ]

@@ -52,7 +52,7 @@ from intake.reports.statistics import (
 )
 from intake.reports.workbooks import dossiers_xlsx, report_xlsx
 from intake.slips.letterhead import place_name
-from portal.calendar import get_calendar
+from portal.calendar import get_calendars
 from portal.deadlines import is_late, working_time_between
 from portal.models import Role, StaffProfile
 from portal.pdf import render_pdf
@@ -108,11 +108,12 @@ def late_rows(dossiers: list[Dossier], stock_at: datetime) -> list[LateDossier]:
     """The officers (one query) and the delays in office hours of a page of dossiers."""
     officer_ids = {d.officer_id for d in dossiers if getattr(d, "officer_id", None)}
     users = get_user_model().objects.in_bulk(officer_ids) if officer_ids else {}
+    calendars = get_calendars(d.receiving_agency_id for d in dossiers) if dossiers else {}
     rows = []
     for dossier in dossiers:
         end = dossier.finished_at or stock_at
         if is_late(end, dossier.original_due_at):
-            calendar = get_calendar(dossier.receiving_agency_id)
+            calendar = calendars[dossier.receiving_agency_id]
             late = working_time_between(dossier.original_due_at, end, calendar).value
             hours = Decimal(late.total_seconds() / 3600).quantize(Decimal("0.1"))
         else:
