@@ -152,8 +152,7 @@ class SlipAdmin(ReadOnly, admin.ModelAdmin):
 
 
 # The Decision 766 scorecard: versions of its formulas, frozen months, national figures.
-from intake.scorecard import admin as admin_scorecard  # noqa: E402, F401
-
 # The deadline watch: flags, drafts of form 04, notifications (intake/watch/admin.py).
 from intake.petitions import admin as admin_petitions  # noqa: E402, F401
+from intake.scorecard import admin as admin_scorecard  # noqa: E402, F401
 from intake.watch import admin as admin_watch  # noqa: E402, F401
