@@ -151,14 +151,12 @@ class SlipAdmin(ReadOnly, admin.ModelAdmin):
     exclude = ["pdf"]
 
 
-# The Decision 766 scorecard: versions of its formulas, frozen months, national figures.
-# The national portal: the outbox and the API's connectors (intake/national/admin.py).
+# The other packages' admin pages, each in its package: the national portal's outbox and API
+# connectors, fees (payment terms, ledger, closings, orders, callbacks), petitions, the Decision
+# 766 scorecard (versions of its formulas, frozen months, national figures), and the deadline
+# watch (flags, drafts of form 04, notifications).
 from intake.national import admin as admin_national  # noqa: E402, F401
-
-# Fees: payment terms per procedure, the ledger, closings, orders, callbacks (intake/payments).
 from intake.payments import admin as admin_payments  # noqa: E402, F401
-
-# The deadline watch: flags, drafts of form 04, notifications (intake/watch/admin.py).
 from intake.petitions import admin as admin_petitions  # noqa: E402, F401
 from intake.scorecard import admin as admin_scorecard  # noqa: E402, F401
 from intake.watch import admin as admin_watch  # noqa: E402, F401

@@ -216,10 +216,11 @@ def _version() -> str:
     return version
 
 
-def get_calendar(agency=None) -> WorkCalendar:
-    """The work calendar of ``agency`` (an Agency, its id, or None for the portal-wide one)."""
+def get_calendar(agency=None, *, version: str | None = None) -> WorkCalendar:
+    """The work calendar of ``agency`` (an Agency, its id, or None for the portal-wide one);
+    ``version``: the calendars' version when the caller read it already (``get_calendars``)."""
     agency_id = getattr(agency, "pk", agency)
-    key = (_version(), agency_id)
+    key = (version if version is not None else _version(), agency_id)
     calendar = _calendars.get(key)
     if calendar is None:
         calendar = build_calendar(agency_id)
@@ -227,6 +228,14 @@ def get_calendar(agency=None) -> WorkCalendar:
             _calendars.clear()
         _calendars[key] = calendar
     return calendar
+
+
+def get_calendars(agencies: Iterable) -> dict:
+    """``{agency id: its work calendar}`` for several agencies (ids or Agency), the version read
+    from the cache once (a list of dossiers: one cache read, not one a row)."""
+    version = _version()
+    ids = {getattr(agency, "pk", agency) for agency in agencies}
+    return {agency_id: get_calendar(agency_id, version=version) for agency_id in ids}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -62,15 +62,19 @@ def _misses(petitions: QuerySet[Petition], reasons: list[tuple[Q, str]], limit) 
     ]
 
 
+def _measure(petitions: QuerySet[Petition], counted: Q) -> Measure:
+    """Those of ``petitions`` that count (``counted``) of them all, in one query."""
+    found = petitions.aggregate(total=Count("pk"), counted=Count("pk", filter=counted))
+    return Measure(found["counted"], found["total"])
+
+
 class Classified:
     code = "5.1"
     title = gettext_lazy("Feedback and petitions classified")
     population = "petition"
 
     def measure(self, scope: Scope) -> Measure:
-        petitions = _received(scope)
-        total = petitions.count()
-        return Measure(total - petitions.filter(classification="").count(), total)
+        return _measure(_received(scope), ~Q(classification=""))
 
     def misses(self, scope: Scope, limit: int | None = None) -> Sequence[Miss]:
         return _misses(_received(scope), [(Q(classification=""), _("not classified"))], limit)
@@ -87,9 +91,7 @@ class HandledOnTime:
     population = "petition"
 
     def measure(self, scope: Scope) -> Measure:
-        petitions = _due_or_finished(scope)
-        total = petitions.count()
-        return Measure(petitions.filter(on_time=True).count(), total)
+        return _measure(_due_or_finished(scope), Q(on_time=True))
 
     def misses(self, scope: Scope, limit: int | None = None) -> Sequence[Miss]:
         return _misses(
@@ -128,11 +130,11 @@ class AnswersAccepted:
 
     def measure(self, scope: Scope) -> Measure:
         petitions = _answered(scope)
-        total = petitions.count()
         bad = Q(pk__in=[])
         for q, _reason in self.reasons():
             bad |= q
-        return Measure(total - petitions.filter(bad).count(), total)
+        found = petitions.aggregate(total=Count("pk"), bad=Count("pk", filter=bad))
+        return Measure(found["total"] - found["bad"], found["total"])
 
     def misses(self, scope: Scope, limit: int | None = None) -> Sequence[Miss]:
         return _misses(_answered(scope), self.reasons(), limit)

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import date, timedelta
 
-from django.db import models, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db import models
+from django.db.models import Count, F, Q, Sum, Value
 
 from intake.models import Dossier, MonthlySummary, Outcome, Reception
 from intake.reports.cells import (
@@ -109,23 +109,37 @@ LIVE_DIMENSIONS = ("agency", "procedure", "field", "channel")
 
 
 @contextmanager
-def tuned(*, hashed: bool = False):
+def tuned(*, hashed: bool = False, grouped: bool = True):
     """PostgreSQL: no JIT for these statements (compiling their dozen conditional aggregates
     took longer, 1–2 s, than running them) and room to group in memory; ``hashed``: group by
     hashing (the planner sorted a month's 35,000 rows by four keys first, a third of the
-    statement's time). Elsewhere: nothing. ``SET LOCAL`` lasts to the end of the transaction:
-    outside one (a page) that is this block; inside one (``freeze_month``) the rest of it keeps
-    the settings, which suits what follows there (inserting the summary rows)."""
+    statement's time). Elsewhere: nothing. ``grouped`` False (a total): the JIT alone.
+
+    The JIT off and the memory are set for the connection's session, once per connection (the
+    portal's other statements never gain from the JIT, and 32 MB is a per-operation ceiling):
+    no transaction and no statement on a connection kept between requests (a transaction
+    rolled back after setting them undoes them: slower reports on that connection, the same
+    figures). Sorting is switched off around the hashed statement alone (``SET`` before,
+    ``RESET`` after)."""
     connection = reports_connection()  # the replica's, when a report reads from it
     if connection.vendor != "postgresql":
         yield
         return
-    settings = "SET LOCAL jit = off; SET LOCAL work_mem = '32MB'"
-    if hashed:
-        settings += "; SET LOCAL enable_sort = off"
-    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        cursor.execute(settings)
+    connection.ensure_connection()
+    if getattr(connection.connection, "motcua_reports_tuned", False) is not True:
+        with connection.cursor() as cursor:
+            cursor.execute("SET jit = off; SET work_mem = '32MB'")
+        connection.connection.motcua_reports_tuned = True
+    if not hashed:
         yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_sort = off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET enable_sort")
 
 
 def live_cube(
@@ -133,85 +147,146 @@ def live_cube(
 ) -> dict[Key, Counts]:
     """The figures of ``window`` counted now, per combination of ``dimensions`` (a key holds
     ``None`` for a dimension not asked for): the dossiers finished since the window began,
-    those not finished (two index ranges, each read from the index alone), and the refusals."""
-    queryset = scope.dossiers()
-    if "department" in dimensions and scope.department_id is None:
-        queryset = queryset.annotate(lead_department=LeadDepartment())
-    names = [on_dossier(scope, name) for name in dimensions]
-    alive = queryset.filter(accepted_at__lt=window.end).order_by()
-    parts = [
-        alive.filter(finished_at__gte=window.start),
-        alive.filter(finished_at__isnull=True),
-    ]
-    cube: dict[Key, Counts] = {}
-    with tuned(hashed=True):
-        for part in parts:
-            if names:
-                rows = part.values(*names).annotate(**_live_aggregates(window))
-            else:
-                rows = [part.aggregate(**_live_aggregates(window))]
-            for row in rows:
-                key = _key(dimensions, [row[name] for name in names])
-                values = {name: _seconds(row[name]) for name in COUNT_FIELDS if name in row}
-                cube[key] = cube.get(key, ZERO) + Counts(**values)
-        for key, refused in _refusals(scope, window, dimensions):
-            cube[key] = cube.get(key, ZERO) + Counts(refused=refused)
-    return {key: counts for key, counts in cube.items() if counts != ZERO}
+    those not finished (two index ranges, each read from the index alone), and the refusals,
+    in one statement (``live_cubes``)."""
+    return live_cubes(scope, [window], dimensions)[window]
 
 
-def _refusals(scope: Scope, window: Window, dimensions: tuple[str, ...]):
-    """``(key, count)`` of the counter's refusals in ``window``."""
-    names = list(dict.fromkeys(ON_RECEPTION[name] for name in dimensions if ON_RECEPTION[name]))
-    refused = Reception.objects.filter(
-        scope.reception_q(),
-        outcome=Outcome.REFUSED,
-        received_at__gte=window.start,
-        received_at__lt=window.end,
-    ).order_by()
-    if names:
-        rows = refused.values(*names).annotate(refused=Count("pk"))
-    else:
-        rows = [refused.aggregate(refused=Count("pk"))]
+def live_cubes(
+    scope: Scope, windows: list[Window], dimensions: tuple[str, ...] = LIVE_DIMENSIONS
+) -> dict[Window, dict[Key, Counts]]:
+    """``live_cube`` of each of ``windows``, from one statement (``live_cubes_for``)."""
+    cubes = live_cubes_for(scope, [(window, dimensions) for window in windows])
+    return dict(zip(windows, cubes, strict=True))
+
+
+def live_cubes_for(
+    scope: Scope, wanted: list[tuple[Window, tuple[str, ...]]]
+) -> list[dict[Key, Counts]]:
+    """The cube of each ``(window, dimensions)`` asked, from ONE statement: for every one its
+    two index ranges of dossiers and its refusals, each a branch of a ``UNION ALL`` tagged with
+    its number (each branch runs as the query of its own did; the page pays one round trip,
+    not three per cube). A cube with fewer dimensions fills the others' columns with NULL."""
+    cubes: list[dict[Key, Counts]] = [{} for _ in wanted]
+    if not wanted:
+        return cubes
+    width = max(len(dimensions) for _window, dimensions in wanted)
+    columns = [f"d{index}" for index in range(width)]
+    nothing = Value(None, output_field=models.IntegerField())
+    branches = []
+    for number, (window, dimensions) in enumerate(wanted):
+        queryset = scope.dossiers()
+        if "department" in dimensions and scope.department_id is None:
+            queryset = queryset.annotate(lead_department=LeadDepartment())
+        on_dossier_ = dict.fromkeys(columns, nothing)
+        on_reception = dict.fromkeys(columns, nothing)
+        for column, name in zip(columns, dimensions, strict=False):
+            on_dossier_[column] = F(on_dossier(scope, name))
+            if ON_RECEPTION[name]:
+                on_reception[column] = F(ON_RECEPTION[name])
+        aggregates = _live_aggregates(window)
+        tag = {"cube": Value(number, output_field=models.IntegerField())}
+        alive = queryset.filter(accepted_at__lt=window.end).order_by()
+        for part in (
+            alive.filter(finished_at__gte=window.start),
+            alive.filter(finished_at__isnull=True),
+        ):
+            branches.append(
+                part.annotate(**tag, **on_dossier_)
+                .values(*tag, *columns)
+                .annotate(**aggregates, refused=Value(0, output_field=models.IntegerField()))
+            )
+        refused = Reception.objects.filter(
+            scope.reception_q(),
+            outcome=Outcome.REFUSED,
+            received_at__gte=window.start,
+            received_at__lt=window.end,
+        ).order_by()
+        branches.append(
+            refused.annotate(**tag, **on_reception)
+            .values(*tag, *columns)
+            .annotate(
+                **{name: _nothing(aggregate) for name, aggregate in aggregates.items()},
+                refused=Count("pk"),
+            )
+        )
+    first, *others = branches
+    grouped = any(dimensions for _window, dimensions in wanted)
+    with tuned(hashed=grouped, grouped=grouped):
+        rows = list(first.union(*others, all=True))
     for row in rows:
-        if row["refused"]:
-            values = [
-                row[ON_RECEPTION[name]] if ON_RECEPTION[name] else None for name in dimensions
-            ]
-            yield _key(dimensions, values), row["refused"]
+        number = int(row["cube"])
+        dimensions = wanted[number][1]
+        cube = cubes[number]
+        key = _key(dimensions, [row[column] for column in columns[: len(dimensions)]])
+        values = {name: _seconds(row[name]) for name in COUNT_FIELDS if name in row}
+        counts = Counts(**values)
+        if counts != ZERO:
+            cube[key] = cube.get(key, ZERO) + counts
+    return cubes
+
+
+def _nothing(aggregate: models.Aggregate) -> Value:
+    """What a refusal's branch puts in a dossier aggregate's column: 0, or no duration."""
+    if isinstance(aggregate, Sum):
+        return Value(None, output_field=models.DurationField())
+    return Value(0, output_field=models.IntegerField())
 
 
 def late_by_department(scope: Scope, window: Window) -> dict[Key, Counts]:
     """Resolved late and overdue per lead department, counted live over the late dossiers only
     (found from the index, then their process copies read): what the ranking of departments
     needs, without reading every dossier of the period."""
-    dossiers = scope.dossiers().filter(accepted_at__lt=window.end)
-    # Three index ranges, each read from the index alone: resolved in the window, not finished,
-    # finished after the stock instant (a past window's dossiers open at its end).
-    late = [
-        dossiers.filter(cell_condition("resolved_late", window)),
-        dossiers.filter(cell_condition("in_progress_overdue", window), finished_at__isnull=True),
-        dossiers.filter(
-            cell_condition("in_progress_overdue", window), finished_at__gte=window.stock_at
-        ),
-    ]
-    first, *others = (part.order_by().values("pk") for part in late)
-    rows = (
-        Dossier.objects.filter(pk__in=first.union(*others, all=True))
-        .annotate(lead_department=LeadDepartment())
-        .order_by()
-        .values("lead_department")
-        .annotate(
-            resolved_late=Count("pk", filter=cell_condition("resolved_late", window)),
-            in_progress_overdue=Count("pk", filter=cell_condition("in_progress_overdue", window)),
-        )
-    )
-    with tuned():
-        return {
-            _key(("department",), [row["lead_department"]]): Counts(
-                resolved_late=row["resolved_late"], in_progress_overdue=row["in_progress_overdue"]
+    return late_by_departments(scope, [window])[window]
+
+
+def late_by_departments(scope: Scope, windows: list[Window]) -> dict[Window, dict[Key, Counts]]:
+    """``late_by_department`` of each of ``windows`` in one statement (a ``UNION ALL`` of each
+    window's query, tagged with its number)."""
+    cubes: dict[Window, dict[Key, Counts]] = {window: {} for window in windows}
+    branches = []
+    for number, window in enumerate(windows):
+        dossiers = scope.dossiers().filter(accepted_at__lt=window.end)
+        # Three index ranges, each read from the index alone: resolved in the window, not
+        # finished, finished after the stock instant (a past window's dossiers open at its end).
+        late = [
+            dossiers.filter(cell_condition("resolved_late", window)),
+            dossiers.filter(
+                cell_condition("in_progress_overdue", window), finished_at__isnull=True
+            ),
+            dossiers.filter(
+                cell_condition("in_progress_overdue", window), finished_at__gte=window.stock_at
+            ),
+        ]
+        first, *others = (part.order_by().values("pk") for part in late)
+        branches.append(
+            Dossier.objects.filter(pk__in=first.union(*others, all=True))
+            .annotate(
+                window=Value(number, output_field=models.IntegerField()),
+                lead_department=LeadDepartment(),
             )
-            for row in rows
-        }
+            .order_by()
+            .values("window", "lead_department")
+            .annotate(
+                resolved_late=Count("pk", filter=cell_condition("resolved_late", window)),
+                in_progress_overdue=Count(
+                    "pk", filter=cell_condition("in_progress_overdue", window)
+                ),
+            )
+        )
+    if not branches:
+        return cubes
+    first, *others = branches
+    with tuned():
+        rows = list(first.union(*others, all=True)) if others else list(first)
+    for row in rows:
+        cubes[windows[int(row["window"])]][_key(("department",), [row["lead_department"]])] = (
+            Counts(
+                resolved_late=row["resolved_late"],
+                in_progress_overdue=row["in_progress_overdue"],
+            )
+        )
+    return cubes
 
 
 def _key(dimensions: Iterable[str], values: Iterable) -> Key:

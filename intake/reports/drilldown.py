@@ -112,8 +112,9 @@ class DossierList:
 
     @cached_property
     def _count(self) -> int:
-        with tuned():
-            return sum(part.order_by().count() for part in self.parts)
+        first, second = (part.order_by().values("pk") for part in self.parts)
+        with tuned():  # one statement: the two index ranges counted as one union
+            return first.union(second, all=True).count()
 
     def count(self) -> int:
         return self._count

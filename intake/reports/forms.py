@@ -147,6 +147,30 @@ class StatisticsForm(forms.Form):
         )
         self.fields["year"].widget.attrs.update({"inputmode": "numeric"})
 
+    def list_choices(self, agencies: list[Agency] | None = None) -> dict[str, dict]:
+        """Read each list of choices once (a ``{% for %}`` over a queryset's choices counts them
+        first: two queries a list) and keep their objects, ``{pk: object}`` in the order shown,
+        for the tables' labels. ``agencies``: every agency, already read (the tree), of which
+        the person's subtree is kept in the same order."""
+        known: dict[str, dict] = {}
+        for name in ("agency", "department", "procedure", "field"):
+            field = self.fields[name]
+            if name == "agency" and agencies is not None:
+                self.tree = agencies
+                objects = [agency for agency in agencies if agency.pk in self.agency_ids]
+            elif name == "procedure":  # whole, with their channels: indicator 2.2 shows them
+                objects = list(field.queryset.defer(None).prefetch_related("channels"))
+                known["procedure_channels"] = {item.pk: item for item in objects}
+            else:
+                objects = list(field.queryset)
+            listed = [
+                (field.prepare_value(item), field.label_from_instance(item)) for item in objects
+            ]
+            field.choices = [("", field.empty_label), *listed]
+            known[name] = {item.pk: item for item in objects}
+        self.known = known
+        return known
+
     def clean(self) -> dict:
         cleaned = super().clean()
         kind = cleaned.get("period")
@@ -206,7 +230,11 @@ class StatisticsForm(forms.Form):
         data = self.cleaned_data
         agency_ids = self.agency_ids
         if data.get("agency") is not None:
-            below = Agency.objects.descendants_of(data["agency"]).values_list("pk", flat=True)
+            tree = getattr(self, "tree", None)
+            if tree is not None:
+                below = subtree_ids(tree, data["agency"].pk)
+            else:
+                below = Agency.objects.descendants_of(data["agency"]).values_list("pk", flat=True)
             agency_ids = frozenset(below) & self.agency_ids
         return Scope(
             agency_ids=agency_ids,
@@ -249,6 +277,18 @@ class StatisticsForm(forms.Form):
         """The month the trend ends with: the period's last, or this one if sooner."""
         end = min(self.chosen_period.end, self.today)
         return end.replace(day=1)
+
+
+def subtree_ids(agencies: list[Agency], root: int) -> set[int]:
+    """The ids of ``root`` and every agency beneath it among ``agencies`` (the whole tree)."""
+    children: dict[int | None, list[int]] = {}
+    for agency in agencies:
+        children.setdefault(agency.parent_id, []).append(agency.pk)
+    ids, frontier = {root}, [root]
+    while frontier:
+        frontier = [pk for parent in frontier for pk in children.get(parent, ()) if pk not in ids]
+        ids.update(frontier)
+    return ids
 
 
 NO_ROW = "-"

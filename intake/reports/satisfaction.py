@@ -295,10 +295,13 @@ def close_follow_up(
 SATISFACTION_ROLES = (Role.MANAGER, Role.LEADER, Role.DEPARTMENT_HEAD)
 
 
-def _scope(profile: StaffProfile, prefix: str = "") -> Q:
+def _scope(profile: StaffProfile, prefix: str = "", agency_ids=None) -> Q:
     scope = Q(pk__in=[])
     if profile.has_role(Role.MANAGER, Role.LEADER):
-        agencies = Agency.objects.descendants_of(profile.agency).values("pk")
+        if agency_ids is not None:  # the person's subtree, already read
+            agencies = sorted(agency_ids)
+        else:
+            agencies = Agency.objects.descendants_of(profile.agency).values("pk")
         scope |= Q(**{f"{prefix}agency__in": agencies})
         scope |= Q(**{f"{prefix}receiving_agency__in": agencies})
     if profile.has_role(Role.DEPARTMENT_HEAD) and profile.department_id is not None:
@@ -306,10 +309,11 @@ def _scope(profile: StaffProfile, prefix: str = "") -> Q:
     return scope
 
 
-def visible_ratings(profile: StaffProfile) -> QuerySet[Rating]:
-    """Managers and leaders: ratings of dossiers their agency (or one beneath it) decided or
-    received; department heads: those of their department."""
-    return Rating.objects.filter(_scope(profile))
+def visible_ratings(profile: StaffProfile, *, agency_ids=None) -> QuerySet[Rating]:
+    """Managers and leaders: ratings of dossiers their agency (or one beneath it: the ids in
+    ``agency_ids`` when already read) decided or received; department heads: those of their
+    department."""
+    return Rating.objects.filter(_scope(profile, agency_ids=agency_ids))
 
 
 def visible_follow_ups(profile: StaffProfile) -> QuerySet[FollowUp]:

@@ -52,8 +52,9 @@ from intake.reports.cubes import (
     LIVE_DIMENSIONS,
     Key,
     frozen_cube,
-    late_by_department,
-    live_cube,
+    late_by_departments,
+    live_cubes,
+    live_cubes_for,
 )
 from intake.reports.definitions import DEFINITIONS, DEFINITIONS_VERSION, Definition
 from intake.reports.drilldown import dossiers_behind
@@ -135,31 +136,91 @@ class Report:
     rolled up by whatever a table groups by. Rolling up merges a few thousand aggregated rows,
     never dossiers."""
 
-    def __init__(self, scope: Scope, period: Period, *, now: datetime | None = None) -> None:
+    def __init__(
+        self,
+        scope: Scope,
+        period: Period,
+        *,
+        now: datetime | None = None,
+        frozen: set[date] | None = None,
+        known: dict[str, dict] | None = None,
+    ) -> None:
+        """``frozen``: the frozen months already read (at least the period's); ``known``: the
+        agencies, procedures and fields already read (``StatisticsForm.list_choices``), whose
+        labels the tables then take without reading them again."""
         self.scope = scope
         self.period = period
         self.now = now or timezone.now()
-        self._cubes: dict[str, list[dict[Key, Counts]]] = {}
+        self.frozen = frozen
+        self.known = known or {}
+        self.trend_cubes: dict[Window, dict[Key, Counts]] = {}
+        self._labels: dict[str, dict] = {}
+        self._cubes: dict = {}
         self._rolled: dict[str | None, dict] = {}
 
     @cached_property
     def segments(self) -> list[Segment]:
-        return plan(self.period, self.now)
+        return plan(self.period, self.now, self.frozen)
 
     def cubes(self, group_by: str | None = None) -> list[dict[Key, Counts]]:
         """The cube of every segment; live ones by department when ``group_by`` is."""
         departments = group_by == "department"
         key = "department" if departments else "main"
         if key not in self._cubes:
+            # Every live span in one statement; a run of frozen months is read once whatever
+            # the table groups by (its rows hold every dimension).
+            dimensions = ("department",) if departments else LIVE_DIMENSIONS
+            windows = [segment.window for segment in self.segments if not segment.is_frozen]
+            live = live_cubes(self.scope, windows, dimensions)
             self._cubes[key] = [
-                frozen_cube(self.scope, list(segment.frozen_months))
-                if segment.is_frozen
-                else live_cube(
-                    self.scope, segment.window, ("department",) if departments else LIVE_DIMENSIONS
-                )
+                self._frozen(segment) if segment.is_frozen else live[segment.window]
                 for segment in self.segments
             ]
         return self._cubes[key]
+
+    def count_live(self, *, departments: bool = False, trend: Iterable[Window] = ()) -> None:
+        """Count in ONE statement every live span of the report (by department too when a
+        table asks for it) and the trend's months ``trend`` not counted yet (``trend_cubes``),
+        instead of a statement each."""
+        live = [segment.window for segment in self.segments if not segment.is_frozen]
+        wanted = [(window, LIVE_DIMENSIONS) for window in live]
+        if departments:
+            wanted += [(window, ("department",)) for window in live]
+        extra = [window for window in dict.fromkeys(trend) if window not in live]
+        wanted += [(window, ()) for window in extra]
+        cubes = iter(live_cubes_for(self.scope, wanted))
+        by_window = {window: next(cubes) for window in live}
+        by_department = {window: next(cubes) for window in live} if departments else None
+        self.trend_cubes = {window: next(cubes) for window in extra}
+        for key, found in (("main", by_window), ("department", by_department)):
+            if found is not None and key not in self._cubes:
+                self._cubes[key] = [
+                    self._frozen(segment) if segment.is_frozen else found[segment.window]
+                    for segment in self.segments
+                ]
+
+    def labels(self, group_by: str, keys: list, *, any_order: bool = False) -> dict:
+        """``labels_for`` of ``keys``, remembered: the table and the ranking of the same
+        rows read them once. ``any_order``: the caller sorts the rows itself (a ranking), so
+        the departments already read serve too."""
+        cached = self._labels.get(group_by)
+        if cached is None or any(key not in cached for key in keys):
+            departments = self.known.get("department") if any_order else None
+            if group_by == "department" and departments and all(k in departments for k in keys):
+                found = [departments[key] for key in keys]
+                return {d.pk: (f"{d.name} — {d.agency}", d.code) for d in found}
+            cached = labels_for(group_by, list(keys), self.known)
+            if group_by not in self._labels or set(cached) >= set(self._labels[group_by]):
+                self._labels[group_by] = cached
+            return cached
+        wanted = set(keys)
+        return {key: value for key, value in cached.items() if key in wanted}
+
+    def _frozen(self, segment: Segment) -> dict[Key, Counts]:
+        found = self._cubes.setdefault("frozen", {})
+        if segment.frozen_months not in found:
+            found[segment.frozen_months] = frozen_cube(self.scope, list(segment.frozen_months))
+        return found[segment.frozen_months]
 
     def counts_by(self, group_by: str | None) -> dict:
         """``{key: Counts}`` for ``group_by`` (one of ``GROUPS``; None: one total)."""
@@ -170,23 +231,35 @@ class Report:
     def late_by_department(self) -> dict:
         """Resolved late and overdue per lead department (the rest of each ``Counts`` zero)."""
         if "late" not in self._cubes:
+            windows = [segment.window for segment in self.segments if not segment.is_frozen]
+            live = late_by_departments(self.scope, windows)
             self._cubes["late"] = [
-                frozen_cube(self.scope, list(segment.frozen_months))
-                if segment.is_frozen
-                else late_by_department(self.scope, segment.window)
+                self._frozen(segment) if segment.is_frozen else live[segment.window]
                 for segment in self.segments
             ]
         return _chain(self._cubes["late"], "department")
 
     @cached_property
     def total(self) -> Counts:
-        return self.counts_by(None).get(None, ZERO)
+        """The period's figures over the whole scope. Counted alone (one row a span, not a row
+        per agency, procedure, field and channel) unless a table counted the cube already:
+        the scorecard's sources need nothing else."""
+        if "main" in self._cubes or "department" in self._cubes:
+            return self.counts_by(None).get(None, ZERO)
+        if "total" not in self._cubes:
+            windows = [segment.window for segment in self.segments if not segment.is_frozen]
+            live = live_cubes(self.scope, windows, ())
+            self._cubes["total"] = [
+                self._frozen(segment) if segment.is_frozen else live[segment.window]
+                for segment in self.segments
+            ]
+        return _chain(self._cubes["total"], None).get(None, ZERO)
 
     def table(self, group_by: str = "agency") -> Table:
         if group_by not in GROUPS:
             raise ValueError(f"Cannot group by {group_by!r}.")
         counts = self.counts_by(group_by)
-        labels = labels_for(group_by, [key for key in counts if key is not None])
+        labels = self.labels(group_by, [key for key in counts if key is not None])
         rows = [
             Row(key=key, label=labels[key][0], code=labels[key][1], counts=counts[key])
             for key in labels
@@ -224,13 +297,24 @@ _NO_GROUP = {
 }
 
 
-def labels_for(group_by: str, keys: list) -> dict:
+def labels_for(group_by: str, keys: list, known: dict[str, dict] | None = None) -> dict:
     """``{key: (label, code)}`` in the order rows are shown: agencies by level and name,
-    departments by agency, procedures by code, fields by name, channels as listed."""
+    departments by agency, procedures by code, fields by name, channels as listed. ``known``:
+    agencies, procedures or fields already read in that very order (the filters' choices);
+    when they hold every key, nothing is read."""
     if group_by == "channel":
         return {value: (str(label), value) for value, label in Channel.choices if value in keys}
     if not keys:
         return {}
+    objects = (known or {}).get(group_by) if group_by in ("agency", "procedure", "field") else None
+    if objects is not None and all(key in objects for key in keys):
+        wanted = set(keys)
+        found = [item for pk, item in objects.items() if pk in wanted]
+        if group_by == "agency":
+            return {agency.pk: (str(agency), agency.slug) for agency in found}
+        if group_by == "procedure":
+            return {p.pk: (f"{p.code} — {p.name}", p.code) for p in found}
+        return {f.pk: (f.name, f.code) for f in found}
     if group_by == "agency":
         found = Agency.objects.filter(pk__in=keys).select_related("level")
         return {agency.pk: (str(agency), agency.slug) for agency in found}
@@ -292,7 +376,11 @@ def indicators_766(
     report = report or Report(scope, period, now=now)
     by_procedure = report.counts_by("procedure")
     resolved = [key for key, counts in by_procedure.items() if key and counts.resolved]
-    procedures = Procedure.objects.filter(pk__in=resolved).prefetch_related("channels")
+    known = report.known.get("procedure_channels")  # read with their channels already
+    if known is not None and all(key in known for key in resolved):
+        procedures = [known[key] for key in resolved]
+    else:
+        procedures = Procedure.objects.filter(pk__in=resolved).prefetch_related("channels")
     times = [ProcedureTime(procedure, by_procedure[procedure.pk]) for procedure in procedures]
     times.sort(key=lambda item: (-(item.counts.time_used or 0), item.procedure.code))
     return Indicators(total=report.total, procedures=times)
@@ -308,9 +396,10 @@ def monthly_trend(
     months: int = 12,
     now: datetime | None = None,
     report: Report | None = None,
+    frozen: set[date] | None = None,
 ) -> list[tuple[date, Counts]]:
     """The figures of each of the ``months`` months ending with ``last_month``: frozen months
-    in one query, the others counted live one by one (normally only the month not yet over,
+    in one query, the others counted live in one more (normally only the month not yet over,
     taken from ``report`` when it counted that very span already)."""
     now = report.now if report is not None else (now or timezone.now())
     counted = {}
@@ -319,26 +408,45 @@ def monthly_trend(
             segment.window: cube
             for segment, cube in zip(report.segments, report.cubes(), strict=True)
             if not segment.is_frozen
-        }
-    wanted = [first_of_month(last_month)]
-    while len(wanted) < months:
-        wanted.insert(0, first_of_month(wanted[0] - timedelta(days=1)))
-    frozen = FrozenMonth.objects.under(DEFINITIONS_VERSION).filter(month__in=wanted)
-    frozen = set(frozen.values_list("month", flat=True))
+        } | report.trend_cubes
+    wanted = trend_months(last_month, months)
+    frozen = frozen_among(wanted) if frozen is None else frozen & set(wanted)
     found = {
         month: cube.get((None,) * len(DIMENSIONS), ZERO)
         for month, cube in _frozen_by_month(scope, sorted(frozen)).items()
     }
-    this_month = first_of_month(timezone.localtime(now).date())
-    unfrozen = [month for month in wanted if month not in frozen and month <= this_month]
-    first = first_activity() if unfrozen else None
-    for month in unfrozen:
-        if first is None or local_midnight(next_month(month)) <= first:
-            continue  # before anything happened: nothing to count
-        window = Window.of(local_midnight(month), local_midnight(next_month(month)), now)
-        cube = counted[window] if window in counted else live_cube(scope, window, ())
+    windows = trend_windows(wanted, frozen, now)
+    # The months not counted yet, all in one statement (a month before anything happened
+    # counts zero).
+    cubes = live_cubes(scope, [w for w in windows.values() if w not in counted], ())
+    for month, window in windows.items():
+        cube = counted[window] if window in counted else cubes[window]
         found[month] = sum(cube.values(), ZERO)
     return [(month, found.get(month, ZERO)) for month in wanted]
+
+
+def frozen_among(months: Iterable[date]) -> set[date]:
+    """Which of ``months`` are frozen under the definitions in force (one query)."""
+    found = FrozenMonth.objects.under(DEFINITIONS_VERSION).filter(month__in=list(months))
+    return set(found.values_list("month", flat=True))
+
+
+def trend_months(last_month: date, months: int = 12) -> list[date]:
+    """The first days of the ``months`` months ending with ``last_month``."""
+    wanted = [first_of_month(last_month)]
+    while len(wanted) < months:
+        wanted.insert(0, first_of_month(wanted[0] - timedelta(days=1)))
+    return wanted
+
+
+def trend_windows(months: list[date], frozen: set[date], now: datetime) -> dict[date, Window]:
+    """The windows of those of ``months`` counted live: not frozen, and begun by ``now``."""
+    this_month = first_of_month(timezone.localtime(now).date())
+    return {
+        month: Window.of(local_midnight(month), local_midnight(next_month(month)), now)
+        for month in months
+        if month not in frozen and month <= this_month
+    }
 
 
 def first_activity() -> datetime | None:
@@ -379,7 +487,7 @@ def ranked_by_late(report: Report, group_by: str, limit: int = 10) -> list[Row]:
     departments = group_by == "department"
     counts = report.late_by_department() if departments else report.counts_by(group_by)
     late = {key: value for key, value in counts.items() if key is not None and value.late_any}
-    labels = labels_for(group_by, list(late))
+    labels = report.labels(group_by, list(late), any_order=True)
     rows = [
         Row(key=key, label=labels[key][0], code=labels[key][1], counts=late[key]) for key in labels
     ]

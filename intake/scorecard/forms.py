@@ -21,7 +21,8 @@ class ScorecardForm(StatisticsForm):
     without the rows, departments, fields, procedures and channels (the indicators are the
     agency's)."""
 
-    def __init__(self, data, **kwargs):
+    def __init__(self, data, *, subtree=None, **kwargs):
+        """``subtree``: the agencies of the person's subtree already read, in the order shown."""
         super().__init__(data, **kwargs)
         for name in ("department", "field", "procedure", "channel", "group_by", "view"):
             del self.fields[name]
@@ -31,7 +32,8 @@ class ScorecardForm(StatisticsForm):
         agencies = self.fields["agency"]
         # Read once for the page (validating still asks the queryset).
         agencies.choices = [("", agencies.empty_label)] + [
-            (agency.slug, agencies.label_from_instance(agency)) for agency in agencies.queryset
+            (agency.slug, agencies.label_from_instance(agency))
+            for agency in (agencies.queryset if subtree is None else subtree)
         ]
 
     def query(self) -> dict[str, str]:

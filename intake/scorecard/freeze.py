@@ -25,10 +25,15 @@ from intake.scorecard.card import all_keys, indicator_scope, live_measures, vers
 from procedures.models import Agency
 
 
-def subtrees() -> dict[int, set[int]]:
-    """Every agency's id with the ids of its subtree (itself included), from one query."""
+def subtrees(agencies=None) -> dict[int, set[int]]:
+    """Every agency's id with the ids of its subtree (itself included), from one query (none
+    when every agency was read already: ``agencies``)."""
     children: dict[int | None, list[int]] = defaultdict(list)
-    for pk, parent in Agency.objects.values_list("pk", "parent_id"):
+    if agencies is not None:
+        pairs = [(agency.pk, agency.parent_id) for agency in agencies]
+    else:
+        pairs = Agency.objects.values_list("pk", "parent_id")
+    for pk, parent in pairs:
         children[parent].append(pk)
     found: dict[int, set[int]] = {}
 

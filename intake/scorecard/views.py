@@ -54,11 +54,22 @@ POINTS_COLOUR, EMPTY_COLOUR = "#0d6efd", "#dee2e6"
 
 
 def _form(request: HttpRequest, profile: StaffProfile) -> tuple[ScorecardForm, dict]:
-    """The filters, and the subtree of every agency (one query: the tree is small)."""
-    tree = subtrees()
+    """The filters, and the subtree of every agency: every agency read in one query (the tree
+    is small), the person's agency and the agencies' choices taken from it."""
+    agencies = list(Agency.objects.select_related("level"))
+    tree = subtrees(agencies)
+    mine = next((agency for agency in agencies if agency.pk == profile.agency_id), None)
+    if mine is not None:
+        profile.agency = mine
     own = frozenset(tree.get(profile.agency_id, {profile.agency_id}))
     data = request.GET if request.method == "GET" else request.POST
-    form = ScorecardForm(data, agency=profile.agency, agency_ids=own, today=timezone.localdate())
+    form = ScorecardForm(
+        data,
+        agency=profile.agency,
+        agency_ids=own,
+        today=timezone.localdate(),
+        subtree=[agency for agency in agencies if agency.pk in own],
+    )
     return form, tree
 
 

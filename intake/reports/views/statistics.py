@@ -33,7 +33,7 @@ from intake.counter.views.book import XLSX_TYPE, download
 from intake.models import Dossier
 from intake.reports.chart import trend_chart
 from intake.reports.drilldown import DossierList, dossiers_behind
-from intake.reports.forms import DrillDownForm, StatisticsForm, row_param
+from intake.reports.forms import DrillDownForm, StatisticsForm, row_param, subtree_ids
 from intake.reports.report import MONTH_CELLS, MonthLine, ReportView, lines_of
 from intake.reports.satisfaction import aggregate_ratings, visible_ratings
 from intake.reports.statistics import (
@@ -42,14 +42,17 @@ from intake.reports.statistics import (
     DEFINITIONS_VERSION,
     Report,
     Window,
+    frozen_among,
     indicators_766,
     labels_for,
     monthly_trend,
     ranked_by_late,
+    trend_months,
+    trend_windows,
 )
 from intake.reports.workbooks import dossiers_xlsx, report_xlsx
 from intake.slips.letterhead import place_name
-from portal.calendar import get_calendar
+from portal.calendar import get_calendars
 from portal.deadlines import is_late, working_time_between
 from portal.models import Role, StaffProfile
 from portal.pdf import render_pdf
@@ -69,13 +72,27 @@ def _export_format(request: HttpRequest) -> str:
     return export
 
 
-def _form(request: HttpRequest, profile: StaffProfile, form_class):
-    agency_ids = frozenset(
-        Agency.objects.descendants_of(profile.agency).values_list("pk", flat=True)
-    )
-    return form_class(
+def _form(request: HttpRequest, profile: StaffProfile, form_class, *, choices: bool = True):
+    """The filters over the person's subtree. Every agency is read in one query (the tree is
+    small): the subtree, the person's agency and its parent, the agencies' choices and labels
+    come from it; ``choices``: the other lists read once too (a page shows them; an export
+    does not)."""
+    agencies = list(Agency.objects.select_related("level"))
+    by_pk = {agency.pk: agency for agency in agencies}
+    if profile.agency_id in by_pk:
+        profile.agency = by_pk[profile.agency_id]
+        parent = by_pk.get(profile.agency.parent_id)
+        if parent is not None:
+            profile.agency.parent = parent
+    agency_ids = frozenset(subtree_ids(agencies, profile.agency_id))
+    form = form_class(
         request.GET, agency=profile.agency, agency_ids=agency_ids, today=timezone.localdate()
     )
+    form.tree = agencies
+    form.known = {"agency": {pk: by_pk[pk] for pk in by_pk if pk in agency_ids}}
+    if choices:
+        form.list_choices(agencies)
+    return form
 
 
 @dataclass
@@ -91,11 +108,12 @@ def late_rows(dossiers: list[Dossier], stock_at: datetime) -> list[LateDossier]:
     """The officers (one query) and the delays in office hours of a page of dossiers."""
     officer_ids = {d.officer_id for d in dossiers if getattr(d, "officer_id", None)}
     users = get_user_model().objects.in_bulk(officer_ids) if officer_ids else {}
+    calendars = get_calendars(d.receiving_agency_id for d in dossiers) if dossiers else {}
     rows = []
     for dossier in dossiers:
         end = dossier.finished_at or stock_at
         if is_late(end, dossier.original_due_at):
-            calendar = get_calendar(dossier.receiving_agency_id)
+            calendar = calendars[dossier.receiving_agency_id]
             late = working_time_between(dossier.original_due_at, end, calendar).value
             hours = Decimal(late.total_seconds() / 3600).quantize(Decimal("0.1"))
         else:
@@ -125,7 +143,14 @@ def _drill_url(form: StatisticsForm, **query: str) -> str:
 def build_report(profile: StaffProfile, form: StatisticsForm) -> ReportView:
     """Count and lay out the dashboard for the form's scope and period."""
     scope, period = form.scope(), form.chosen_period
-    report = Report(scope, period)
+    trend_end = form.trend_end()
+    frozen = frozen_among({*period.months, *trend_months(trend_end)})
+    report = Report(scope, period, frozen=frozen, known=form.known)
+    trend_wanted = trend_months(trend_end)
+    report.count_live(
+        departments=form.rows_by == "department",
+        trend=trend_windows(trend_wanted, frozen & set(trend_wanted), report.now).values(),
+    )
     table = report.table(form.rows_by)
     lines = lines_of(table)
     for line in lines:
@@ -135,7 +160,7 @@ def build_report(profile: StaffProfile, form: StatisticsForm) -> ReportView:
             if cell.cell and cell.value:
                 extra = {"cell": cell.cell} | ({"row": row} if row else {})
                 cell.url = _drill_url(form, **extra)
-    trend = monthly_trend(scope, form.trend_end(), report=report)
+    trend = monthly_trend(scope, trend_end, report=report, frozen=frozen)
     departments = ranked_by_late(report, "department")
     procedures = ranked_by_late(report, "procedure")
     for rows, group_by in ((departments, "department"), (procedures, "procedure")):
@@ -172,7 +197,7 @@ def build_report(profile: StaffProfile, form: StatisticsForm) -> ReportView:
         chart=trend_chart(trend),
         departments=departments,
         satisfaction=aggregate_ratings(
-            visible_ratings(profile).filter(
+            visible_ratings(profile, agency_ids=form.agency_ids).filter(
                 rated_at__date__gte=period.start, rated_at__date__lte=period.end
             ),
             "department",
@@ -190,7 +215,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """The statistics of the person's agency and those beneath it; ``?format=xlsx|pdf``."""
     profile = staff_with_role(request.user, *ROLES)
     export = _export_format(request)
-    form = _form(request, profile, StatisticsForm)
+    form = _form(request, profile, StatisticsForm, choices=not export)
     context = {
         "form": form,
         "report": None,
@@ -269,7 +294,7 @@ def dossiers(request: HttpRequest) -> HttpResponse:
     export = _export_format(request)
     if export == "pdf":
         raise Http404
-    form = _form(request, profile, DrillDownForm)
+    form = _form(request, profile, DrillDownForm, choices=not export)
     context = {"form": form, "page": None, "agency": profile.agency}
     if not form.is_valid():
         return render(request, "intake/statistics_dossiers.html", context)
