@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -48,8 +48,12 @@ class OnlinePayableProcedures:
         )
 
     def measure(self, scope: Scope) -> Measure:
-        rows = self._population(scope)
-        return Measure(numerator=rows.filter(online=True).count(), denominator=rows.count())
+        # One query: both counts over the population (a procedure once, whatever its units).
+        counts = self._population(scope).aggregate(
+            total=Count("pk", distinct=True),
+            online_count=Count("pk", distinct=True, filter=Q(online=True)),
+        )
+        return Measure(numerator=counts["online_count"], denominator=counts["total"])
 
     def misses(self, scope: Scope, limit: int | None = None) -> Sequence[Miss]:
         rows = self._population(scope).filter(online=False).order_by("code", "pk")
@@ -90,8 +94,10 @@ class DossiersPaidOnline:
         )
 
     def measure(self, scope: Scope) -> Measure:
-        rows = self._population(scope)
-        return Measure(numerator=rows.filter(paid_online=True).count(), denominator=rows.count())
+        counts = self._population(scope).aggregate(
+            total=Count("pk"), paid_count=Count("pk", filter=Q(paid_online=True))
+        )
+        return Measure(numerator=counts["paid_count"], denominator=counts["total"])
 
     def misses(self, scope: Scope, limit: int | None = None) -> Sequence[Miss]:
         rows = (
