@@ -42,6 +42,33 @@ def result_link(dossier: Dossier) -> str:
     return settings.SITE_URL + path
 
 
+# HinhThucThanhToan: how the fees were paid (the ledger's methods).
+PAYMENT_METHOD_CODES = {"cash": "1", "transfer": "2", "online": "3", "postal": "4"}
+
+
+def fees_payload(event: DossierEvent, kind: str, fee_lines: list[dict]) -> dict:
+    """The fee ledger's step (``payment_recorded`` or ``refund_recorded``, its amounts in the
+    event's data): the amount, the receipt and how; the fee lines marked paid (``TrangThai`` 1)
+    once nothing is outstanding, unpaid (0) after a refund."""
+    data = event.data or {}
+    amount = int(data.get("amount", 0))
+    if kind == "fees_refunded":
+        for line in fee_lines:
+            line["TrangThai"] = "0"
+        return {"NgayHoanTra": national_instant(event.at), "SoTienHoanTra": str(amount)}
+    outstanding = int(data.get("outstanding", 0))
+    for line in fee_lines:
+        line["TrangThai"] = "1" if outstanding <= 0 else "0"
+    return {
+        "NgayThanhToan": national_instant(event.at),
+        "SoTienThanhToan": str(amount),
+        "SoTienConNo": str(max(outstanding, 0)),
+        "SoBienLai": str(data.get("receipt", "")),
+        "HinhThucThanhToan": PAYMENT_METHOD_CODES.get(data.get("method", ""), "1"),
+        "DuocThanhToanTrucTuyen": "1" if data.get("method") == "online" else "0",
+    }
+
+
 def dossier_payload(dossier: Dossier, event: DossierEvent, kind: str) -> dict:
     """What one message carries: the dossier as it is after ``event`` (every message is whole,
     so the other side never needs an earlier one to read a later one) and the step itself."""
@@ -117,6 +144,6 @@ def dossier_payload(dossier: Dossier, event: DossierEvent, kind: str) -> dict:
         payload["DanhSachGiayToKetQua"] = [
             {"TenGiayTo": procedure.name, "DuongDanTepTinKetQua": result_link(dossier)}
         ]
-    if kind == "fees_paid":
-        payload["NgayThanhToan"] = national_instant(event.at)
+    if kind in ("fees_paid", "fees_refunded"):
+        payload.update(fees_payload(event, kind, payload["DanhSachLePhi"]))
     return payload
