@@ -11,6 +11,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from intake.models import ApplicantKind, Dossier, DossierEvent, ResultDocument
+from intake.payments.ledger import FeeStatus, standing
 from portal.deadlines import TIME_ZONE
 from procedures.models import Channel
 
@@ -77,7 +78,11 @@ def dossier_payload(dossier: Dossier, event: DossierEvent, kind: str) -> dict:
     agency = dossier.receiving_agency
     # The procedure's field, read with it, when the dossier's is the same (no query more).
     field = procedure.field if procedure.field_id == dossier.field_id else dossier.field
-    fees_paid = reception.fee_total > 0
+    # The fee lines are marked paid as the ledger stands (one query more, only with fees).
+    fees_paid = bool(reception.fees) and standing(dossier).status in (
+        FeeStatus.PAID,
+        FeeStatus.EXEMPT,
+    )
     payload = {
         "MaHoSo": dossier.national_code or dossier.code,
         "MaHoSoKhac": dossier.code if dossier.national_code else "",
