@@ -78,6 +78,7 @@ class DossiersPaidOnline:
     population = "dossier"
 
     def _population(self, scope: Scope):
+        # ``paid_online``, not ``online``: that name is the dossier's OnlineSubmission.
         owes = Q(fee_account__due__gt=0) | Q(fee_account__isnull=True, reception__fee_total__gt=0)
         return (
             Dossier.objects.filter(
@@ -86,17 +87,17 @@ class DossiersPaidOnline:
                 accepted_at__lt=scope.end,
             )
             .filter(owes)
-            .annotate(online=_paid(Method.ONLINE))
+            .annotate(paid_online=_paid(Method.ONLINE))
         )
 
     def measure(self, scope: Scope) -> Measure:
         rows = self._population(scope)
-        return Measure(numerator=rows.filter(online=True).count(), denominator=rows.count())
+        return Measure(numerator=rows.filter(paid_online=True).count(), denominator=rows.count())
 
     def misses(self, scope: Scope, limit: int | None = None) -> Sequence[Miss]:
         rows = (
             self._population(scope)
-            .filter(online=False)
+            .filter(paid_online=False)
             .annotate(
                 cash=_paid(Method.CASH),
                 transfer=_paid(Method.TRANSFER),
