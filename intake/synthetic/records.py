@@ -10,6 +10,8 @@ from datetime import date, datetime
 
 from django.utils import timezone
 
+from intake.models import MessageKind
+from intake.national.outbox import REPORTED_KINDS
 from intake.synthetic.world import Job, Staffer
 from portal.deadlines import TIME_ZONE, is_late
 
@@ -231,6 +233,11 @@ class Chunk:
                 "pk:consultation": len(self.consultations),
                 "pk:slip": len(self.slips),
                 "pk:event": len(self.events),
+                "pk:outbox": sum(
+                    1
+                    for _d, kind, _a, _at, before, after, *_r in self.events
+                    if reported_kind(kind, before, after) is not None
+                ),
                 "pk:document": sum(len(rec.lines or ()) for rec in self.receptions),
                 "pk:result": sum(
                     1
@@ -240,6 +247,15 @@ class Chunk:
             }
         )
         return needs
+
+
+def reported_kind(kind: str, before, after) -> str | None:
+    """What ``intake.national.outbox.message_kind`` says of such an event."""
+    if kind in REPORTED_KINDS:
+        return REPORTED_KINDS[kind]
+    if after is not None and after != before:
+        return MessageKind.STATUS
+    return None
 
 
 LOOKUP_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # as ``Dossier.LOOKUP_ALPHABET``

@@ -12,8 +12,10 @@ continues the numbering whatever happens to later chunks.
 from __future__ import annotations
 
 import json
+import uuid
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import connection, models, transaction
 from psycopg.types.json import set_json_dumps
@@ -23,6 +25,7 @@ from intake.models import (
     Dossier,
     DossierDocument,
     DossierEvent,
+    OutboxMessage,
     Pause,
     Reception,
     ResultDocument,
@@ -30,8 +33,16 @@ from intake.models import (
     Slip,
     StepVisit,
 )
+from intake.national.payload import CHANNEL_CODES
 from intake.synthetic.files import RESULT_NAME, Files
-from intake.synthetic.records import EXEMPT, REUSED, SCANNED, Chunk, result_kind
+from intake.synthetic.records import (
+    EXEMPT,
+    REUSED,
+    SCANNED,
+    Chunk,
+    reported_kind,
+    result_kind,
+)
 from intake.synthetic.world import WorldNotReady
 
 # What the generator writes into each table; any other column takes its model default.
@@ -82,6 +93,11 @@ PRODUCED = {
         DossierEvent,
         "id dossier_id kind actor_id at from_status to_status is_public note data",
     ),
+    "outbox": (
+        OutboxMessage,
+        "id key dossier_id event_id kind national_status payload created_at next_attempt_at "
+        "attempts last_attempt_at acknowledged_at last_error",
+    ),
 }
 # Parents before children.
 ORDER = (
@@ -94,6 +110,7 @@ ORDER = (
     "pause",
     "consultation",
     "event",
+    "outbox",
 )
 
 
@@ -200,6 +217,7 @@ def table_rows(
     json_text: bool,
     files: Files,
     leaders: dict[int, list],
+    now=None,
 ) -> dict[str, list[tuple]]:
     """The chunk's rows per table, with their final keys and numbers. ``json_text``: JSON
     columns as text (for COPY) rather than Python values (for the ORM). ``files``: the stored
@@ -407,6 +425,7 @@ def table_rows(
         )
     ]
     documents, results = _digital_rows(chunk, bases, files, leaders)
+    outbox = _outbox_rows(chunk, bases, codes, json_text, now)
     rows = {
         "reception": receptions,
         "dossier": dossiers,
@@ -417,11 +436,67 @@ def table_rows(
         "pause": pauses,
         "consultation": consultations,
         "event": events,
+        "outbox": outbox,
     }
     for name, table in table_map.items():
         extra = table.defaults_text if json_text else table.defaults
         if extra:
             rows[name] = [row + extra for row in rows[name]]
+    return rows
+
+
+# The national portal's acknowledgement comes this long after a message is written; one
+# dossier in UNSYNCED_EVERY keeps its last message unacknowledged (a connector down, a message
+# refused), so indicator 1.4 is high but not perfect.
+ACK_DELAY = timedelta(minutes=3)
+UNSYNCED_EVERY = 12
+SYNTHETIC_KEY = 0x5E << 120  # outbox keys: this prefix and the event's primary key
+
+
+def _outbox_rows(chunk: Chunk, bases: dict[str, int], codes: list[str], json_text: bool, now):
+    """One outbox message per reportable event (``intake.national.outbox.message_kind``: a
+    national status change or a kind reported for itself), written with the event and
+    acknowledged ``ACK_DELAY`` later unless that is still to come; every ``UNSYNCED_EVERY``-th
+    dossier keeps its last message waiting. The payload is abridged to the codes the
+    indicators and the admin read (``MaHoSo``, ``TrangThaiHoSo``, ``KenhThucHien``)."""
+    d0, e0, o0 = bases["pk:dossier"], bases["pk:event"], bases["pk:outbox"]
+    last: dict[int, int] = {}
+    picked = []
+    for number, (dossier, kind, _actor, at, before, after, *_rest) in enumerate(chunk.events):
+        message = reported_kind(kind, before, after)
+        if message is not None:
+            last[dossier] = len(picked)
+            picked.append((number, dossier, message, at, after))
+    waiting = {index for dossier, index in last.items() if (d0 + dossier + 1) % UNSYNCED_EVERY == 0}
+    rows = []
+    for index, (number, dossier, message, at, after) in enumerate(picked):
+        d = chunk.dossiers[dossier]
+        status = after or d.status
+        payload = {
+            "MaHoSo": codes[dossier],
+            "TrangThaiHoSo": str(status),
+            "KenhThucHien": CHANNEL_CODES.get(d.channel.channel, "1"),
+        }
+        acknowledged = at + ACK_DELAY
+        if index in waiting or (now is not None and acknowledged > now):
+            acknowledged = None
+        rows.append(
+            (
+                o0 + index + 1,
+                uuid.UUID(int=SYNTHETIC_KEY | (e0 + number + 1)),
+                d0 + dossier + 1,
+                e0 + number + 1,
+                message,
+                status,
+                json.dumps(payload) if json_text else payload,
+                at,
+                at,
+                1 if acknowledged else 0,
+                acknowledged,
+                acknowledged,
+                "",
+            )
+        )
     return rows
 
 

@@ -241,7 +241,9 @@ def _run_job(generator, writer, job, now, table_map, reserve) -> dict:
     needs = chunk_.needs()
     bases = reserve(job.index, needs)
     world = generator.world
-    rows = table_rows(chunk_, bases, table_map, writer.json_text, world.files, world.leaders)
+    rows = table_rows(
+        chunk_, bases, table_map, writer.json_text, world.files, world.leaders, now=now
+    )
     before = _database_cpu()
     writer.write(rows, sequence_values(needs, bases))
     after = _database_cpu()

@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import F
 from django.test import override_settings
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -27,6 +28,7 @@ from intake.models import (
     DossierDocument,
     DossierEvent,
     EventKind,
+    OutboxMessage,
     Outcome,
     Pause,
     Reception,
@@ -37,6 +39,7 @@ from intake.models import (
     Status,
     StepVisit,
 )
+from intake.national.indicators import SOURCE as SYNCHRONISED
 from intake.results.indicators import DIGITISED_DOSSIERS, ELECTRONIC_RESULTS, REUSED_DOCUMENTS
 from intake.results.verify import verify_pdf
 from intake.synthetic.run import Progress
@@ -599,6 +602,23 @@ class TestAYearOfDossiers:
         assert 60 < digitised.percent < 95
         assert 2 < reused.percent < 40
 
+    def test_most_dossiers_are_synchronised_with_the_national_portal(self, generated):
+        scope = Scope(
+            agency_ids=tuple(Agency.objects.values_list("pk", flat=True)),
+            start=Dossier.objects.order_by("received_at").first().received_at,
+            end=timezone.now(),
+        )
+        synced = SYNCHRONISED.measure(scope)
+        assert synced.denominator == 300
+        assert 80 < synced.percent < 100
+        misses = SYNCHRONISED.misses(scope)
+        assert len(misses) == synced.denominator - synced.numerator
+        # Every message is one event's, of the dossier it reports, at the event's instant.
+        assert not OutboxMessage.objects.exclude(dossier_id=F("event__dossier_id")).exists()
+        assert not OutboxMessage.objects.exclude(created_at=F("event__at")).exists()
+        waiting = OutboxMessage.objects.filter(acknowledged_at__isnull=True)
+        assert 0 < waiting.count() < OutboxMessage.objects.count() / 10
+
     def test_generated_journeys_are_what_the_real_verbs_write(self, generated):
         sample = _sample_covering_every_kind()
         kinds = {
@@ -649,6 +669,11 @@ class TestAYearOfDossiers:
             ]
             forms = Counter(copy.reception.slips.values_list("form", flat=True))
             assert forms == Counter(dossier.reception.slips.values_list("form", flat=True))
+            # The outbox: one message per reportable event, as the real verbs' events write.
+            message_fields = ["kind", "national_status", "created_at", "event__kind"]
+            assert list(copy.outbox_messages.order_by("pk").values_list(*message_fields)) == list(
+                dossier.outbox_messages.order_by("pk").values_list(*message_fields)
+            ), dossier.code
 
 
 # Running again.
