@@ -135,6 +135,7 @@ class DossierRec:
         "open_pause",
         "pauses",
         "last_assignee",
+        "submitted_at",  # filed online: when (else the reception's instant)
     )
 
 
@@ -214,6 +215,8 @@ class Chunk:
         self.slips: list[SlipRec] = []
         # (dossier local, kind, actor id, at, from status, to status, public, note, data)
         self.events: list[tuple] = []
+        # Filed online: (dossier local, submitted at, check due, checked by, checked at).
+        self.online: list[tuple] = []
         self.sequences: Counter[str] = Counter()
 
     def needs(self) -> dict[str, int]:
@@ -233,6 +236,7 @@ class Chunk:
                 "pk:consultation": len(self.consultations),
                 "pk:slip": len(self.slips),
                 "pk:event": len(self.events),
+                "pk:online": len(self.online),
                 "pk:outbox": sum(
                     1
                     for _d, kind, _a, _at, before, after, *_r in self.events

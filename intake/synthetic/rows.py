@@ -25,6 +25,7 @@ from intake.models import (
     Dossier,
     DossierDocument,
     DossierEvent,
+    OnlineSubmission,
     OutboxMessage,
     Pause,
     Reception,
@@ -93,6 +94,11 @@ PRODUCED = {
         DossierEvent,
         "id dossier_id kind actor_id at from_status to_status is_public note data",
     ),
+    "online": (
+        OnlineSubmission,
+        "id dossier_id source submitted_at contact_kind contact state check_due_at checked_at "
+        "checked_by_id",
+    ),
     "outbox": (
         OutboxMessage,
         "id key dossier_id event_id kind national_status payload created_at next_attempt_at "
@@ -110,6 +116,7 @@ ORDER = (
     "pause",
     "consultation",
     "event",
+    "online",
     "outbox",
 )
 
@@ -259,6 +266,8 @@ def table_rows(
             text = shared[id(value)] = json.dumps(value, ensure_ascii=False)
         return text
 
+    # Filed online: the reception and the dossier were received when submitted.
+    submitted = {chunk.dossiers[local].reception: at for local, at, *_ in chunk.online}
     receptions = []
     for rec in chunk.receptions:
         applicant = rec.applicant
@@ -291,7 +300,7 @@ def table_rows(
                 rec.reasons,
                 as_json(rec.missing),
                 rec.contact,
-                rec.received_at,
+                submitted.get(rec.local, rec.received_at),
                 int(rec.book_key.rsplit(":", 1)[1]) if rec.book_key else None,
                 bases[rec.book_key] + rec.book_local if rec.book_key else None,
             )
@@ -315,7 +324,7 @@ def table_rows(
                 d.channel.time_value,
                 d.channel.time_unit,
                 procedure.cutoff_time,
-                d.received_at,
+                d.submitted_at,
                 d.received_at,
                 d.counted_from,
                 d.due_at,
@@ -424,6 +433,27 @@ def table_rows(
             chunk.events
         )
     ]
+    o0 = bases["pk:online"]
+    online = []
+    for number, (local, at, check_due, clerk, checked_at) in enumerate(chunk.online):
+        applicant = chunk.receptions[chunk.dossiers[local].reception].applicant
+        kind, contact = (
+            ("phone", applicant.phone) if applicant.phone else ("email", applicant.email)
+        )
+        online.append(
+            (
+                o0 + number + 1,
+                d0 + local + 1,
+                "portal",
+                at,
+                kind if contact else "",
+                contact or "",
+                "accepted",
+                check_due,
+                checked_at,
+                clerk,
+            )
+        )
     documents, results = _digital_rows(chunk, bases, files, leaders)
     outbox = _outbox_rows(chunk, bases, codes, json_text, now)
     rows = {
@@ -436,6 +466,7 @@ def table_rows(
         "pause": pauses,
         "consultation": consultations,
         "event": events,
+        "online": online,
         "outbox": outbox,
     }
     for name, table in table_map.items():
@@ -459,7 +490,7 @@ def _outbox_rows(chunk: Chunk, bases: dict[str, int], codes: list[str], json_tex
     acknowledged ``ACK_DELAY`` later unless that is still to come; every ``UNSYNCED_EVERY``-th
     dossier keeps its last message waiting. The payload is abridged to the codes the
     indicators and the admin read (``MaHoSo``, ``TrangThaiHoSo``, ``KenhThucHien``)."""
-    d0, e0, o0 = bases["pk:dossier"], bases["pk:event"], bases["pk:outbox"]
+    d0, e0, m0 = bases["pk:dossier"], bases["pk:event"], bases["pk:outbox"]
     last: dict[int, int] = {}
     picked = []
     for number, (dossier, kind, _actor, at, before, after, *_rest) in enumerate(chunk.events):
@@ -482,7 +513,7 @@ def _outbox_rows(chunk: Chunk, bases: dict[str, int], codes: list[str], json_tex
             acknowledged = None
         rows.append(
             (
-                o0 + index + 1,
+                m0 + index + 1,
                 uuid.UUID(int=SYNTHETIC_KEY | (e0 + number + 1)),
                 d0 + dossier + 1,
                 e0 + number + 1,

@@ -100,7 +100,8 @@ class Report:
             f"open and overdue now: {self.overdue_open:,}",
             f"receptions: {outcomes}",
             f"rows: {rows}",
-            "not generated: status 1 (there is no online intake yet), status 6 (no verb sets it)",
+            "not generated: online filings still awaiting their check (status 1: every one is "
+            "accepted), status 6 (no verb sets it)",
             *(f"results left unsigned: {reason}" for reason in self.unsigned),
             cpu,
         ]
