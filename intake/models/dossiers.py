@@ -632,6 +632,8 @@ class EventKind(models.TextChoices):
     PAYMENT_RECORDED = "payment_recorded", _("Payment recorded")
     REFUND_RECORDED = "refund_recorded", _("Refund recorded")
     PAYMENT_FLAGGED = "payment_flagged", _("Online payment flagged for review")
+    # An online dossier asked to complete and not completed in time, closed by a clerk.
+    ONLINE_CLOSED = "online_closed", _("Online dossier closed: not completed in time")
 
 
 class DossierEventQuerySet(models.QuerySet):

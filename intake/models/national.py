@@ -19,6 +19,7 @@ class MessageKind(models.TextChoices):
     SUPPLEMENT = "supplement", _("Supplement requested")
     RESULT = "result", _("Electronic result and its link")
     FEES_PAID = "fees_paid", _("Fees paid")
+    FEES_REFUNDED = "fees_refunded", _("Fees refunded")
 
 
 class OutboxMessageQuerySet(models.QuerySet):

@@ -2,7 +2,7 @@
 
 Writing: every ``DossierEvent`` that the national portal must learn of (a status change 1–10,
 an appointment moved, a new appointment after an apology, a supplement requested, the signed
-result with its link; the fees collected travel with the acceptance) gets one
+result with its link, a payment or a refund recorded in the fee ledger) gets one
 ``OutboxMessage``, written by :func:`record_message` in the transaction that writes the event
 (a ``post_save`` receiver connected in ``IntakeConfig.ready``: every verb writes its event
 with ``objects.create``). The event and its message are committed together or not at all.
@@ -43,6 +43,8 @@ REPORTED_KINDS = {
     EventKind.RESULT_SIGNED: MessageKind.RESULT,
     EventKind.APOLOGISED: MessageKind.NEW_APPOINTMENT,
     EventKind.DUE_RECOMPUTED: MessageKind.APPOINTMENT,
+    EventKind.PAYMENT_RECORDED: MessageKind.FEES_PAID,
+    EventKind.REFUND_RECORDED: MessageKind.FEES_REFUNDED,
 }
 
 

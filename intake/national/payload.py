@@ -11,6 +11,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from intake.models import ApplicantKind, Dossier, DossierEvent, ResultDocument
+from intake.payments.ledger import FeeStatus, standing
 from portal.deadlines import TIME_ZONE
 from procedures.models import Channel
 
@@ -42,6 +43,33 @@ def result_link(dossier: Dossier) -> str:
     return settings.SITE_URL + path
 
 
+# HinhThucThanhToan: how the fees were paid (the ledger's methods).
+PAYMENT_METHOD_CODES = {"cash": "1", "transfer": "2", "online": "3", "postal": "4"}
+
+
+def fees_payload(event: DossierEvent, kind: str, fee_lines: list[dict]) -> dict:
+    """The fee ledger's step (``payment_recorded`` or ``refund_recorded``, its amounts in the
+    event's data): the amount, the receipt and how; the fee lines marked paid (``TrangThai`` 1)
+    once nothing is outstanding, unpaid (0) after a refund."""
+    data = event.data or {}
+    amount = int(data.get("amount", 0))
+    if kind == "fees_refunded":
+        for line in fee_lines:
+            line["TrangThai"] = "0"
+        return {"NgayHoanTra": national_instant(event.at), "SoTienHoanTra": str(amount)}
+    outstanding = int(data.get("outstanding", 0))
+    for line in fee_lines:
+        line["TrangThai"] = "1" if outstanding <= 0 else "0"
+    return {
+        "NgayThanhToan": national_instant(event.at),
+        "SoTienThanhToan": str(amount),
+        "SoTienConNo": str(max(outstanding, 0)),
+        "SoBienLai": str(data.get("receipt", "")),
+        "HinhThucThanhToan": PAYMENT_METHOD_CODES.get(data.get("method", ""), "1"),
+        "DuocThanhToanTrucTuyen": "1" if data.get("method") == "online" else "0",
+    }
+
+
 def dossier_payload(dossier: Dossier, event: DossierEvent, kind: str) -> dict:
     """What one message carries: the dossier as it is after ``event`` (every message is whole,
     so the other side never needs an earlier one to read a later one) and the step itself."""
@@ -50,7 +78,11 @@ def dossier_payload(dossier: Dossier, event: DossierEvent, kind: str) -> dict:
     agency = dossier.receiving_agency
     # The procedure's field, read with it, when the dossier's is the same (no query more).
     field = procedure.field if procedure.field_id == dossier.field_id else dossier.field
-    fees_paid = reception.fee_total > 0
+    # The fee lines are marked paid as the ledger stands (one query more, only with fees).
+    fees_paid = bool(reception.fees) and standing(dossier).status in (
+        FeeStatus.PAID,
+        FeeStatus.EXEMPT,
+    )
     payload = {
         "MaHoSo": dossier.national_code or dossier.code,
         "MaHoSoKhac": dossier.code if dossier.national_code else "",
@@ -117,6 +149,6 @@ def dossier_payload(dossier: Dossier, event: DossierEvent, kind: str) -> dict:
         payload["DanhSachGiayToKetQua"] = [
             {"TenGiayTo": procedure.name, "DuongDanTepTinKetQua": result_link(dossier)}
         ]
-    if kind == "fees_paid":
-        payload["NgayThanhToan"] = national_instant(event.at)
+    if kind in ("fees_paid", "fees_refunded"):
+        payload.update(fees_payload(event, kind, payload["DanhSachLePhi"]))
     return payload

@@ -12,6 +12,10 @@ accept it, ask once to complete it, or refuse it; the applicant completes it.
   line asked for; the check's clock starts again (``supplement_received``).
 - ``refuse_online``: status 1 → 3 with the reasons (form 03, a line in the tracking book;
   ``refused_at_reception``).
+- ``close_unfinished``: status 5 → 3 for a dossier asked to complete and not completed within
+  its ``ONLINE_SUPPLEMENT_DAYS`` working days, by a clerk from the inbox's list "to close"
+  (``online_closed``); the applicant is told after commit. It was never accepted, so it ends
+  as *not accepted* (3), not *processing stopped* (8), which is for accepted dossiers.
 
 Each verb is atomic, locks the dossier, checks the state and who acts, writes one event.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
@@ -43,12 +48,14 @@ from intake.models import (
     SlipForm,
     Status,
 )
+from intake.online import messages
 from intake.online.verbs import check_limit, check_warning, supplement_limit
 from intake.routing import PROCESS_FIELDS, enter_step, plan_for
 from intake.slips.render import receipt_record
 from portal.calendar import get_calendar
 from portal.deadlines import due_at
 from portal.models import Role
+from portal.templatetags.vn import vndatetime
 from procedures.models import TimeUnit
 
 
@@ -355,3 +362,41 @@ def _complete(dossier, scans, now, written) -> DossierEvent:
         note=_("The applicant completed the dossier online."),
         data={"lines": asked},
     )
+
+
+@transaction.atomic
+def close_unfinished(
+    dossier: Dossier, *, clerk: AbstractBaseUser, now: datetime | None = None
+) -> DossierEvent:
+    """Close a dossier asked to complete whose time to complete it has run out: national
+    status 5 → 3 (not accepted), the check closed, one ``online_closed`` event, and the
+    applicant told (after commit)."""
+    now = now or timezone.now()
+    dossier = _locked(dossier, clerk, OnlineCheck.SUPPLEMENT)
+    online = dossier.online_row
+    if online.supplement_due_at is None or online.supplement_due_at > now:
+        raise ActionRefused(
+            _("The applicant still has until %(limit)s to complete this dossier.")
+            % {"limit": vndatetime(online.supplement_due_at)}
+        )
+    dossier.status = Status.NOT_ACCEPTED
+    dossier.finished_at = now
+    dossier.version += 1
+    dossier.save(update_fields=["status", "finished_at", "version", "updated_at"])
+    online.state = OnlineCheck.CLOSED
+    online.checked_at, online.checked_by = now, clerk
+    online.check_alarm_at = None
+    online.save(update_fields=["state", "checked_at", "checked_by", "check_alarm_at"])
+    event = DossierEvent.objects.create(
+        dossier=dossier,
+        kind=EventKind.ONLINE_CLOSED,
+        actor=clerk,
+        at=now,
+        from_status=Status.SUPPLEMENT_REQUESTED,
+        to_status=Status.NOT_ACCEPTED,
+        note=_("Closed: not completed within %(days)s working days of the request.")
+        % {"days": settings.ONLINE_SUPPLEMENT_DAYS},
+        data={"supplement_due_at": online.supplement_due_at.isoformat()},
+    )
+    messages.send_closed(dossier, online)
+    return event

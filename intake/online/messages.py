@@ -11,7 +11,9 @@ from django.utils.translation import gettext as _
 
 from intake import sms
 from intake.models import ContactKind, Dossier, OnlineDraft
+from intake.payments.public import public_payment
 from portal.jobs import on_commit_job
+from portal.templatetags.vn import money
 
 
 def deliver(kind: str, contact: str, subject: str, text: str) -> None:
@@ -48,6 +50,34 @@ def send_receipt(dossier: Dossier, kind: str, contact: str) -> None:
         ) % {
             "code": dossier.code,
             "key": dossier.lookup_key,
+            "url": settings.SITE_URL + dossier.lookup_url(),
+        }
+        owed = public_payment(dossier)
+        if owed["due"] > owed["paid"]:
+            text += " " + _(
+                "Fees due: %(amount)s; pay online or by bank transfer (VietQR) on that page."
+            ) % {"amount": money(owed["due"] - owed["paid"])}
+    _queue(kind, contact, subject, text)
+
+
+def send_closed(dossier: Dossier, online) -> None:
+    """The dossier was closed, not completed in time: to the confirmed contact, or (a dossier
+    from the national portal) the applicant's phone or e-mail."""
+    reception = dossier.reception
+    kind, contact = online.contact_kind, online.contact
+    if not contact:
+        if reception.applicant_phone:
+            kind, contact = ContactKind.PHONE, reception.applicant_phone
+        elif reception.applicant_email:
+            kind, contact = ContactKind.EMAIL, reception.applicant_email
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Dossier %(code)s closed") % {"code": dossier.code}
+        text = _(
+            "Mot Cua: your dossier %(code)s was not completed within %(days)s working days of "
+            "the request and is closed, not accepted. You may file again. Details at %(url)s"
+        ) % {
+            "code": dossier.code,
+            "days": settings.ONLINE_SUPPLEMENT_DAYS,
             "url": settings.SITE_URL + dossier.lookup_url(),
         }
     _queue(kind, contact, subject, text)

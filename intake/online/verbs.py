@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from intake.counter.fees import compute_fees
 from intake.counter.reception import ActionRefused, competent_agency_for
 from intake.documents.merge import MergedScan
 from intake.documents.scans import LineEntry, discarded_on_failure, record_lines, summary
@@ -235,6 +236,11 @@ def _submit(
         }
         for doc in documents
     ]
+    # What is due is known at filing (the online amounts), so it can be paid at once; acceptance
+    # computes it again on the day it counts from.
+    items, total = compute_fees(
+        procedure.fees_in_force(timezone.localdate(submitted_at)), {}, online=True
+    )
     reception = Reception.objects.create(
         token=token,
         agency=agency,
@@ -242,6 +248,8 @@ def _submit(
         procedure=procedure,
         channel=Channel.ONLINE,
         documents=checklist,
+        fees=[item.as_dict() for item in items],
+        fee_total=total,
         return_method=return_method,
         return_address=return_address,
         notes=notes,

@@ -31,6 +31,7 @@ from intake.synthetic.records import (
 )
 from intake.synthetic.world import (
     POSTAL_SHARE,
+    Channel,
     Job,
     Offering,
     OfferingPicker,
@@ -39,6 +40,11 @@ from intake.synthetic.world import (
     opening,
 )
 from portal.deadlines import add_working_time
+from procedures.models import OnlineLevel
+
+# Of the dossiers of procedures offered online (toàn trình or một phần), those filed online.
+ONLINE_SHARE = 0.4
+ONLINE_LEVELS = (OnlineLevel.FULL, OnlineLevel.PARTIAL)
 
 # The digital dossier (illustrative): individuals coming back for the same procedure at the
 # same counter, who reuse each line filed before with this chance; lines exempt (shown for
@@ -149,6 +155,13 @@ class Generator:
             rec.channel = postal[0]
         else:
             rec.channel = next((c for c in channels if c.channel == "in_person"), channels[0])
+            # Filed online (procedures offered online): the counter's time limit, channel 2.
+            if (
+                accepted
+                and offering.procedure.online_level in ONLINE_LEVELS
+                and rng.random() < ONLINE_SHARE
+            ):
+                rec.channel = Channel("online", rec.channel.time_value, rec.channel.time_unit)
         if rng.random() < offering.organisation_share:
             rec.applicant_kind = ApplicantKind.ORGANISATION
             rec.applicant = people.organisation(offering.commune_name)

@@ -10,6 +10,8 @@ from datetime import date, datetime
 
 from django.utils import timezone
 
+from intake.models import MessageKind
+from intake.national.outbox import REPORTED_KINDS
 from intake.synthetic.world import Job, Staffer
 from portal.deadlines import TIME_ZONE, is_late
 
@@ -133,6 +135,7 @@ class DossierRec:
         "open_pause",
         "pauses",
         "last_assignee",
+        "submitted_at",  # filed online: when (else the reception's instant)
     )
 
 
@@ -212,6 +215,8 @@ class Chunk:
         self.slips: list[SlipRec] = []
         # (dossier local, kind, actor id, at, from status, to status, public, note, data)
         self.events: list[tuple] = []
+        # Filed online: (dossier local, submitted at, check due, checked by, checked at).
+        self.online: list[tuple] = []
         self.sequences: Counter[str] = Counter()
 
     def needs(self) -> dict[str, int]:
@@ -231,6 +236,12 @@ class Chunk:
                 "pk:consultation": len(self.consultations),
                 "pk:slip": len(self.slips),
                 "pk:event": len(self.events),
+                "pk:online": len(self.online),
+                "pk:outbox": sum(
+                    1
+                    for _d, kind, _a, _at, before, after, *_r in self.events
+                    if reported_kind(kind, before, after) is not None
+                ),
                 "pk:document": sum(len(rec.lines or ()) for rec in self.receptions),
                 "pk:result": sum(
                     1
@@ -240,6 +251,15 @@ class Chunk:
             }
         )
         return needs
+
+
+def reported_kind(kind: str, before, after) -> str | None:
+    """What ``intake.national.outbox.message_kind`` says of such an event."""
+    if kind in REPORTED_KINDS:
+        return REPORTED_KINDS[kind]
+    if after is not None and after != before:
+        return MessageKind.STATUS
+    return None
 
 
 LOOKUP_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # as ``Dossier.LOOKUP_ALPHABET``

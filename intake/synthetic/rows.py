@@ -12,8 +12,10 @@ continues the numbering whatever happens to later chunks.
 from __future__ import annotations
 
 import json
+import uuid
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import connection, models, transaction
 from psycopg.types.json import set_json_dumps
@@ -23,6 +25,8 @@ from intake.models import (
     Dossier,
     DossierDocument,
     DossierEvent,
+    OnlineSubmission,
+    OutboxMessage,
     Pause,
     Reception,
     ResultDocument,
@@ -30,8 +34,16 @@ from intake.models import (
     Slip,
     StepVisit,
 )
+from intake.national.payload import CHANNEL_CODES
 from intake.synthetic.files import RESULT_NAME, Files
-from intake.synthetic.records import EXEMPT, REUSED, SCANNED, Chunk, result_kind
+from intake.synthetic.records import (
+    EXEMPT,
+    REUSED,
+    SCANNED,
+    Chunk,
+    reported_kind,
+    result_kind,
+)
 from intake.synthetic.world import WorldNotReady
 
 # What the generator writes into each table; any other column takes its model default.
@@ -82,6 +94,16 @@ PRODUCED = {
         DossierEvent,
         "id dossier_id kind actor_id at from_status to_status is_public note data",
     ),
+    "online": (
+        OnlineSubmission,
+        "id dossier_id source submitted_at contact_kind contact state check_due_at checked_at "
+        "checked_by_id",
+    ),
+    "outbox": (
+        OutboxMessage,
+        "id key dossier_id event_id kind national_status payload created_at next_attempt_at "
+        "attempts last_attempt_at acknowledged_at last_error",
+    ),
 }
 # Parents before children.
 ORDER = (
@@ -94,6 +116,8 @@ ORDER = (
     "pause",
     "consultation",
     "event",
+    "online",
+    "outbox",
 )
 
 
@@ -200,6 +224,7 @@ def table_rows(
     json_text: bool,
     files: Files,
     leaders: dict[int, list],
+    now=None,
 ) -> dict[str, list[tuple]]:
     """The chunk's rows per table, with their final keys and numbers. ``json_text``: JSON
     columns as text (for COPY) rather than Python values (for the ORM). ``files``: the stored
@@ -241,6 +266,8 @@ def table_rows(
             text = shared[id(value)] = json.dumps(value, ensure_ascii=False)
         return text
 
+    # Filed online: the reception and the dossier were received when submitted.
+    submitted = {chunk.dossiers[local].reception: at for local, at, *_ in chunk.online}
     receptions = []
     for rec in chunk.receptions:
         applicant = rec.applicant
@@ -273,7 +300,7 @@ def table_rows(
                 rec.reasons,
                 as_json(rec.missing),
                 rec.contact,
-                rec.received_at,
+                submitted.get(rec.local, rec.received_at),
                 int(rec.book_key.rsplit(":", 1)[1]) if rec.book_key else None,
                 bases[rec.book_key] + rec.book_local if rec.book_key else None,
             )
@@ -297,7 +324,7 @@ def table_rows(
                 d.channel.time_value,
                 d.channel.time_unit,
                 procedure.cutoff_time,
-                d.received_at,
+                d.submitted_at,
                 d.received_at,
                 d.counted_from,
                 d.due_at,
@@ -406,7 +433,29 @@ def table_rows(
             chunk.events
         )
     ]
+    o0 = bases["pk:online"]
+    online = []
+    for number, (local, at, check_due, clerk, checked_at) in enumerate(chunk.online):
+        applicant = chunk.receptions[chunk.dossiers[local].reception].applicant
+        kind, contact = (
+            ("phone", applicant.phone) if applicant.phone else ("email", applicant.email)
+        )
+        online.append(
+            (
+                o0 + number + 1,
+                d0 + local + 1,
+                "portal",
+                at,
+                kind if contact else "",
+                contact or "",
+                "accepted",
+                check_due,
+                checked_at,
+                clerk,
+            )
+        )
     documents, results = _digital_rows(chunk, bases, files, leaders)
+    outbox = _outbox_rows(chunk, bases, codes, json_text, now)
     rows = {
         "reception": receptions,
         "dossier": dossiers,
@@ -417,11 +466,68 @@ def table_rows(
         "pause": pauses,
         "consultation": consultations,
         "event": events,
+        "online": online,
+        "outbox": outbox,
     }
     for name, table in table_map.items():
         extra = table.defaults_text if json_text else table.defaults
         if extra:
             rows[name] = [row + extra for row in rows[name]]
+    return rows
+
+
+# The national portal's acknowledgement comes this long after a message is written; one
+# dossier in UNSYNCED_EVERY keeps its last message unacknowledged (a connector down, a message
+# refused), so indicator 1.4 is high but not perfect.
+ACK_DELAY = timedelta(minutes=3)
+UNSYNCED_EVERY = 12
+SYNTHETIC_KEY = 0x5E << 120  # outbox keys: this prefix and the event's primary key
+
+
+def _outbox_rows(chunk: Chunk, bases: dict[str, int], codes: list[str], json_text: bool, now):
+    """One outbox message per reportable event (``intake.national.outbox.message_kind``: a
+    national status change or a kind reported for itself), written with the event and
+    acknowledged ``ACK_DELAY`` later unless that is still to come; every ``UNSYNCED_EVERY``-th
+    dossier keeps its last message waiting. The payload is abridged to the codes the
+    indicators and the admin read (``MaHoSo``, ``TrangThaiHoSo``, ``KenhThucHien``)."""
+    d0, e0, m0 = bases["pk:dossier"], bases["pk:event"], bases["pk:outbox"]
+    last: dict[int, int] = {}
+    picked = []
+    for number, (dossier, kind, _actor, at, before, after, *_rest) in enumerate(chunk.events):
+        message = reported_kind(kind, before, after)
+        if message is not None:
+            last[dossier] = len(picked)
+            picked.append((number, dossier, message, at, after))
+    waiting = {index for dossier, index in last.items() if (d0 + dossier + 1) % UNSYNCED_EVERY == 0}
+    rows = []
+    for index, (number, dossier, message, at, after) in enumerate(picked):
+        d = chunk.dossiers[dossier]
+        status = after or d.status
+        payload = {
+            "MaHoSo": codes[dossier],
+            "TrangThaiHoSo": str(status),
+            "KenhThucHien": CHANNEL_CODES.get(d.channel.channel, "1"),
+        }
+        acknowledged = at + ACK_DELAY
+        if index in waiting or (now is not None and acknowledged > now):
+            acknowledged = None
+        rows.append(
+            (
+                m0 + index + 1,
+                uuid.UUID(int=SYNTHETIC_KEY | (e0 + number + 1)),
+                d0 + dossier + 1,
+                e0 + number + 1,
+                message,
+                status,
+                json.dumps(payload) if json_text else payload,
+                at,
+                at,
+                1 if acknowledged else 0,
+                acknowledged,
+                acknowledged,
+                "",
+            )
+        )
     return rows
 
 

@@ -114,7 +114,8 @@ class Report:
             f"receptions: {outcomes}",
             f"rows: {rows}",
             f"fees and petitions written after the dossiers in {self.extra_seconds:.1f} s",
-            "not generated: status 1 (there is no online intake yet), status 6 (no verb sets it)",
+            "not generated: online filings still awaiting their check (status 1: every one is "
+            "accepted), status 6 (no verb sets it)",
             *(f"results left unsigned: {reason}" for reason in self.unsigned),
             cpu,
         ]
@@ -266,7 +267,9 @@ def _run_job(generator, writer, job, now, table_map, reserve) -> dict:
     needs = chunk_.needs()
     bases = reserve(job.index, needs)
     world = generator.world
-    rows = table_rows(chunk_, bases, table_map, writer.json_text, world.files, world.leaders)
+    rows = table_rows(
+        chunk_, bases, table_map, writer.json_text, world.files, world.leaders, now=now
+    )
     before = _database_cpu()
     writer.write(rows, sequence_values(needs, bases))
     after = _database_cpu()

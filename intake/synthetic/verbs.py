@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
+
 from intake.models import Decision, EventKind, ReturnMethod, SlipForm, Status
 from intake.processing.supplements import supplement_request_limit
 from intake.synthetic.people import Person
@@ -36,7 +38,13 @@ from intake.synthetic.records import (
     verdict_of,
 )
 from intake.synthetic.world import Staffer
-from portal.deadlines import Result, add_working_time, classify_finish, working_time_between
+from portal.deadlines import (
+    TIME_ZONE,
+    Result,
+    add_working_time,
+    classify_finish,
+    working_time_between,
+)
 from procedures.models import SupplementPolicy
 
 
@@ -75,6 +83,38 @@ class JourneyVerbs:
         d.open_visit = d.open_pause = None
         d.pauses = 0
         d.last_assignee = {}
+        d.submitted_at = received
+        accepted_data = {
+            "due_at": due.value.isoformat(),
+            "explanation": due.explanation,
+            "documents": lines_summary(rec.lines),
+        }
+        before = None
+        if rec.channel.channel == "online":
+            # ``intake.online``: submitted (status 1) earlier that day, then checked and
+            # accepted by the clerk (1 → 2).
+            before = Status.NEW
+            d.version = 2
+            start = received.astimezone(TIME_ZONE).replace(hour=0, minute=5, second=0)
+            d.submitted_at = max(start, received - timedelta(minutes=rng.randint(20, 300)))
+            chunk.events.append(
+                (
+                    d.local,
+                    EventKind.SUBMITTED_ONLINE,
+                    None,
+                    d.submitted_at,
+                    None,
+                    Status.NEW,
+                    True,
+                    self.world.submitted_notes[o.receiving],
+                    {"source": "portal", "documents": accepted_data["documents"]},
+                )
+            )
+            check_due = add_working_time(
+                d.submitted_at, timedelta(hours=settings.ONLINE_CHECK_HOURS), o.calendars[0]
+            )
+            chunk.online.append((d.local, d.submitted_at, check_due, rec.clerk.user_id, received))
+            accepted_data["channel"] = "online"
         new_slip(chunk, SlipForm.RECEIPT, rec, d, received, rec.clerk, None, day.year)
         self._enter(d, 0, received, None)
         self._event(
@@ -82,15 +122,11 @@ class JourneyVerbs:
             EventKind.ACCEPTED,
             rec.clerk,
             received,
-            None,
+            before,
             Status.ACCEPTED,
             True,
             self.world.accepted_notes[o.receiving],
-            {
-                "due_at": due.value.isoformat(),
-                "explanation": due.explanation,
-                "documents": lines_summary(rec.lines),
-            },
+            accepted_data,
             count=False,
         )
         return d

@@ -135,6 +135,7 @@ class World:
     electronic_ids: dict[int, str]
     contacts: dict[int, str]
     accepted_notes: dict[int, str]
+    submitted_notes: dict[int, str]
     files: object = None  # the shared files of the digital dossier (``synthetic.files``)
 
     def calendar(self, agency_id: int | None) -> WorkCalendar:
@@ -382,6 +383,10 @@ def load_world(now: datetime, first_day: date) -> World:
         contacts={pk: _contact(agency) for pk, agency in agencies.items()},
         accepted_notes={
             pk: _("Accepted at %(unit)s.") % {"unit": agency} for pk, agency in agencies.items()
+        },
+        submitted_notes={
+            pk: _("Submitted online to %(unit)s.") % {"unit": agency}
+            for pk, agency in agencies.items()
         },
     )
 

@@ -1,7 +1,10 @@
 """A citizen files online on a phone: confirms the phone with the code read from the SMS
 backend, sends two documents, gets the dossier's code and key; the clerk asks to complete one
-document; the citizen sends it from the lookup page; the clerk accepts; the lookup page shows
-each stage, and form 01."""
+document; the citizen sends it from the lookup page; the clerk accepts; the dossier then goes
+through the unit's process on the staff's pages (the counter passes it on, the department head
+assigns an officer, the officer proposes, the head checks, the leader approves); the lookup page
+shows each stage as it comes (submitted, asked to complete, accepted, in progress, result
+ready), and form 01."""
 
 from __future__ import annotations
 
@@ -10,21 +13,45 @@ import re
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import expect
 
 from intake import sms
-from intake.models import Dossier, Status
+from intake.models import Dossier, EventKind, Status
 from portal.calendar import seed_calendar
 from tests.e2e.test_catalogue_journey import assert_stayed_local
 from tests.e2e.test_counter_journey import sign_in
-from tests.factories import AgencyFactory, ClerkFactory, ProcedureFactory, RequiredDocumentFactory
+from tests.e2e.test_processing_journey import (
+    action_panel,
+    label,
+    open_from_inbox,
+    public_status,
+    submit,
+    t,
+)
+from tests.factories import (
+    AgencyFactory,
+    ClerkFactory,
+    DepartmentFactory,
+    ProcedureFactory,
+    ProcessStepFactory,
+    RequiredDocumentFactory,
+    StaffProfileFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.e2e
 
 DOCUMENTS = ["Tờ khai đăng ký thường trú", "Giấy tờ chứng minh chỗ ở hợp pháp"]
+UNIT = "UBND xã Tân Tiến"
+DEPARTMENT = "Tư pháp - Hộ tịch"
+HEAD = "truongban.tuphap"
+OFFICER = "tuphap.tantien"
+OFFICER_NAME = "Ngô Thị Thu"
+LEADER = "chutich.tantien"
 
 
 @pytest.fixture
@@ -50,6 +77,33 @@ def procedure_code(transactional_db, settings) -> str:
     for order, name in enumerate(DOCUMENTS, start=1):
         RequiredDocumentFactory(procedure=procedure, order=order, name=name, originals=1)
     ClerkFactory(agency=unit, user__username="motcua.tantien")
+    # The unit's process: counter → the department's officer → its head checks → the leader
+    # signs → counter; and its people.
+    department = DepartmentFactory(agency=unit, code="tu-phap-ho-tich", name=DEPARTMENT)
+    for order, (code, role) in enumerate(
+        [("", "clerk"), (department.code, "officer"), (department.code, "department_head")]
+        + [("", "leader"), ("", "clerk")],
+        start=1,
+    ):
+        ProcessStepFactory(
+            procedure=procedure, order=order, level=unit.level, department_code=code, role=role
+        )
+    for username, role, in_department in [
+        (HEAD, "department_head", True),
+        (OFFICER, "officer", True),
+        (LEADER, "leader", False),
+    ]:
+        user = (
+            UserFactory(
+                username=username, first_name=OFFICER_NAME.split(" ", 1)[1], last_name="Ngô"
+            )
+            if role == "officer"
+            else UserFactory(username=username)
+        )
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+        StaffProfileFactory(
+            user=user, agency=unit, department=department if in_department else None
+        )
     return procedure.code
 
 
@@ -99,6 +153,7 @@ def test_citizen_files_online_completes_once_and_the_clerk_accepts(
     main.get_by_role("link", name="Theo dõi hồ sơ").click()
     lookup_url = citizen.url
     expect(citizen.get_by_role("main")).to_contain_text("đang chờ tiếp nhận")
+    expect(citizen.get_by_role("status")).to_have_text(public_status(Status.NEW))
 
     # The clerk: the online inbox, the dossier, ask to complete the second document.
     check_path = reverse("intake:online_check", args=[dossier.code])
@@ -115,6 +170,7 @@ def test_citizen_files_online_completes_once_and_the_clerk_accepts(
     # The citizen: the lookup page lists what to send; the page to send it.
     citizen.goto(lookup_url)
     page = citizen.get_by_role("main")
+    expect(citizen.get_by_role("status")).to_have_text(public_status(Status.SUPPLEMENT_REQUESTED))
     expect(page).to_contain_text("thiếu trang 2 của hợp đồng thuê nhà")
     expect(
         page.get_by_role("link", name="Mẫu 02: Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ")
@@ -150,4 +206,67 @@ def test_citizen_files_online_completes_once_and_the_clerk_accepts(
     expect(receipt).to_be_visible()
     response = citizen.request.get(live_server.url + receipt.get_attribute("href"))
     assert response.status == 200 and response.body().startswith(b"%PDF")
+    expect(citizen.get_by_role("status")).to_have_text(public_status(Status.ACCEPTED))
+
+    def lookup_shows(status: int, latest) -> None:
+        citizen.goto(lookup_url)
+        expect(citizen.get_by_role("heading", level=1)).to_contain_text(dossier.code)
+        expect(citizen.get_by_role("status")).to_have_text(public_status(status))
+        progress = citizen.locator(
+            "section", has=citizen.get_by_role("heading", name=t("Progress of the dossier"))
+        ).get_by_role("listitem")
+        expect(progress.last).to_contain_text(t(latest.label))
+        expect(citizen.locator("body")).not_to_contain_text(OFFICER_NAME)
+
+    # The dossier goes through its process. The counter passes it on to the department.
+    clerk.goto(live_server.url + reverse("intake:inbox"))
+    clerk.wait_for_url("**" + reverse("intake:inbox"))
+    open_from_inbox(clerk, "To pass on", dossier.code)
+    panel = action_panel(clerk, t("Pass on to the next step"))
+    submit(clerk, panel, t("Pass on"), t("Passed on to %(unit)s.") % {"unit": DEPARTMENT})
+    lookup_shows(Status.IN_PROGRESS, EventKind.FORWARDED)
+
+    # The department head assigns an officer.
+    head = open_page(f"/dang-nhap/?next={reverse('intake:inbox')}")
+    sign_in(head, HEAD, lands_on=reverse("intake:inbox"))
+    open_from_inbox(head, "Waiting for the department head", dossier.code)
+    panel = action_panel(head, t("Assign an officer"))
+    panel.get_by_label(label(t("Officer"))).select_option(label=OFFICER_NAME)
+    submit(head, panel, t("Assign"), t("Assigned to %(officer)s.") % {"officer": OFFICER_NAME})
+    lookup_shows(Status.IN_PROGRESS, EventKind.FORWARDED)
+
+    # The officer proposes to grant it; the head checks and passes it on to the leader.
+    officer = open_page(f"/dang-nhap/?next={reverse('intake:inbox')}")
+    sign_in(officer, OFFICER, lands_on=reverse("intake:inbox"))
+    open_from_inbox(officer, "Assigned to me", dossier.code)
+    panel = action_panel(officer, t("Propose the result"))
+    panel.get_by_role("radio", name=t("Granted"), exact=True).check()
+    submit(officer, panel, t("Propose"), t("Result proposed and passed on for checking."))
+    head.goto(live_server.url + reverse("intake:inbox"))
+    head.wait_for_url("**" + reverse("intake:inbox"))
+    open_from_inbox(head, "Waiting for the department head", dossier.code)
+    panel = action_panel(head, t("Pass on to the next step"))
+    submit(head, panel, t("Pass on"), t("Passed on to %(unit)s.") % {"unit": UNIT})
+    lookup_shows(Status.IN_PROGRESS, EventKind.FORWARDED)
+
+    # The leader approves: the result is ready at the counter.
+    leader = open_page(f"/dang-nhap/?next={reverse('intake:inbox')}")
+    sign_in(leader, LEADER, lands_on=reverse("intake:inbox"))
+    open_from_inbox(leader, "Awaiting approval and signature", dossier.code)
+    panel = action_panel(leader, t("Approve the result"))
+    submit(
+        leader, panel, t("Approve"), t("Result approved: it goes to the counter to be returned.")
+    )
+    lookup_shows(Status.RESULT_READY, EventKind.APPROVED)
+    page = citizen.get_by_role("main")
+    for stage in [
+        "Hồ sơ được nộp trực tuyến",
+        "Yêu cầu bổ sung",
+        "Đã tiếp nhận hồ sơ",
+        t(EventKind.FORWARDED.label),
+        t(EventKind.APPROVED.label),
+    ]:
+        expect(page).to_contain_text(stage)
+    dossier.refresh_from_db()
+    assert dossier.status == Status.RESULT_READY
     assert_stayed_local(traffic)

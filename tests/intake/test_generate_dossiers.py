@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import F
 from django.test import override_settings
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -32,6 +33,7 @@ from intake.models import (
     FeeAccount,
     Method,
     OrderState,
+    OutboxMessage,
     Outcome,
     Pause,
     Payment,
@@ -50,6 +52,8 @@ from intake.models import (
     Status,
     StepVisit,
 )
+from intake.national.indicators import SOURCE as SYNCHRONISED
+from intake.online.indicators import ONLINE_DOSSIERS
 from intake.payments.ledger import FeeStatus, account_standing, record_payment
 from intake.petitions.indicators import ANSWERS_ACCEPTED, dossiers_with_petition
 from intake.results.indicators import DIGITISED_DOSSIERS, ELECTRONIC_RESULTS, REUSED_DOCUMENTS
@@ -342,17 +346,30 @@ VISIT_FIELDS = [
 
 
 def _sample_covering_every_kind() -> list[Dossier]:
-    """A few dossiers of each status, plus one with each kind of event and each policy."""
+    """A few dossiers of each status, plus one with each kind of event and each policy (those
+    received at a counter: ``replay`` goes through ``receive``; the online ones are checked by
+    ``test_online_dossiers_are_filed_then_accepted_as_the_online_verbs_leave_them``)."""
     chosen: dict[int, Dossier] = {}
+    counter = Dossier.objects.exclude(channel="online")
     for status in Status.values:
-        for dossier in Dossier.objects.filter(status=status).order_by("-received_at")[:2]:
+        for dossier in counter.filter(status=status).order_by("-received_at")[:2]:
             chosen[dossier.pk] = dossier
     for kind in EventKind.values:
-        event = DossierEvent.objects.filter(kind=kind).order_by("-at").first()
+        event = (
+            DossierEvent.objects.filter(kind=kind)
+            .exclude(dossier__channel="online")
+            .order_by("-at")
+            .first()
+        )
         if event is not None:
             chosen[event.dossier_id] = event.dossier
     for policy in ("pause", "restart"):
-        pause = Pause.objects.filter(policy=policy).order_by("-started_at").first()
+        pause = (
+            Pause.objects.filter(policy=policy)
+            .exclude(dossier__channel="online")
+            .order_by("-started_at")
+            .first()
+        )
         if pause is not None:
             chosen[pause.dossier_id] = pause.dossier
     return list(chosen.values())
@@ -383,9 +400,13 @@ class TestAYearOfDossiers:
     def test_receptions_happen_in_office_hours_on_working_days(self, generated):
         from portal.calendar import get_calendar
 
-        for reception in Reception.objects.select_related("agency"):
+        # Filed online: submitted at any hour, accepted by the clerk in office hours.
+        for reception in Reception.objects.select_related("agency", "dossier"):
             calendar = get_calendar(reception.agency_id)
-            local = reception.received_at.astimezone(calendar.tz)
+            online = reception.channel == "online"
+            local = (reception.dossier.accepted_at if online else reception.received_at).astimezone(
+                calendar.tz
+            )
             sessions = calendar.sessions_on(local.date())
             assert any(start <= local <= end for start, end in sessions), reception.received_at
         assert Reception.objects.filter(received_at__gt=timezone.now()).count() == 0
@@ -397,8 +418,13 @@ class TestAYearOfDossiers:
             by_dossier.setdefault(event.dossier_id, []).append(event)
         for dossier in Dossier.objects.all():
             history = by_dossier[dossier.pk]
-            assert history[0].kind == EventKind.ACCEPTED
-            assert (history[0].from_status, history[0].to_status) == (None, Status.ACCEPTED)
+            if dossier.channel == "online":  # submitted (1), then accepted (1 → 2)
+                assert history[0].kind == EventKind.SUBMITTED_ONLINE
+                assert (history[0].from_status, history[0].to_status) == (None, Status.NEW)
+                assert history[1].kind == EventKind.ACCEPTED
+            else:
+                assert history[0].kind == EventKind.ACCEPTED
+                assert (history[0].from_status, history[0].to_status) == (None, Status.ACCEPTED)
             for before, after in zip(history, history[1:], strict=False):
                 assert after.from_status == before.to_status, (dossier.code, after.kind)
                 assert after.at >= before.at
@@ -479,8 +505,10 @@ class TestAYearOfDossiers:
             assert "Bù Đốp" in reception.applicant_address
 
     def test_codes_are_unique_and_numbered_per_unit_and_day_in_order(self, generated):
+        # Numbered in the order the clerks took them: at the counter, or on accepting an online
+        # filing (submitted the same day; the generator numbers it then).
         rows = list(
-            Dossier.objects.select_related("receiving_agency").order_by("received_at", "pk")
+            Dossier.objects.select_related("receiving_agency").order_by("accepted_at", "pk")
         )
         seen: dict[tuple, int] = {}
         for dossier in rows:
@@ -766,6 +794,61 @@ class TestAYearOfDossiers:
         # 5.4: some dossiers have a petition about them.
         assert dossiers_with_petition(scope).exists()
 
+    def test_online_dossiers_are_filed_then_accepted_as_the_online_verbs_leave_them(
+        self, generated
+    ):
+        online = Dossier.objects.filter(channel="online").select_related("reception", "online")
+        offered = Dossier.objects.filter(procedure__online_level__in=["full", "partial"])
+        assert 0 < online.count() < offered.count()
+        assert not Dossier.objects.filter(online__isnull=False).exclude(channel="online").exists()
+        for dossier in online:
+            submission = dossier.online
+            assert submission.state == "accepted" and submission.source == "portal"
+            assert dossier.reception.channel == "online"
+            assert submission.submitted_at == dossier.received_at == dossier.reception.received_at
+            assert dossier.received_at < dossier.accepted_at == submission.checked_at
+            assert timezone.localdate(dossier.received_at) == timezone.localdate(
+                dossier.accepted_at
+            )
+            assert submission.check_due_at > submission.submitted_at
+            assert submission.checked_by_id == dossier.events.get(kind="accepted").actor_id
+            assert submission.contact in (
+                dossier.reception.applicant_phone,
+                dossier.reception.applicant_email,
+            )
+            first, accepted = list(dossier.events.order_by("at", "pk"))[:2]
+            assert (first.kind, first.from_status, first.to_status) == ("submitted_online", None, 1)
+            assert first.at == dossier.received_at and first.actor_id is None
+            assert (accepted.kind, accepted.from_status, accepted.to_status) == ("accepted", 1, 2)
+            assert accepted.data["channel"] == "online"
+            message = dossier.outbox_messages.order_by("pk").first()
+            assert message.event == first and message.payload["KenhThucHien"] == "2"
+        # Indicator 3.3 has a value: online dossiers among those received.
+        scope = Scope(
+            agency_ids=tuple(Agency.objects.values_list("pk", flat=True)),
+            start=Dossier.objects.order_by("received_at").first().received_at,
+            end=timezone.now(),
+        )
+        rate = ONLINE_DOSSIERS.measure(scope)
+        assert rate.denominator == 300 and 0 < rate.numerator <= online.count()
+
+    def test_most_dossiers_are_synchronised_with_the_national_portal(self, generated):
+        scope = Scope(
+            agency_ids=tuple(Agency.objects.values_list("pk", flat=True)),
+            start=Dossier.objects.order_by("received_at").first().received_at,
+            end=timezone.now(),
+        )
+        synced = SYNCHRONISED.measure(scope)
+        assert synced.denominator == 300
+        assert 80 < synced.percent < 100
+        misses = SYNCHRONISED.misses(scope)
+        assert len(misses) == synced.denominator - synced.numerator
+        # Every message is one event's, of the dossier it reports, at the event's instant.
+        assert not OutboxMessage.objects.exclude(dossier_id=F("event__dossier_id")).exists()
+        assert not OutboxMessage.objects.exclude(created_at=F("event__at")).exists()
+        waiting = OutboxMessage.objects.filter(acknowledged_at__isnull=True)
+        assert 0 < waiting.count() < OutboxMessage.objects.count() / 10
+
     def test_generated_journeys_are_what_the_real_verbs_write(self, generated):
         sample = _sample_covering_every_kind()
         kinds = {
@@ -816,6 +899,11 @@ class TestAYearOfDossiers:
             ]
             forms = Counter(copy.reception.slips.values_list("form", flat=True))
             assert forms == Counter(dossier.reception.slips.values_list("form", flat=True))
+            # The outbox: one message per reportable event, as the real verbs' events write.
+            message_fields = ["kind", "national_status", "created_at", "event__kind"]
+            assert list(copy.outbox_messages.order_by("pk").values_list(*message_fields)) == list(
+                dossier.outbox_messages.order_by("pk").values_list(*message_fields)
+            ), dossier.code
 
 
 # Running again.

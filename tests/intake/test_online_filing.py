@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from intake import sms
-from intake.models import Dossier, DraftFile, OnlineDraft, Status
+from intake.models import Dossier, DraftFile, OnlineDraft, PaymentOrder, PaymentTerms, Status
 from tests.factories import AgencyFactory
 from tests.intake.online_helpers import image, online_procedure, pdf
 
@@ -267,3 +267,65 @@ def test_another_procedure_code_does_not_open_the_draft(client, procedure):
     other = online_procedure()
     url = reverse("intake:online_draft", args=[other.code, draft.token])
     assert client.get(url).status_code == 404
+
+
+def test_after_filing_the_fees_due_are_shown_with_the_ways_to_pay_and_sent(
+    client, procedure, settings, django_capture_on_commit_callbacks
+):
+    settings.PAYMENT_SANDBOX = True
+    settings.PAYMENT_GATEWAY = "intake.payments.gateways.SandboxGateway"
+    settings.PAYMENT_GATEWAY_SECRET = "test-secret"
+    settings.PAYMENT_VIETQR_BIN = "970415"
+    settings.PAYMENT_VIETQR_ACCOUNT = "0011001932418"
+    settings.SMS_UNACCENTED = False
+    PaymentTerms.objects.create(procedure=procedure, payable_online=True)
+    draft = confirmed(client, procedure)
+    agency = procedure.agencies.order_by("pk").first()
+    with django_capture_on_commit_callbacks(execute=True):
+        submitted = client.post(
+            draft_url(draft),
+            {
+                **APPLICANT,
+                "receiving_agency": agency.pk,
+                "action": "submit",
+                "file-0": [pdf(1)],
+                "file-1": [pdf(1)],
+            },
+        )
+    assert submitted.status_code == 302, submitted.content.decode()[:2000]
+    dossier = Dossier.objects.get()
+    # The online amount is due from the filing on (the counter's 75.000 is not).
+    assert dossier.reception.fee_total == 30000
+    assert "30.000 đồng" in sms.outbox[-1][1] and dossier.code in sms.outbox[-1][1]
+    page = client.get(submitted["Location"]).content.decode()
+    assert 'id="fees"' in page and "30.000 đồng" in page
+    assert 'id="vietqr"' in page and '<img class="qr"' in page
+    token = dossier.signed_lookup_token()
+    pay_url = reverse("intake:payment_start", args=[dossier.code, token])
+    assert f'action="{pay_url}"' in page and 'id="pay-online"' in page
+    # The button starts an order for what is due at the sandbox gateway.
+    started_payment = client.post(pay_url)
+    assert started_payment.status_code == 302
+    order = PaymentOrder.objects.get(account__dossier=dossier)
+    assert order.amount == 30000 and order.reference in started_payment["Location"]
+
+
+def test_after_filing_a_procedure_without_fee_shows_no_fees(
+    client, settings, django_capture_on_commit_callbacks
+):
+    settings.SMS_UNACCENTED = False
+    procedure = online_procedure(fee=False)
+    draft = confirmed(client, procedure)
+    with django_capture_on_commit_callbacks(execute=True):
+        submitted = client.post(
+            draft_url(draft),
+            {
+                **APPLICANT,
+                "receiving_agency": procedure.agencies.get().pk,
+                "action": "submit",
+                "file-0": [pdf(1)],
+                "file-1": [pdf(1)],
+            },
+        )
+    page = client.get(submitted["Location"]).content.decode()
+    assert 'id="fees"' not in page and "VietQR" not in sms.outbox[-1][1]

@@ -7,11 +7,13 @@ from datetime import datetime, timedelta
 import pytest
 from django.urls import reverse
 
+from intake import sms
 from intake.counter.reception import ActionRefused
 from intake.models import (
     DossierEvent,
     EventKind,
     OnlineCheck,
+    OutboxMessage,
     Outcome,
     Slip,
     Status,
@@ -252,3 +254,77 @@ def test_the_applicant_completes_through_the_lookup_link(client, dossier, clerk)
     assert slip.status_code == 200 and slip["Content-Type"] == "application/pdf"
     wrong = reverse("intake:online_complete", args=[dossier.code, "forged"])
     assert client.get(wrong).status_code == 404
+
+
+def asked_to_complete(dossier, clerk):
+    return checking.request_completion(
+        dossier,
+        clerk=clerk,
+        missing=[{"line": 0, "reason": "Thiếu"}],
+        contact="Chị Lan",
+        now=SUBMITTED,
+    )
+
+
+def test_closing_waits_for_the_time_to_complete_then_ends_not_accepted(
+    dossier, clerk, settings, django_capture_on_commit_callbacks
+):
+    settings.SMS_BACKEND = "intake.sms.LocmemBackend"
+    sms.outbox.clear()
+    asked_to_complete(dossier, clerk)
+    limit = datetime(2026, 12, 16, 9, tzinfo=TIME_ZONE)  # 15 working days from Wed 25/11 09:00
+    events = DossierEvent.objects.filter(dossier=dossier).count()
+    with pytest.raises(ActionRefused):
+        checking.close_unfinished(dossier, clerk=clerk, now=limit - timedelta(minutes=1))
+    dossier.refresh_from_db()
+    assert dossier.status == Status.SUPPLEMENT_REQUESTED
+    assert DossierEvent.objects.filter(dossier=dossier).count() == events
+    with pytest.raises(ActionRefused):  # another unit's clerk
+        checking.close_unfinished(dossier, clerk=ClerkFactory().user, now=limit)
+    with django_capture_on_commit_callbacks(execute=True):
+        event = checking.close_unfinished(dossier, clerk=clerk, now=limit)
+    dossier.refresh_from_db()
+    assert dossier.status == Status.NOT_ACCEPTED and dossier.finished_at == limit
+    assert dossier.online.state == OnlineCheck.CLOSED and dossier.online.checked_by == clerk
+    assert event.kind == EventKind.ONLINE_CLOSED
+    assert (event.from_status, event.to_status) == (Status.SUPPLEMENT_REQUESTED, 3)
+    assert DossierEvent.objects.filter(dossier=dossier).count() == events + 1
+    # The national portal learns status 3; the applicant is told at the confirmed contact.
+    message = OutboxMessage.objects.filter(dossier=dossier).latest("pk")
+    assert message.event == event and message.payload["TrangThaiHoSo"] == "3"
+    assert sms.outbox[-1][0] == "0912345678" and dossier.code in sms.outbox[-1][1]
+    # Closed once: a second close changes nothing.
+    with pytest.raises(ActionRefused):
+        checking.close_unfinished(dossier, clerk=clerk, now=limit)
+    assert DossierEvent.objects.filter(dossier=dossier).count() == events + 1
+
+
+def test_a_dossier_awaiting_its_check_cannot_be_closed(dossier, clerk):
+    with pytest.raises(ActionRefused):
+        checking.close_unfinished(dossier, clerk=clerk, now=SUBMITTED + timedelta(days=60))
+    dossier.refresh_from_db()
+    assert dossier.status == Status.NEW
+
+
+def test_the_clerk_closes_from_the_inbox_list(clerk_client, dossier, clerk, time_machine):
+    asked_to_complete(dossier, clerk)
+    time_machine.move_to(SUBMITTED + timedelta(days=30), tick=False)
+    clerk_client.force_login(clerk)
+    page = clerk_client.get(reverse("intake:online_inbox")).content.decode()
+    listed = page[page.index('id="to-close"') :]
+    assert f'action="{check_url(dossier)}"' in listed and 'value="close"' in listed
+    response = clerk_client.post(check_url(dossier), {"action": "close"})
+    assert response.status_code == 302 and response["Location"] == reverse("intake:online_inbox")
+    dossier.refresh_from_db()
+    assert dossier.status == Status.NOT_ACCEPTED
+    page = clerk_client.get(reverse("intake:online_inbox")).content.decode()
+    assert dossier.code not in page[page.index('id="to-close"') :]
+
+
+def test_closing_too_early_through_http_says_why_and_changes_nothing(clerk_client, dossier, clerk):
+    asked_to_complete(dossier, clerk)
+    response = clerk_client.post(check_url(dossier), {"action": "close"}, follow=True)
+    assert response.status_code == 200
+    assert "16/12/2026" in response.content.decode()
+    dossier.refresh_from_db()
+    assert dossier.status == Status.SUPPLEMENT_REQUESTED

@@ -268,3 +268,44 @@ def test_two_workers_claiming_at_once_take_different_messages():
     first, second = claimed
     assert not set(first) & set(second)
     assert len(first) + len(second) == 6
+
+
+def test_a_payment_recorded_makes_one_fees_paid_message_with_the_amount():
+    from intake.payments import ledger
+    from tests.factories import AgencyFactory, FeeLineFactory, ProcedureFactory, StaffProfileFactory
+
+    agency = AgencyFactory()
+    procedure = ProcedureFactory()
+    FeeLineFactory(procedure=procedure, amount=75000, description="Lệ phí cấp bản sao")
+    clerk = StaffProfileFactory(agency=agency, user__roles=["clerk"]).user
+    dossier = received_dossier(agency=agency, procedure=procedure, clerk=clerk)
+    before = OutboxMessage.objects.filter(dossier=dossier).count()
+
+    payment = ledger.record_payment(
+        dossier, method="cash", amount=25000, agency=agency, actor=clerk
+    )
+    messages = OutboxMessage.objects.filter(dossier=dossier).order_by("pk")
+    assert messages.count() == before + 1
+    message = messages.last()
+    assert message.kind == MessageKind.FEES_PAID
+    assert message.event.kind == EventKind.PAYMENT_RECORDED
+    assert message.payload["SoTienThanhToan"] == "25000"
+    assert message.payload["SoTienConNo"] == "50000"
+    assert message.payload["SoBienLai"] == payment.receipt_number
+    assert message.payload["HinhThucThanhToan"] == "1"
+    assert [line["TrangThai"] for line in message.payload["DanhSachLePhi"]] == ["0"]
+
+    ledger.record_payment(dossier, method="online", amount=50000, agency=agency, actor=clerk)
+    last = OutboxMessage.objects.filter(dossier=dossier).order_by("pk").last()
+    assert OutboxMessage.objects.filter(dossier=dossier).count() == before + 2
+    assert last.payload["SoTienThanhToan"] == "50000"
+    assert last.payload["DuocThanhToanTrucTuyen"] == "1"
+    assert [line["TrangThai"] for line in last.payload["DanhSachLePhi"]] == ["1"]
+
+    dossier.status = Status.STOPPED
+    dossier.save(update_fields=["status"])
+    ledger.record_refund(dossier, agency=agency, actor=clerk, note="Trả tiền mặt")
+    refund = OutboxMessage.objects.filter(dossier=dossier).order_by("pk").last()
+    assert refund.kind == MessageKind.FEES_REFUNDED
+    assert refund.payload["SoTienHoanTra"] == "75000"
+    assert OutboxMessage.objects.filter(dossier=dossier).count() == before + 3

@@ -26,6 +26,7 @@ from intake.models import OnlineDraft
 from intake.online import filing
 from intake.online.forms import CodeForm, ContactForm, FilingForm
 from intake.online.verbs import ONLINE_LEVELS
+from intake.payments.public import public_fees
 from portal.clients import client_address
 from procedures.models import Procedure
 
@@ -175,18 +176,19 @@ def _filing(request: HttpRequest, draft: OnlineDraft, procedure: Procedure) -> H
 
 @require_http_methods(["GET"])
 def done(request: HttpRequest, code: str, token) -> HttpResponse:
-    """Step 4: the dossier's code and key."""
+    """Step 4: the dossier's code and key, and what is due with the ways to pay it now (the
+    gateway's button, a VietQR code for a transfer), as the lookup page shows them."""
     draft = _draft(code, token)
     if draft.dossier_id is None:
         return redirect(filing.draft_url(draft))
     dossier = draft.dossier
+    signed = dossier.signed_lookup_token()
     context = {
         "draft": draft,
         "dossier": dossier,
         "procedure": draft.procedure,
-        "lookup_url": reverse(
-            "intake:lookup_signed", args=[dossier.code, dossier.signed_lookup_token()]
-        ),
+        "lookup_url": reverse("intake:lookup_signed", args=[dossier.code, signed]),
+        "fees": public_fees(dossier, signed),
     }
     response = render(request, "online/done.html", context)
     response["Cache-Control"] = "no-store"

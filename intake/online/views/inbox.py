@@ -126,6 +126,13 @@ def online_check(request: HttpRequest, code: str) -> HttpResponse:
                 )
                 flash.success(request, _("The applicant was asked to complete the dossier."))
                 return redirect("intake:online_inbox")
+            if action == "close":
+                checking.close_unfinished(dossier, clerk=request.user)
+                flash.success(
+                    request,
+                    _("Dossier %(code)s closed: not completed in time.") % {"code": dossier.code},
+                )
+                return redirect("intake:online_inbox")
             if action == "refuse" and refusal.is_valid():
                 checking.refuse_online(
                     dossier, clerk=request.user, reasons=refusal.cleaned_data["reasons"]
