@@ -50,11 +50,16 @@ def manager(loaded):
     return client_for(loaded.world.district, ["manager"])
 
 
+# The live page's query budget with every package's sources registered.
+BUDGET = 23
+
+
 def test_a_manager_sees_every_indicator_its_points_and_the_total(
     loaded, manager, django_assert_max_num_queries
 ):
-    # A few queries per registered source (14 indicators), none per dossier.
-    with django_assert_max_num_queries(36):
+    # One query per registered source (15 indicators, 1.4's in two), none per dossier, and the
+    # page's own: 23 in all. The issue's budget is 20: not met yet (docs/statistics.md).
+    with django_assert_max_num_queries(BUDGET):
         response = manager.get(URL, OCTOBER)
     assert response.status_code == 200
     html = response.content.decode()
@@ -77,7 +82,7 @@ def test_a_manager_sees_every_indicator_its_points_and_the_total(
 
 def test_a_quarter_and_a_year_are_counted_too(loaded, manager, django_assert_max_num_queries):
     for query in ({"period": "quarter", "quarter": "4", "year": "2026"}, {"period": "year"}):
-        with django_assert_max_num_queries(36):
+        with django_assert_max_num_queries(BUDGET):
             response = manager.get(URL, {"year": "2026"} | query)
         assert response.status_code == 200
         lines = {line.indicator.code: line for line in response.context["card"].lines}
@@ -116,7 +121,7 @@ def test_the_commune_alone_has_no_district_dossiers(loaded, manager):
 def test_the_misses_of_a_source_are_listed_with_their_reasons(
     loaded, manager, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(36):
+    with django_assert_max_num_queries(BUDGET):
         response = manager.get(misses_url("2.1"), OCTOBER)
     assert response.status_code == 200
     page = response.context["page"]
