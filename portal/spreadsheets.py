@@ -35,9 +35,21 @@ def write_cell(sheet, row: int, column: int, value: Any):
 
 def workbook_bytes(workbook) -> bytes:
     """The workbook's bytes with every zip entry dated ``_EPOCH``, not the clock (openpyxl's
-    ``save_workbook`` stamps both the entries and the properties with the time of saving)."""
+    ``save_workbook`` stamps both the entries and the properties with the time of saving).
+
+    The document's "created" and "modified" properties keep only their day (``Workbook()``
+    stamps "created" to the second): a caller that sets them to its report's date keeps it, one
+    that does not gets the day the workbook was made, so the same rows give the same bytes."""
     from openpyxl.writer.excel import ExcelWriter
 
+    properties = workbook.properties
+    if properties.created is not None:
+        properties.created = properties.created.replace(hour=0, minute=0, second=0, microsecond=0)
+    properties.modified = (
+        properties.modified.replace(hour=0, minute=0, second=0, microsecond=0)
+        if properties.modified is not None
+        else properties.created
+    )
     raw = io.BytesIO()
     with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(workbook, archive).save()
