@@ -102,6 +102,10 @@ bench: venv
 	DEBUG=1 $(PY) tests/perf/bench_signing.py
 	$(PY) tests/perf/bench_national.py
 	DEBUG=1 $(PY) tests/perf/bench_scans.py
+	DEBUG=1 $(PY) tests/perf/bench_online.py
+	DEBUG=1 $(PY) tests/perf/bench_payments.py
+	DEBUG=1 $(PY) tests/perf/bench_petitions.py
+	DEBUG=1 $(PY) tests/perf/bench_scorecard.py
 
 # Extract msgids (needs gettext's xgettext), then compile the .mo with polib (no msgfmt needed).
 messages: venv
