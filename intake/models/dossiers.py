@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from intake.models.append_only import AppendOnly, AppendOnlyQuerySet
 from portal.deadlines import Timeliness as _Timeliness
 from procedures.models import Channel, TimeUnit
 
@@ -636,17 +637,13 @@ class EventKind(models.TextChoices):
     ONLINE_CLOSED = "online_closed", _("Online dossier closed: not completed in time")
 
 
-class DossierEventQuerySet(models.QuerySet):
+class DossierEventQuerySet(AppendOnlyQuerySet):
     """History is append-only: no bulk rewriting or deleting."""
 
-    def update(self, **kwargs):
-        raise TypeError("Dossier events are append-only.")
-
-    def delete(self):
-        raise TypeError("Dossier events are append-only.")
+    refusal = "Dossier events are append-only."
 
 
-class DossierEvent(models.Model):
+class DossierEvent(AppendOnly):
     dossier = models.ForeignKey(
         Dossier, verbose_name=_("dossier"), on_delete=models.PROTECT, related_name="events"
     )
@@ -692,9 +689,6 @@ class DossierEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier_id} {self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("Dossier events are append-only.")
 
 
 class SlipForm(models.TextChoices):

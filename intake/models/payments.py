@@ -17,6 +17,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from intake.models.append_only import AppendOnly, AppendOnlyQuerySet
+
 # No single fee of a one-stop procedure comes near this: a sum above it is a typing mistake.
 MAX_AMOUNT = 1_000_000_000
 
@@ -81,17 +83,13 @@ class Direction(models.TextChoices):
     REFUND = "refund", _("Refund")
 
 
-class PaymentQuerySet(models.QuerySet):
+class PaymentQuerySet(AppendOnlyQuerySet):
     """The ledger is append-only."""
 
-    def update(self, **kwargs):
-        raise TypeError("Payments are append-only.")
-
-    def delete(self):
-        raise TypeError("Payments are append-only.")
+    refusal = "Payments are append-only."
 
 
-class Payment(models.Model):
+class Payment(AppendOnly):
     """A sum received for a dossier (or handed back: ``direction`` refund), with its receipt."""
 
     account = models.ForeignKey(
@@ -175,9 +173,6 @@ class Payment(models.Model):
     @property
     def receipt_number(self) -> str:
         return f"{self.serial:07d}/{self.year}" if self.serial else ""
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("Payments are append-only.")
 
 
 class PaymentLine(models.Model):

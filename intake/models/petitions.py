@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from intake.models.append_only import AppendOnly, AppendOnlyQuerySet
 from intake.models.dossiers import Dossier
 
 
@@ -315,17 +316,13 @@ class PetitionEventKind(models.TextChoices):
     DRAFT_RETURNED = "draft_returned", _("Draft answer sent back")
 
 
-class PetitionEventQuerySet(models.QuerySet):
+class PetitionEventQuerySet(AppendOnlyQuerySet):
     """History is append-only: no bulk rewriting or deleting."""
 
-    def update(self, **kwargs):
-        raise TypeError("Petition events are append-only.")
-
-    def delete(self):
-        raise TypeError("Petition events are append-only.")
+    refusal = "Petition events are append-only."
 
 
-class PetitionEvent(models.Model):
+class PetitionEvent(AppendOnly):
     petition = models.ForeignKey(
         Petition, verbose_name=_("petition"), on_delete=models.PROTECT, related_name="events"
     )
@@ -360,9 +357,6 @@ class PetitionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.petition_id} {self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("Petition events are append-only.")
 
 
 class PetitionFollowUp(models.Model):
