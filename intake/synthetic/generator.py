@@ -18,6 +18,7 @@ from intake.synthetic.journeys import (
     pick_staffer,
     showcase,
 )
+from intake.synthetic.online import ONLINE_SHARE, OnlineFiling, showcase_online
 from intake.synthetic.people import REFUSAL_REASONS, SUPPLEMENT_ITEMS, People
 from intake.synthetic.records import (
     EXEMPT,
@@ -42,8 +43,6 @@ from intake.synthetic.world import (
 from portal.deadlines import add_working_time
 from procedures.models import OnlineLevel
 
-# Of the dossiers of procedures offered online (toàn trình or một phần), those filed online.
-ONLINE_SHARE = 0.4
 ONLINE_LEVELS = (OnlineLevel.FULL, OnlineLevel.PARTIAL)
 
 # The digital dossier (illustrative): individuals coming back for the same procedure at the
@@ -69,11 +68,14 @@ class Generator:
     def run(self, job: Job) -> Chunk:
         chunk = Chunk(job)
         rng = random.Random(job.seed)
-        # The digital dossier draws from its own stream: the journeys stay as they were.
+        # The digital dossier and the online filings draw from streams of their own.
         self._digital = random.Random(f"{job.seed}:documents")
+        online_rng = random.Random(f"{job.seed}:online")
         self._returning: dict[tuple[int, int], list[ReceptionRec]] = {}
         people = People(rng)
-        held: list[Journey] = []  # the last job's journeys, carried out after ``showcase``
+        # The job's arrivals, day by day, in the order their codes are numbered: received at
+        # the counter, or submitted online (``OnlineFiling``: its check comes later).
+        days = []
         for day, count, elapsed in job.days:
             found = self.picker.on(day)
             others = sum(rng.random() < NOT_ACCEPTED_SHARE for _ in range(count))
@@ -81,12 +83,35 @@ class Generator:
             for number in range(count + others):
                 offering = self.picker.pick(found, rng)
                 received = self._arrival(offering, day, elapsed, rng)
-                arrivals.append((received, number < count, offering))
+                online = None
+                if (
+                    number < count
+                    and offering.procedure.online_level in ONLINE_LEVELS
+                    and online_rng.random() < ONLINE_SHARE
+                ):
+                    calendar = self.world.calendar(offering.receiving)
+                    online = OnlineFiling(received, calendar, online_rng, self.now)
+                first = online.submitted if online is not None else received
+                arrivals.append((first, received, number < count, offering, online))
             arrivals.sort(key=lambda arrival: arrival[0])
-            for received, accepted, offering in arrivals:
-                reception = self._reception(chunk, offering, received, accepted, rng, people)
-                if accepted:
-                    journey = Journey(self, chunk, reception, offering, rng, people)
+            days.append(arrivals)
+        if job.last:
+            filings = [arrival[4] for arrivals in days for arrival in arrivals if arrival[4]]
+            showcase_online(filings, self.now, online_rng)
+        held: list[Journey] = []  # the last job's journeys, carried out after ``showcase``
+        for arrivals in days:
+            for _first, received, accepted, offering, online in arrivals:
+                if online is not None:
+                    received = online.accepted_at(self.now) or online.checked
+                reception = self._reception(
+                    chunk, offering, received, accepted, rng, people, online
+                )
+                if not accepted:
+                    continue
+                journey = Journey(self, chunk, reception, offering, rng, people)
+                if online is not None and online.accepted_at(self.now) is None:
+                    journey.file_online()
+                else:
                     journey.plan()
                     if job.last:
                         held.append(journey)
@@ -140,7 +165,9 @@ class Generator:
         received = add_working_time(start, offset, calendar).replace(microsecond=0)
         return min(received, self.now - timedelta(seconds=1))
 
-    def _reception(self, chunk, offering, received, accepted, rng, people) -> ReceptionRec:
+    def _reception(
+        self, chunk, offering, received, accepted, rng, people, online=None
+    ) -> ReceptionRec:
         world = self.world
         rec = ReceptionRec()
         rec.local = len(chunk.receptions)
@@ -151,17 +178,16 @@ class Generator:
         rec.procedure = offering.procedure.pk
         channels = offering.channels
         postal = [c for c in channels if c.channel == "postal"]
-        if postal and rng.random() < POSTAL_SHARE:
+        counter = next((c for c in channels if c.channel == "in_person"), channels[0])
+        rec.online = online
+        rec.completed = None
+        if online is not None:
+            # Filed online (procedures offered online): the counter's time limit, channel 2.
+            rec.channel = Channel("online", counter.time_value, counter.time_unit)
+        elif postal and rng.random() < POSTAL_SHARE:
             rec.channel = postal[0]
         else:
-            rec.channel = next((c for c in channels if c.channel == "in_person"), channels[0])
-            # Filed online (procedures offered online): the counter's time limit, channel 2.
-            if (
-                accepted
-                and offering.procedure.online_level in ONLINE_LEVELS
-                and rng.random() < ONLINE_SHARE
-            ):
-                rec.channel = Channel("online", rec.channel.time_value, rec.channel.time_unit)
+            rec.channel = counter
         if rng.random() < offering.organisation_share:
             rec.applicant_kind = ApplicantKind.ORGANISATION
             rec.applicant = people.organisation(offering.commune_name)
@@ -184,6 +210,8 @@ class Generator:
             rec.outcome = Outcome.ACCEPTED
             rec.fees, rec.fee_total = fees_for(offering, local_date(received), rng)
             self._digitise(rec, offering)
+            if online is not None:
+                online.documents(rec)
         elif rng.random() < REFUSED_AMONG_NOT_ACCEPTED:
             rec.outcome = Outcome.REFUSED
             rec.reasons = rng.choice(REFUSAL_REASONS)

@@ -61,6 +61,10 @@ class ReceptionRec:
         # EXEMPT (value: the exemption) or LEFT; and the draw that decides the result's file.
         "lines",
         "result_draw",
+        # Filed online: its check (``intake.synthetic.online.OnlineFiling``), else None; and
+        # when completed, (instant, lines sent again).
+        "online",
+        "completed",
     )
 
 
@@ -215,7 +219,7 @@ class Chunk:
         self.slips: list[SlipRec] = []
         # (dossier local, kind, actor id, at, from status, to status, public, note, data)
         self.events: list[tuple] = []
-        # Filed online: (dossier local, submitted at, check due, checked by, checked at).
+        # Filed online: (dossier local, submitted at, the OnlineSubmission's check values).
         self.online: list[tuple] = []
         self.sequences: Counter[str] = Counter()
 

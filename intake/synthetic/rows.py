@@ -27,6 +27,7 @@ from intake.models import (
     DossierEvent,
     OnlineSubmission,
     OutboxMessage,
+    Outcome,
     Pause,
     Reception,
     ResultDocument,
@@ -97,7 +98,7 @@ PRODUCED = {
     "online": (
         OnlineSubmission,
         "id dossier_id source submitted_at contact_kind contact state check_due_at checked_at "
-        "checked_by_id",
+        "checked_by_id supplement_requested_at supplement_due_at completed_at check_alarm_at",
     ),
     "outbox": (
         OutboxMessage,
@@ -266,10 +267,10 @@ def table_rows(
             text = shared[id(value)] = json.dumps(value, ensure_ascii=False)
         return text
 
-    # Filed online: the reception and the dossier were received when submitted.
-    submitted = {chunk.dossiers[local].reception: at for local, at, *_ in chunk.online}
     receptions = []
     for rec in chunk.receptions:
+        # Filed online: received when submitted; checked by no one yet while it waits.
+        online = rec.online
         applicant = rec.applicant
         proxy_name, proxy_id, proxy_phone = _person(rec.proxy)
         receptions.append(
@@ -277,7 +278,7 @@ def table_rows(
                 r0 + rec.local + 1,
                 rec.token,
                 rec.agency,
-                rec.clerk.user_id,
+                None if rec.outcome == Outcome.PENDING and online else rec.clerk.user_id,
                 rec.procedure,
                 rec.channel.channel,
                 rec.applicant_kind,
@@ -300,15 +301,17 @@ def table_rows(
                 rec.reasons,
                 as_json(rec.missing),
                 rec.contact,
-                submitted.get(rec.local, rec.received_at),
+                online.submitted if online else rec.received_at,
                 int(rec.book_key.rsplit(":", 1)[1]) if rec.book_key else None,
                 bases[rec.book_key] + rec.book_local if rec.book_key else None,
             )
         )
     dossiers = []
+    no_steps = as_json([])
     for d, code in zip(chunk.dossiers, codes, strict=True):
         o = d.offering
         procedure = o.procedure
+        accepted = d.received_at is not None  # else filed online and not accepted (yet)
         dossiers.append(
             (
                 d0 + d.local + 1,
@@ -332,9 +335,9 @@ def table_rows(
                 as_json(d.explanation),
                 d.finished_at,
                 d.returned_at,
-                d.received_at.astimezone(o.calendars[0].tz).year,
-                bases[d.book_key] + d.book_local,
-                o.steps_json if json_text else o.steps,
+                d.received_at.astimezone(o.calendars[0].tz).year if accepted else None,
+                bases[d.book_key] + d.book_local if accepted else None,
+                (o.steps_json if json_text else o.steps) if accepted else no_steps,
                 d.step_index,
                 d.current_agency,
                 d.current_department,
@@ -435,7 +438,7 @@ def table_rows(
     ]
     o0 = bases["pk:online"]
     online = []
-    for number, (local, at, check_due, clerk, checked_at) in enumerate(chunk.online):
+    for number, (local, at, check) in enumerate(chunk.online):
         applicant = chunk.receptions[chunk.dossiers[local].reception].applicant
         kind, contact = (
             ("phone", applicant.phone) if applicant.phone else ("email", applicant.email)
@@ -448,10 +451,14 @@ def table_rows(
                 at,
                 kind if contact else "",
                 contact or "",
-                "accepted",
-                check_due,
-                checked_at,
-                clerk,
+                check["state"],
+                check["check_due"],
+                check["checked_at"],
+                check["checked_by"],
+                check["requested"],
+                check["supplement_due"],
+                check["completed"],
+                check["alarm"],
             )
         )
     documents, results = _digital_rows(chunk, bases, files, leaders)
@@ -555,6 +562,12 @@ def _digital_rows(chunk: Chunk, bases: dict[str, int], files: Files, leaders) ->
                 exemption = value
             stored_of[(rec.local, line)] = stored
             resolved = stored is not None or bool(exemption)
+            recorded_by = rec.clerk.user_id if resolved else None
+            recorded_at = rec.received_at if resolved else None
+            if rec.online is not None:  # uploaded by the applicant (and sent again)
+                recorded_by, recorded_at = None, rec.online.submitted
+                if rec.completed is not None and line in rec.completed[1]:
+                    recorded_at = rec.completed[0]
             documents.append(
                 (
                     pk,
@@ -570,8 +583,8 @@ def _digital_rows(chunk: Chunk, bases: dict[str, int], files: Files, leaders) ->
                     exemption,
                     "",
                     reused_from,
-                    rec.clerk.user_id if resolved else None,
-                    rec.received_at if resolved else None,
+                    recorded_by,
+                    recorded_at,
                 )
             )
     results = []

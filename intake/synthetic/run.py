@@ -130,7 +130,9 @@ def _stats(chunk: Chunk, now: datetime, rows: dict[str, list]) -> dict:
         "outcomes": Counter(str(r.outcome) for r in chunk.receptions),
         "rows": Counter({name: len(table) for name, table in rows.items()}),
         "overdue_open": sum(
-            1 for d in dossiers if d.status in OPEN_STATUSES and is_late(now, d.due_at)
+            1
+            for d in dossiers
+            if d.status in OPEN_STATUSES and d.due_at is not None and is_late(now, d.due_at)
         ),
         "apologies": sum(1 for d in dossiers if d.apologised_at is not None),
     }

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
-
 from intake.models import Decision, EventKind, ReturnMethod, SlipForm, Status
 from intake.processing.supplements import supplement_request_limit
 from intake.synthetic.people import Person
@@ -39,7 +37,6 @@ from intake.synthetic.records import (
 )
 from intake.synthetic.world import Staffer
 from portal.deadlines import (
-    TIME_ZONE,
     Result,
     add_working_time,
     classify_finish,
@@ -51,69 +48,72 @@ from procedures.models import SupplementPolicy
 class JourneyVerbs:
     """The verbs' effects, in order, up to now (mixed into a journey)."""
 
-    def _open(self, due: Result) -> DossierRec:
-        """``intake.counter.reception.receive`` accepting the dossier: code, book entry, the first
-        step."""
-        rec, o, chunk, rng = self.reception, self.o, self.chunk, self.rng
-        received = rec.received_at
+    def _new_dossier(self) -> DossierRec:
+        """The dossier as ``receive`` or ``submit_online`` makes it: its code (numbered on the
+        day it was received or submitted) and lookup key, nothing accepted yet."""
+        rec, o, chunk = self.reception, self.o, self.chunk
         d = DossierRec()
         d.local = len(chunk.dossiers)
         chunk.dossiers.append(d)
         d.reception = rec.local
         d.offering = o
         d.channel = rec.channel
+        d.submitted_at = rec.online.submitted if rec.online is not None else rec.received_at
+        d.received_at = d.counted_from = d.due_at = d.original_due_at = None
+        d.explanation = []
+        d.status = Status.NEW
+        d.step_index = d.current_agency = d.current_department = d.assignee = None
+        d.current_role = ""
+        d.step_due_at = None
+        d.result = d.result_reasons = d.verdict = ""
+        d.finished_at = d.apologised_at = d.returned_at = d.returned_by = None
+        d.collector_name = d.collector_id_number = d.delivery = d.tracking_number = ""
+        d.version = 1
+        d.updated_at = d.submitted_at
+        d.lookup_key = "".join(self.rng.choices(LOOKUP_ALPHABET, k=8))
+        day = local_date(d.submitted_at)
+        d.code_key = f"dossier:{self.world.electronic_ids[o.receiving]}:{day:%y%m%d}"
+        chunk.sequences[d.code_key] += 1
+        d.code_local = chunk.sequences[d.code_key]
+        d.book_key, d.book_local = None, 0
+        d.open_visit = d.open_pause = None
+        d.pauses = 0
+        d.last_assignee = {}
+        return d
+
+    def file_online(self) -> DossierRec:
+        """A dossier filed online and not accepted by now: awaiting its check, asked to
+        complete, refused or closed (``intake.synthetic.online``)."""
+        d = self._new_dossier()
+        self.reception.online.write(self, d, self.now)
+        return d
+
+    def _open(self, due: Result) -> DossierRec:
+        """``intake.counter.reception.receive`` accepting the dossier (or ``accept_online``
+        after the online history): code, book entry, the first step."""
+        rec, o, chunk = self.reception, self.o, self.chunk
+        received = rec.received_at
+        d = self._new_dossier()
         d.received_at = received
         d.counted_from = due.counted_from
         d.due_at = d.original_due_at = due.value
         d.explanation = list(due.explanation)
         d.status = Status.ACCEPTED
-        d.result = d.result_reasons = d.verdict = ""
-        d.finished_at = d.apologised_at = d.returned_at = d.returned_by = None
-        d.collector_name = d.collector_id_number = d.delivery = d.tracking_number = ""
-        d.version = 1
-        d.updated_at = received
-        d.lookup_key = "".join(rng.choices(LOOKUP_ALPHABET, k=8))
         day = local_date(received)
-        d.code_key = f"dossier:{self.world.electronic_ids[o.receiving]}:{day:%y%m%d}"
         d.book_key = f"book:{o.receiving}:{o.procedure.field_id}:{day.year}"
-        chunk.sequences[d.code_key] += 1
         chunk.sequences[d.book_key] += 1
-        d.code_local = chunk.sequences[d.code_key]
         d.book_local = chunk.sequences[d.book_key]
-        d.open_visit = d.open_pause = None
-        d.pauses = 0
-        d.last_assignee = {}
-        d.submitted_at = received
         accepted_data = {
             "due_at": due.value.isoformat(),
             "explanation": due.explanation,
             "documents": lines_summary(rec.lines),
         }
-        before = None
-        if rec.channel.channel == "online":
-            # ``intake.online``: submitted (status 1) earlier that day, then checked and
-            # accepted by the clerk (1 → 2).
+        before, online = None, rec.online is not None
+        if online:
+            # ``intake.online``: submitted (status 1), checked (perhaps asked to complete and
+            # completed), then accepted by the clerk (1 → 2).
+            rec.online.write(self, d, self.now)
             before = Status.NEW
-            d.version = 2
-            start = received.astimezone(TIME_ZONE).replace(hour=0, minute=5, second=0)
-            d.submitted_at = max(start, received - timedelta(minutes=rng.randint(20, 300)))
-            chunk.events.append(
-                (
-                    d.local,
-                    EventKind.SUBMITTED_ONLINE,
-                    None,
-                    d.submitted_at,
-                    None,
-                    Status.NEW,
-                    True,
-                    self.world.submitted_notes[o.receiving],
-                    {"source": "portal", "documents": accepted_data["documents"]},
-                )
-            )
-            check_due = add_working_time(
-                d.submitted_at, timedelta(hours=settings.ONLINE_CHECK_HOURS), o.calendars[0]
-            )
-            chunk.online.append((d.local, d.submitted_at, check_due, rec.clerk.user_id, received))
             accepted_data["channel"] = "online"
         new_slip(chunk, SlipForm.RECEIPT, rec, d, received, rec.clerk, None, day.year)
         self._enter(d, 0, received, None)
@@ -127,8 +127,9 @@ class JourneyVerbs:
             True,
             self.world.accepted_notes[o.receiving],
             accepted_data,
-            count=False,
+            count=online,
         )
+        d.status = Status.ACCEPTED
         return d
 
     def _carry_out(self, d: DossierRec, plan: list[tuple]) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -136,6 +137,7 @@ class World:
     contacts: dict[int, str]
     accepted_notes: dict[int, str]
     submitted_notes: dict[int, str]
+    online_notes: dict[str, str]  # the notes of the online check's events (``online``)
     files: object = None  # the shared files of the digital dossier (``synthetic.files``)
 
     def calendar(self, agency_id: int | None) -> WorkCalendar:
@@ -387,6 +389,12 @@ def load_world(now: datetime, first_day: date) -> World:
         submitted_notes={
             pk: _("Submitted online to %(unit)s.") % {"unit": agency}
             for pk, agency in agencies.items()
+        },
+        online_notes={
+            "asked": _("Asked to complete the dossier filed online."),
+            "completed": _("The applicant completed the dossier online."),
+            "closed": _("Closed: not completed within %(days)s working days of the request.")
+            % {"days": settings.ONLINE_SUPPLEMENT_DAYS},
         },
     )
 

@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import F
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -32,6 +33,7 @@ from intake.models import (
     EventKind,
     FeeAccount,
     Method,
+    OnlineSubmission,
     OrderState,
     OutboxMessage,
     Outcome,
@@ -54,11 +56,13 @@ from intake.models import (
 )
 from intake.national.indicators import SOURCE as SYNCHRONISED
 from intake.online.indicators import ONLINE_DOSSIERS
+from intake.online.verbs import check_limit, check_warning, supplement_limit
 from intake.payments.ledger import FeeStatus, account_standing, record_payment
 from intake.petitions.indicators import ANSWERS_ACCEPTED, dossiers_with_petition
 from intake.results.indicators import DIGITISED_DOSSIERS, ELECTRONIC_RESULTS, REUSED_DOCUMENTS
 from intake.results.verify import verify_pdf
 from intake.synthetic.run import Progress
+from intake.watch.run import run_watch
 from procedures.models import Agency
 from tests.intake.results_helpers import make_certificates
 
@@ -385,13 +389,15 @@ class TestAYearOfDossiers:
         statuses = Counter(Dossier.objects.values_list("status", flat=True))
 
         assert Dossier.objects.count() == 300
-        assert set(statuses) >= {2, 4, 5, 7, 8, 9, 10}
+        # 1 and 3: filed online, awaiting the check, or refused or closed at it.
+        assert set(statuses) >= {1, 2, 3, 4, 5, 7, 8, 9, 10}
         assert statuses[Status.RETURNED] > 250  # a year of dossiers: nearly all long returned
-        outcomes = Counter(Reception.objects.values_list("outcome", flat=True))
-        assert outcomes[Outcome.ACCEPTED] == 300
+        counter = Reception.objects.exclude(channel="online")
+        outcomes = Counter(counter.values_list("outcome", flat=True))
+        assert outcomes[Outcome.ACCEPTED] == counter.filter(dossier__isnull=False).count()
         assert 0.03 < (outcomes[Outcome.INCOMPLETE] + outcomes[Outcome.REFUSED]) / 300 < 0.2
         assert outcomes[Outcome.REFUSED] > 0
-        for reception in Reception.objects.exclude(outcome=Outcome.ACCEPTED):
+        for reception in counter.exclude(outcome=Outcome.ACCEPTED):
             form = SlipForm.REFUSAL if reception.outcome == Outcome.REFUSED else SlipForm.SUPPLEMENT
             assert [slip.form for slip in reception.slips.all()] == [form]
             assert not hasattr(reception, "dossier") or reception.dossier is None
@@ -401,12 +407,14 @@ class TestAYearOfDossiers:
         from portal.calendar import get_calendar
 
         # Filed online: submitted at any hour, accepted by the clerk in office hours.
-        for reception in Reception.objects.select_related("agency", "dossier"):
+        for reception in Reception.objects.select_related("agency", "dossier__online"):
             calendar = get_calendar(reception.agency_id)
-            online = reception.channel == "online"
-            local = (reception.dossier.accepted_at if online else reception.received_at).astimezone(
-                calendar.tz
-            )
+            instant = reception.received_at
+            if reception.channel == "online":  # the clerk's last check, if any yet
+                instant = reception.dossier.accepted_at or reception.dossier.online.checked_at
+                if instant is None:
+                    continue
+            local = instant.astimezone(calendar.tz)
             sessions = calendar.sessions_on(local.date())
             assert any(start <= local <= end for start, end in sessions), reception.received_at
         assert Reception.objects.filter(received_at__gt=timezone.now()).count() == 0
@@ -418,10 +426,11 @@ class TestAYearOfDossiers:
             by_dossier.setdefault(event.dossier_id, []).append(event)
         for dossier in Dossier.objects.all():
             history = by_dossier[dossier.pk]
-            if dossier.channel == "online":  # submitted (1), then accepted (1 → 2)
+            if dossier.channel == "online":  # submitted (1), checked, perhaps accepted (1 → 2)
                 assert history[0].kind == EventKind.SUBMITTED_ONLINE
                 assert (history[0].from_status, history[0].to_status) == (None, Status.NEW)
-                assert history[1].kind == EventKind.ACCEPTED
+                accepted = [e for e in history if e.kind == EventKind.ACCEPTED]
+                assert len(accepted) == (dossier.accepted_at is not None)
             else:
                 assert history[0].kind == EventKind.ACCEPTED
                 assert (history[0].from_status, history[0].to_status) == (None, Status.ACCEPTED)
@@ -438,6 +447,8 @@ class TestAYearOfDossiers:
         )
         for dossier in Dossier.objects.all():
             expected = 1 if dossier.status in OPEN_VISIT_STATUSES else 0
+            if dossier.accepted_at is None:  # filed online, not accepted (yet): no step
+                expected = 0
             assert open_visits[dossier.pk] == expected, (dossier.code, dossier.status)
             if expected:
                 visit = dossier.visits.get(finished_at__isnull=True)
@@ -490,9 +501,10 @@ class TestAYearOfDossiers:
             else:
                 assert dossier.collector_name and len(dossier.collector_id_number) == 12
         receipts = Slip.objects.filter(form=SlipForm.RECEIPT)
-        assert receipts.count() == 300
+        accepted = Dossier.objects.filter(accepted_at__isnull=False)
+        assert receipts.count() == accepted.count() > 250
         assert set(receipts.values_list("number", flat=True)) == set(
-            Dossier.objects.values_list("code", flat=True)
+            accepted.values_list("code", flat=True)
         )
 
     def test_applicants_look_vietnamese_with_twelve_digit_ids_and_phones(self, generated):
@@ -529,7 +541,8 @@ class TestAYearOfDossiers:
         """Each unit's book of a field and year numbers its accepted dossiers and its refusals
         at the counter together, 1, 2, 3… (incomplete receptions take no number)."""
         books: dict[tuple, list[int]] = {}
-        for key in Dossier.objects.values_list(
+        assert not Dossier.objects.filter(accepted_at=None).exclude(book_number=None).exists()
+        for key in Dossier.objects.exclude(accepted_at=None).values_list(
             "receiving_agency", "field", "book_year", "book_number"
         ):
             books.setdefault(key[:3], []).append(key[3])
@@ -548,7 +561,8 @@ class TestAYearOfDossiers:
 
     def test_the_counter_continues_the_numbering(self, generated):
         """A real reception at a counter after the run gets the next code and book entry."""
-        latest = Dossier.objects.order_by("-received_at").select_related("procedure").first()
+        counter = Dossier.objects.exclude(channel="online")
+        latest = counter.order_by("-received_at").select_related("procedure").first()
         agency, procedure = latest.receiving_agency, latest.procedure
         clerk = User.objects.filter(staff_profile__agency=agency, groups__name="clerk").first()
         now = timezone.now()
@@ -574,7 +588,7 @@ class TestAYearOfDossiers:
         lines = DossierDocument.objects.all()
         handed_in = sum(
             sum(1 for d in documents if d.get("present"))
-            for documents in Reception.objects.filter(outcome=Outcome.ACCEPTED).values_list(
+            for documents in Reception.objects.filter(dossier__isnull=False).values_list(
                 "documents", flat=True
             )
         )
@@ -604,7 +618,7 @@ class TestAYearOfDossiers:
                 == row.dossier.reception.applicant_id_number
             )
         # The accepted event counts them as the counter's receive does.
-        for dossier in Dossier.objects.all()[:50]:
+        for dossier in Dossier.objects.exclude(accepted_at=None)[:50]:
             rows = list(dossier.documents.all())
             accepted = dossier.events.get(kind=EventKind.ACCEPTED)
             assert accepted.data["documents"] == summary(rows)
@@ -647,7 +661,8 @@ class TestAYearOfDossiers:
 
     def test_every_dossier_has_its_account_and_most_fee_bearing_ones_are_paid(self, generated):
         accounts = FeeAccount.objects.select_related("dossier__reception")
-        assert accounts.count() == Dossier.objects.count() == 300
+        accepted = Dossier.objects.exclude(accepted_at=None).count()
+        assert accounts.count() == accepted > 250  # those filed online and not accepted: none
         for account in accounts:
             assert account.due == account.dossier.reception.fee_total
             assert account.lines == account.dossier.reception.fees
@@ -794,43 +809,186 @@ class TestAYearOfDossiers:
         # 5.4: some dossiers have a petition about them.
         assert dossiers_with_petition(scope).exists()
 
-    def test_online_dossiers_are_filed_then_accepted_as_the_online_verbs_leave_them(
+    def test_online_filings_go_through_each_stage_of_the_check_as_the_verbs_leave_them(
         self, generated
     ):
-        online = Dossier.objects.filter(channel="online").select_related("reception", "online")
+        """Each stage of ``intake.online``'s check is present, with what its verbs write:
+        statuses, events, forms, the reception's outcome, the ``OnlineSubmission``'s clock
+        (computed by the verbs' own functions on the unit's calendar), the outbox."""
+        online = Dossier.objects.filter(channel="online").select_related(
+            "reception", "online", "receiving_agency"
+        )
         offered = Dossier.objects.filter(procedure__online_level__in=["full", "partial"])
         assert 0 < online.count() < offered.count()
         assert not Dossier.objects.filter(online__isnull=False).exclude(channel="online").exists()
+        seen: Counter = Counter()
         for dossier in online:
-            submission = dossier.online
-            assert submission.state == "accepted" and submission.source == "portal"
-            assert dossier.reception.channel == "online"
-            assert submission.submitted_at == dossier.received_at == dossier.reception.received_at
-            assert dossier.received_at < dossier.accepted_at == submission.checked_at
-            assert timezone.localdate(dossier.received_at) == timezone.localdate(
-                dossier.accepted_at
+            submission, reception, agency = (
+                dossier.online,
+                dossier.reception,
+                dossier.receiving_agency,
             )
-            assert submission.check_due_at > submission.submitted_at
-            assert submission.checked_by_id == dossier.events.get(kind="accepted").actor_id
-            assert submission.contact in (
-                dossier.reception.applicant_phone,
-                dossier.reception.applicant_email,
-            )
-            first, accepted = list(dossier.events.order_by("at", "pk"))[:2]
+            history = list(dossier.events.order_by("at", "pk"))
+            kinds = [event.kind for event in history]
+            forms = list(reception.slips.values_list("form", flat=True))
+            # Common to all: submitted (status 1) on the portal, received when submitted.
+            assert submission.source == "portal" and reception.channel == "online"
+            assert submission.submitted_at == dossier.received_at == reception.received_at
+            assert submission.contact in (reception.applicant_phone, reception.applicant_email)
+            first = history[0]
             assert (first.kind, first.from_status, first.to_status) == ("submitted_online", None, 1)
             assert first.at == dossier.received_at and first.actor_id is None
-            assert (accepted.kind, accepted.from_status, accepted.to_status) == ("accepted", 1, 2)
-            assert accepted.data["channel"] == "online"
             message = dossier.outbox_messages.order_by("pk").first()
             assert message.event == first and message.payload["KenhThucHien"] == "2"
-        # Indicator 3.3 has a value: online dossiers among those received.
+            since = submission.completed_at or submission.submitted_at
+            assert submission.check_due_at == check_limit(since, agency)
+            asked = submission.supplement_requested_at is not None
+            if asked:  # once, with form 02 and the list of lines, 15 working days to complete
+                requested = history[1]
+                assert kinds[:2] == ["submitted_online", "supplement_requested"]
+                assert (requested.from_status, requested.to_status) == (1, 5)
+                assert requested.at == submission.supplement_requested_at
+                assert submission.supplement_due_at == supplement_limit(requested.at, agency)
+                assert (
+                    datetime.fromisoformat(requested.data["supplement_due_at"])
+                    == submission.supplement_due_at
+                )
+                assert requested.data["missing"] == reception.missing and reception.contact
+                for item in reception.missing:
+                    assert reception.documents[item["line"]]["name"] == item["document"]
+                    assert item["reason"]
+                assert (
+                    reception.slips.filter(form=SlipForm.SUPPLEMENT, issued_at=requested.at).count()
+                    == 1
+                )
+                assert "supplement_requested" not in kinds[2:4]
+                assert requested.actor_id is not None
+            else:
+                assert submission.supplement_requested_at is None and not reception.missing
+            if dossier.accepted_at is not None:
+                accepted = dossier.events.get(kind=EventKind.ACCEPTED)
+                assert (accepted.from_status, accepted.to_status) == (1, 2)
+                assert accepted.data["channel"] == "online"
+                assert submission.state == "accepted" and reception.outcome == Outcome.ACCEPTED
+                assert dossier.accepted_at == submission.checked_at == accepted.at
+                assert submission.checked_by_id == accepted.actor_id
+                assert forms.count(SlipForm.RECEIPT) == 1
+                if asked:  # completed online (5 → 1), then accepted at the next check
+                    assert kinds[:4] == [
+                        "submitted_online",
+                        "supplement_requested",
+                        "supplement_received",
+                        "accepted",
+                    ]
+                    assert history[2].at == submission.completed_at < accepted.at
+                    assert submission.completed_at < submission.supplement_due_at
+                    seen["completed and accepted"] += 1
+                else:
+                    assert kinds[:2] == ["submitted_online", "accepted"]
+                    seen["accepted"] += 1
+                assert submission.check_alarm_at is None
+                continue
+            # Not accepted: no deadline, no step, no book entry, no form 01.
+            assert dossier.due_at is None and dossier.steps == [] and dossier.book_number is None
+            assert SlipForm.RECEIPT not in forms
+            if submission.state == "awaiting":
+                assert dossier.status == Status.NEW
+                assert reception.outcome == Outcome.PENDING
+                assert submission.check_alarm_at == check_warning(since, agency)
+                if submission.completed_at is None:
+                    assert kinds == ["submitted_online"] and forms == []
+                    assert reception.clerk_id is None and submission.checked_at is None
+                else:
+                    assert kinds[-1] == "supplement_received"
+                seen[
+                    "awaiting overdue" if submission.check_due_at < timezone.now() else "awaiting"
+                ] += 1
+            elif submission.state == "supplement":
+                assert (
+                    dossier.status == Status.SUPPLEMENT_REQUESTED
+                    and kinds[-1] == "supplement_requested"
+                )
+                assert reception.outcome == Outcome.INCOMPLETE
+                assert submission.checked_at == submission.supplement_requested_at
+                seen["asked"] += 1
+            elif submission.state == "refused":  # form 03, the book's line, status 3
+                refused = history[-1]
+                assert kinds == ["submitted_online", "refused_at_reception"]
+                assert (refused.from_status, refused.to_status) == (1, 3)
+                assert refused.note == reception.reasons and reception.outcome == Outcome.REFUSED
+                assert reception.book_number is not None and forms == [SlipForm.REFUSAL]
+                assert dossier.status == Status.NOT_ACCEPTED
+                assert dossier.finished_at == submission.checked_at == refused.at
+                assert submission.checked_by_id == refused.actor_id == reception.clerk_id
+                seen["refused"] += 1
+            else:  # closed: not completed within 15 working days (5 → 3)
+                closed = history[-1]
+                assert submission.state == "closed"
+                assert kinds == ["submitted_online", "supplement_requested", "online_closed"]
+                assert (closed.from_status, closed.to_status) == (5, 3)
+                assert closed.at == submission.checked_at == dossier.finished_at
+                assert closed.at >= submission.supplement_due_at
+                assert dossier.status == Status.NOT_ACCEPTED and submission.completed_at is None
+                seen["closed"] += 1
+            assert submission.check_alarm_at is None or submission.state == "awaiting"
+            # One outbox message per change of national status (and the supplement request).
+            assert dossier.outbox_messages.count() == len(history)
+            assert dossier.outbox_messages.order_by("pk").last().national_status == dossier.status
+        assert set(seen) == {
+            "accepted",
+            "completed and accepted",
+            "awaiting",
+            "awaiting overdue",
+            "asked",
+            "refused",
+            "closed",
+        } or set(seen) == {
+            "accepted",
+            "completed and accepted",
+            "awaiting overdue",
+            "asked",
+            "refused",
+            "closed",
+        }, seen
+        # Indicator 3.3 has a value: online dossiers among those received (accepted).
         scope = Scope(
             agency_ids=tuple(Agency.objects.values_list("pk", flat=True)),
             start=Dossier.objects.order_by("received_at").first().received_at,
             end=timezone.now(),
         )
         rate = ONLINE_DOSSIERS.measure(scope)
-        assert rate.denominator == 300 and 0 < rate.numerator <= online.count()
+        accepted = Dossier.objects.exclude(accepted_at=None)
+        assert rate.denominator == accepted.count()
+        assert 0 < rate.numerator <= accepted.filter(channel="online").count()
+
+    def test_the_online_inbox_lists_the_filings_waiting_and_the_watch_flags_the_late_ones(
+        self, generated, client
+    ):
+        waiting = OnlineSubmission.objects.filter(state__in=["awaiting", "supplement"])
+        agency = waiting.filter(state="awaiting").first().dossier.receiving_agency
+        clerk = User.objects.filter(staff_profile__agency=agency, groups__name="clerk").first()
+        client.force_login(clerk)
+        page = client.get(reverse("intake:online_inbox")).content.decode()
+        for submission in waiting.filter(dossier__receiving_agency=agency).select_related(
+            "dossier"
+        ):
+            assert submission.dossier.code in page
+        now = timezone.now()
+        late = set(
+            OnlineSubmission.objects.filter(state="awaiting", check_due_at__lt=now).values_list(
+                "dossier_id", flat=True
+            )
+        )
+        assert late
+
+        run_watch(now)
+
+        flagged = set(
+            DossierEvent.objects.filter(kind=EventKind.CHECK_OVERDUE).values_list(
+                "dossier_id", flat=True
+            )
+        )
+        assert flagged == late
 
     def test_most_dossiers_are_synchronised_with_the_national_portal(self, generated):
         scope = Scope(
@@ -919,8 +1077,9 @@ def test_running_twice_adds_more_dossiers_without_collisions():
     codes = list(Dossier.objects.values_list("code", flat=True))
     assert len(codes) == 200 and len(set(codes)) == 200
     assert first < set(codes)
-    books = Dossier.objects.values_list("receiving_agency", "field", "book_year", "book_number")
-    assert len(set(books)) == 200
+    accepted = Dossier.objects.exclude(accepted_at=None)
+    books = accepted.values_list("receiving_agency", "field", "book_year", "book_number")
+    assert len(set(books)) == accepted.count() > 150
     tokens = Reception.objects.values_list("token", flat=True)
     assert len(set(tokens)) == Reception.objects.count()
 
