@@ -321,7 +321,10 @@ def showcase_online(filings: list[OnlineFiling], now: datetime, rng: random.Rand
         if filing is not None:
             filing.stage = REFUSE
     if not keep(lambda f: f.stage == ASK and f.status_at(now) == Status.SUPPLEMENT_REQUESTED):
-        filing = take(lambda f: f.stage != WAIT)
+        # Asked in the last two weeks if there is one (still within its time), else earlier
+        # (then listed for closing).
+        filing = take(lambda f: f.stage != WAIT and f.checked > now - timedelta(days=14))
+        filing = filing or take(lambda f: f.stage != WAIT)
         if filing is not None:
             filing.ask(rng, False)
             filing.closed = max(filing.closed, now + hour)

@@ -27,7 +27,6 @@ from intake.models import (
     DossierEvent,
     OnlineSubmission,
     OutboxMessage,
-    Outcome,
     Pause,
     Reception,
     ResultDocument,
@@ -37,6 +36,7 @@ from intake.models import (
 )
 from intake.national.payload import CHANNEL_CODES
 from intake.synthetic.files import RESULT_NAME, Files
+from intake.synthetic.online import WAIT
 from intake.synthetic.records import (
     EXEMPT,
     REUSED,
@@ -278,7 +278,7 @@ def table_rows(
                 r0 + rec.local + 1,
                 rec.token,
                 rec.agency,
-                None if rec.outcome == Outcome.PENDING and online else rec.clerk.user_id,
+                None if online is not None and online.stage == WAIT else rec.clerk.user_id,
                 rec.procedure,
                 rec.channel.channel,
                 rec.applicant_kind,

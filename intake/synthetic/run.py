@@ -67,6 +67,7 @@ class Report:
     statuses: Counter = field(default_factory=Counter)
     verdicts: Counter = field(default_factory=Counter)
     outcomes: Counter = field(default_factory=Counter)
+    online: Counter = field(default_factory=Counter)  # filed online, by the check's state
     rows: Counter = field(default_factory=Counter)
     overdue_open: int = 0
     apologies: int = 0
@@ -84,6 +85,7 @@ class Report:
         self.rows.update(stats["rows"])
         self.overdue_open += stats["overdue_open"]
         self.apologies += stats["apologies"]
+        self.online.update(stats["online"])
         if stats["database_cpu"] is None or self.database_cpu is None:
             self.database_cpu = None
         else:
@@ -112,10 +114,11 @@ class Report:
             f"finished: {verdicts}; apologies (form 04): {self.apologies:,}",
             f"open and overdue now: {self.overdue_open:,}",
             f"receptions: {outcomes}",
+            "filed online, by the check's state: "
+            + ", ".join(f"{k}: {v:,}" for k, v in sorted(self.online.items())),
             f"rows: {rows}",
             f"fees and petitions written after the dossiers in {self.extra_seconds:.1f} s",
-            "not generated: online filings still awaiting their check (status 1: every one is "
-            "accepted), status 6 (no verb sets it)",
+            "not generated: status 6 (no verb sets it)",
             *(f"results left unsigned: {reason}" for reason in self.unsigned),
             cpu,
         ]
@@ -135,6 +138,7 @@ def _stats(chunk: Chunk, now: datetime, rows: dict[str, list]) -> dict:
             if d.status in OPEN_STATUSES and d.due_at is not None and is_late(now, d.due_at)
         ),
         "apologies": sum(1 for d in dossiers if d.apologised_at is not None),
+        "online": Counter(str(check["state"]) for _local, _at, check in chunk.online),
     }
 
 

@@ -55,8 +55,15 @@ from intake.models import (
     StepVisit,
 )
 from intake.national.indicators import SOURCE as SYNCHRONISED
+from intake.online import checking
 from intake.online.indicators import ONLINE_DOSSIERS
-from intake.online.verbs import check_limit, check_warning, supplement_limit
+from intake.online.verbs import (
+    OnlineDocument,
+    check_limit,
+    check_warning,
+    submit_online,
+    supplement_limit,
+)
 from intake.payments.ledger import FeeStatus, account_standing, record_payment
 from intake.petitions.indicators import ANSWERS_ACCEPTED, dossiers_with_petition
 from intake.results.indicators import DIGITISED_DOSSIERS, ELECTRONIC_RESULTS, REUSED_DOCUMENTS
@@ -349,6 +356,65 @@ VISIT_FIELDS = [
 ]
 
 
+def replay_online(dossier: Dossier) -> Dossier:
+    """The generated online filing once more, through ``submit_online`` and the check's verbs
+    (``intake.online.checking``), at the same instants, by the same clerks, with the same
+    files, up to its acceptance (what follows is ``replay``'s)."""
+    reception, online = dossier.reception, dossier.online
+    scans = {}
+    for row in dossier.documents.all():
+        with row.file.open("rb") as stream:
+            scans[row.line] = MergedScan(content=stream.read(), pages=row.pages)
+    documents = [
+        OnlineDocument(
+            name=line["name"],
+            required=line["required"],
+            scan=scans.get(index),
+            originals=line["originals"],
+            certified_copies=line["certified_copies"],
+            photocopies=line["photocopies"],
+        )
+        for index, line in enumerate(reception.documents)
+    ]
+    copy = submit_online(
+        token=uuid.uuid4(),
+        procedure=dossier.procedure,
+        receiving_agency=dossier.receiving_agency,
+        applicant_kind=reception.applicant_kind,
+        applicant_name=reception.applicant_name,
+        applicant_id_number=reception.applicant_id_number,
+        applicant_address=reception.applicant_address,
+        applicant_phone=reception.applicant_phone,
+        applicant_email=reception.applicant_email,
+        contact_kind=online.contact_kind,
+        contact=online.contact,
+        documents=documents,
+        submitted_at=online.submitted_at,
+        return_method=reception.return_method,
+        return_address=reception.return_address,
+    )
+    for event in dossier.events.select_related("actor").order_by("at", "pk")[1:]:
+        at, clerk = event.at, event.actor
+        if event.kind == EventKind.SUPPLEMENT_REQUESTED:
+            missing = [
+                {"line": item["line"], "reason": item["reason"]} for item in event.data["missing"]
+            ]
+            checking.request_completion(
+                copy, clerk=clerk, missing=missing, contact=event.data["contact"], now=at
+            )
+        elif event.kind == EventKind.SUPPLEMENT_RECEIVED:
+            lines = event.data["lines"]
+            checking.complete_online(copy, scans={line: scans[line] for line in lines}, now=at)
+        elif event.kind == EventKind.REFUSED_AT_RECEPTION:
+            checking.refuse_online(copy, clerk=clerk, reasons=event.note, now=at)
+        elif event.kind == EventKind.ONLINE_CLOSED:
+            checking.close_unfinished(copy, clerk=clerk, now=at)
+        elif event.kind == EventKind.ACCEPTED:
+            checking.accept_online(copy, clerk=clerk, now=at)
+            break
+    return Dossier.objects.select_related("reception", "online").get(pk=copy.pk)
+
+
 def _sample_covering_every_kind() -> list[Dossier]:
     """A few dossiers of each status, plus one with each kind of event and each policy (those
     received at a counter: ``replay`` goes through ``receive``; the online ones are checked by
@@ -517,10 +583,9 @@ class TestAYearOfDossiers:
             assert "Bù Đốp" in reception.applicant_address
 
     def test_codes_are_unique_and_numbered_per_unit_and_day_in_order(self, generated):
-        # Numbered in the order the clerks took them: at the counter, or on accepting an online
-        # filing (submitted the same day; the generator numbers it then).
+        # Numbered in the order they came: received at the counter, or submitted online.
         rows = list(
-            Dossier.objects.select_related("receiving_agency").order_by("accepted_at", "pk")
+            Dossier.objects.select_related("receiving_agency").order_by("received_at", "pk")
         )
         seen: dict[tuple, int] = {}
         for dossier in rows:
@@ -898,8 +963,9 @@ class TestAYearOfDossiers:
                 if submission.completed_at is None:
                     assert kinds == ["submitted_online"] and forms == []
                     assert reception.clerk_id is None and submission.checked_at is None
-                else:
+                else:  # completed: checked again, by whom asked for it
                     assert kinds[-1] == "supplement_received"
+                    assert reception.clerk_id == submission.checked_by_id == history[1].actor_id
                 seen[
                     "awaiting overdue" if submission.check_due_at < timezone.now() else "awaiting"
                 ] += 1
@@ -960,6 +1026,72 @@ class TestAYearOfDossiers:
         accepted = Dossier.objects.exclude(accepted_at=None)
         assert rate.denominator == accepted.count()
         assert 0 < rate.numerator <= accepted.filter(channel="online").count()
+
+    def test_online_filings_are_what_the_online_verbs_write(self, generated):
+        """One filing of each stage, replayed through ``submit_online`` and the check's verbs,
+        writes the same statuses, events, forms, outbox messages, lines and check clock."""
+        online = OnlineSubmission.objects.select_related("dossier")
+        sample = {}
+        for submission in online.order_by("-submitted_at"):
+            stage = (submission.state, submission.completed_at is not None)
+            if submission.state == "awaiting":
+                stage += (submission.check_due_at < timezone.now(),)
+            sample.setdefault(stage, submission.dossier)
+        assert {state for state, *_ in sample} == {
+            "accepted",
+            "awaiting",
+            "supplement",
+            "refused",
+            "closed",
+        }
+        assert ("accepted", True) in sample and ("awaiting", False, True) in sample
+        online_fields = ["state", "source", "submitted_at", "contact_kind", "contact"]
+        online_fields += ["check_due_at", "checked_at", "checked_by_id", "supplement_requested_at"]
+        online_fields += ["supplement_due_at", "completed_at", "check_alarm_at"]
+        reception_fields = ["channel", "outcome", "clerk_id", "received_at", "reasons"]
+        reception_fields += ["missing", "contact", "documents", "book_year"]
+        line_fields = ["line", "name", "declared_pages", "pages", "size", "sha256"]
+        line_fields += ["exemption", "reused_from_id", "recorded_by_id", "recorded_at"]
+        message_fields = ["kind", "national_status", "created_at", "event__kind"]
+        for dossier in sample.values():
+            copy = replay_online(dossier)
+            accepted = dossier.accepted_at
+            upto = accepted or timezone.now()
+
+            where = dossier.code
+            if accepted is None:
+                for name in ["status", "finished_at", "version", "due_at", "steps", "book_number"]:
+                    assert getattr(copy, name) == getattr(dossier, name), (where, name)
+            else:
+                assert copy.accepted_at == accepted and copy.status == Status.ACCEPTED
+            assert copy.received_at == dossier.received_at
+            assert (copy.time_value, copy.time_unit) == (dossier.time_value, dossier.time_unit)
+            for name in online_fields:
+                assert getattr(copy.online, name) == getattr(dossier.online, name), (where, name)
+            for name in reception_fields:
+                assert getattr(copy.reception, name) == getattr(dossier.reception, name), (
+                    where,
+                    name,
+                )
+            made = list(dossier.events.filter(at__lte=upto).order_by("at", "pk"))
+            again = list(copy.events.order_by("at", "pk"))
+            assert [e.kind for e in again] == [e.kind for e in made], where
+            for mine, theirs in zip(made, again, strict=True):
+                assert (theirs.actor_id, theirs.at) == (mine.actor_id, mine.at), where
+                assert (theirs.from_status, theirs.to_status) == (mine.from_status, mine.to_status)
+                assert (theirs.is_public, theirs.note) == (mine.is_public, mine.note), where
+                assert _comparable(theirs.data) == _comparable(mine.data), (where, mine.kind)
+            forms = dossier.reception.slips.filter(issued_at__lte=upto)
+            assert sorted(copy.reception.slips.values_list("form", "issued_at", "issued_by")) == (
+                sorted(forms.values_list("form", "issued_at", "issued_by"))
+            )
+            assert list(copy.documents.order_by("line").values_list(*line_fields)) == list(
+                dossier.documents.order_by("line").values_list(*line_fields)
+            ), where
+            mine = dossier.outbox_messages.filter(created_at__lte=upto).order_by("pk")
+            assert list(copy.outbox_messages.order_by("pk").values_list(*message_fields)) == list(
+                mine.values_list(*message_fields)
+            ), where
 
     def test_the_online_inbox_lists_the_filings_waiting_and_the_watch_flags_the_late_ones(
         self, generated, client
