@@ -182,8 +182,11 @@ class Generator:
         rec.online = online
         rec.completed = None
         if online is not None:
-            # Filed online (procedures offered online): the counter's time limit, channel 2.
-            rec.channel = Channel("online", counter.time_value, counter.time_unit)
+            # Filed online: the online channel's time limit, else the counter's (as
+            # ``submit_online`` snapshots it: ``legal_time_limit``).
+            rec.channel = offering.online or Channel(
+                "online", counter.time_value, counter.time_unit
+            )
         elif postal and rng.random() < POSTAL_SHARE:
             rec.channel = postal[0]
         else:

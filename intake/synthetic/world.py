@@ -118,6 +118,7 @@ class Offering:
     assigners: list[list[Staffer]]
     consultable: list[list[tuple[int, int, str, list[Staffer]]]]
     fee_cache: dict = field(default_factory=dict)
+    online: Channel | None = None  # the online channel's time limit, if it has one
 
     @property
     def last(self) -> int:
@@ -279,6 +280,14 @@ def load_world(now: datetime, first_day: date) -> World:
         ]
         if not channels:
             continue
+        online = next(
+            (
+                Channel(row.channel, row.time_value, row.time_unit)
+                for row in procedure.channels.all()
+                if row.channel == "online"
+            ),
+            None,
+        )
         doers, assigners, consultable = [], [], []
         for index, step in enumerate(steps):
             people, assign = _doers(pools, step)
@@ -336,6 +345,7 @@ def load_world(now: datetime, first_day: date) -> World:
                 calendars=[],
                 deciding=deciding,
                 channels=channels,
+                online=online,
                 documents=[
                     {
                         "name": document.name,
