@@ -53,6 +53,9 @@ def vnlongdatetime(value: datetime | None) -> str:
 
 @register.filter
 def person_name(user) -> str:
-    """Vietnamese order: family name first (“Trần Minh Khoa”), else the username."""
+    """Vietnamese order: family name first (“Trần Minh Khoa”), else the username; nobody
+    (a dossier filed online, not checked yet): empty."""
+    if user is None:
+        return ""
     full = f"{user.last_name} {user.first_name}".strip()
     return full or user.get_username()

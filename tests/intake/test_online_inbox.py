@@ -328,3 +328,15 @@ def test_closing_too_early_through_http_says_why_and_changes_nothing(clerk_clien
     assert "16/12/2026" in response.content.decode()
     dossier.refresh_from_db()
     assert dossier.status == Status.SUPPLEMENT_REQUESTED
+
+
+def test_the_dossier_page_shows_a_filing_awaiting_its_check_or_asked_to_complete(
+    clerk_client, clerk, dossier
+):
+    """Not accepted yet: no clerk received it and it has no appointment to be late for."""
+    page = reverse("intake:dossier", args=[dossier.code])
+    assert clerk_client.get(page).status_code == 200
+    checking.request_completion(
+        dossier, clerk=clerk, missing=[{"line": 0, "reason": "Mờ"}], contact="Chị Lan"
+    )
+    assert clerk_client.get(page).status_code == 200

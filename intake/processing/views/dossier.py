@@ -294,7 +294,8 @@ def _dossier_page(
         "steps": _step_rows(dossier, visits),
         "current_step": current,
         "step_overdue": open_ and bool(dossier.step_due_at and is_late(now, dossier.step_due_at)),
-        "overdue": open_ and is_late(now, dossier.due_at),
+        # Filed online and not accepted yet: no appointment to be late for.
+        "overdue": open_ and dossier.due_at is not None and is_late(now, dossier.due_at),
         "questions": questions,
         "pauses": _pauses(dossier, events),
         "attachments": attachments,
