@@ -12,6 +12,8 @@
    that nothing is due. ``manage.py generate_dossiers`` makes realistic histories with every
    status; this benchmark needs a million dossiers still open, quickly. Rows a previous run
    flagged, or whose alarms have come since, are put back (their deadlines moved ahead);
+   Then ``--online`` dossiers filed online awaiting their check (status 1; the check due 6 to
+   48 hours ahead, its warning planned), for the watch before acceptance to read;
 3. times ``--runs`` watch runs that find nothing new (target: under 1 s each), the online
    stage included (the watch before acceptance: ``intake/watch/online.py``);
 4. makes the step warnings of ``--flags`` dossiers come, then times the run that raises those
@@ -71,6 +73,9 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dossiers", type=int, default=1_000_000, help="open dossiers (1e6)")
     parser.add_argument("--flags", type=int, default=10_000, help="flags raised at once (1e4)")
+    parser.add_argument(
+        "--online", type=int, default=2000, help="online dossiers awaiting their check (2000)"
+    )
     parser.add_argument("--runs", type=int, default=5, help="timed quiet runs (5)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
@@ -306,6 +311,91 @@ def fill(world, wanted: int, rng: random.Random) -> int:
     return have + missing
 
 
+def fill_online(world, wanted: int, rng: random.Random) -> int:
+    """COPY online dossiers awaiting their check (status 1, a reception pending, an
+    ``OnlineSubmission`` whose check is due 6 to 48 hours ahead and whose warning the watch has
+    already planned) until the district has ``wanted``; returns how many it has. A province's
+    day brings hundreds; the watch's online stage reads them through ``online_check_alarm``."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from intake.models import Dossier, OnlineSubmission, Reception
+
+    district, _department, procedure, _head, _leader, clerk, _officers = world
+    have = OnlineSubmission.objects.filter(
+        dossier__receiving_agency=district, state="awaiting"
+    ).count()
+    missing = max(0, wanted - have)
+    if not missing:
+        return have
+    now = timezone.now()
+    with connection.cursor() as cursor, transaction.atomic():
+        raw = cursor.cursor
+        first_reception = _next_id(raw, "intake_reception")
+        first_dossier = _next_id(raw, "intake_dossier")
+        first_online = _next_id(raw, "intake_onlinesubmission")
+        receptions, dossiers, online = [], [], []
+        for n in range(missing):
+            number = have + n + 1
+            submitted = now - timedelta(minutes=rng.uniform(0, 120))
+            check_due = now + timedelta(hours=rng.uniform(6, 48))
+            receptions.append(
+                {
+                    "id": first_reception + n,
+                    "token": uuid.uuid4(),
+                    "agency_id": district.pk,
+                    "clerk_id": clerk.pk,
+                    "procedure_id": procedure.pk,
+                    "channel": "online",
+                    "applicant_kind": "individual",
+                    "applicant_name": "Trần Thị Trực Tuyến",
+                    "applicant_id_number": f"079{number:09d}",
+                    "applicant_address": "Khu phố 2, huyện Đo Lường",
+                    "return_method": "counter",
+                    "outcome": "pending",
+                    "received_at": submitted,
+                }
+            )
+            dossiers.append(
+                {
+                    "id": first_dossier + n,
+                    "code": f"{UNIT_ID}-ONLINE-{number:07d}",
+                    "reception_id": first_reception + n,
+                    "procedure_id": procedure.pk,
+                    "receiving_agency_id": district.pk,
+                    "competent_agency_id": district.pk,
+                    "channel": "online",
+                    "status": 1,
+                    "lookup_key": "BENCHKEY",
+                    "field_id": procedure.field_id,
+                    "time_value": 5,
+                    "time_unit": "working_days",
+                    "received_at": submitted,
+                    "updated_at": submitted,
+                }
+            )
+            online.append(
+                {
+                    "id": first_online + n,
+                    "dossier_id": first_dossier + n,
+                    "source": "portal",
+                    "submitted_at": submitted,
+                    "contact_kind": "phone",
+                    "contact": f"09{number:08d}",
+                    "state": "awaiting",
+                    "check_due_at": check_due,
+                    "check_alarm_at": check_due - timedelta(hours=4),
+                }
+            )
+        _copy(raw, Reception, receptions)
+        _copy(raw, Dossier, dossiers)
+        _copy(raw, OnlineSubmission, online)
+        for table in ("intake_reception", "intake_dossier", "intake_onlinesubmission"):
+            _reset_sequence(raw, table)
+    print(f"copied {missing} online dossiers awaiting their check", flush=True)
+    return have + missing
+
+
 def put_back(world) -> None:
     """Undo what earlier runs did: remove the watch's flags, events and notifications, and move
     ahead (by 30 days) the deadlines of dossiers that were flagged or whose alarms have come."""
@@ -423,11 +513,16 @@ def main() -> int:
 
         world = prepare_district()
         put_back(world)
-        count = fill(world, args.dossiers, rng)
+        fill(world, args.dossiers, rng)
+        awaiting = fill_online(world, args.online, rng)
         analyze(database_url)
+        count = Dossier.objects.filter(receiving_agency=world[0]).count()
         open_count = Dossier.objects.filter(receiving_agency=world[0], status=4).count()
         load = " ".join(f"{value:.2f}" for value in os.getloadavg())
-        print(f"\n{count} dossiers in {UNIT_ID}, {open_count} open; load average {load}")
+        print(
+            f"\n{count} dossiers in {UNIT_ID}, {open_count} open at a step, "
+            f"{awaiting} filed online awaiting their check; load average {load}"
+        )
 
         timed_run()  # warm-up: connections, calendars
         quiet = []
