@@ -187,16 +187,17 @@ def _sum_of(direction: str) -> Coalesce:
     return Coalesce(Subquery(payments, output_field=BigIntegerField()), 0)
 
 
-def lock_account(dossier: Dossier) -> tuple[Dossier, FeeAccount]:
-    """The dossier and its fee account, locked in that order (as every writer of payments
-    locks them), in two queries: the dossier with the name of its unit's service centre (for
-    the receipt's heading), then the account with the sums of its payments and refunds
-    (``locked_paid``, ``locked_refunded``, which ``account_standing`` uses). The sums are
-    read by a statement begun after the dossier's lock was held, so they include every
-    payment committed by whoever held it before."""
-    locked = (
+# What every payment verb reads with the dossier's lock: the payer (reception), the receipt's
+# procedure and the national message's field (procedure__field), the unit (receiving_agency).
+LOCKED_WITH_DOSSIER = ("reception", "procedure__field", "receiving_agency")
+
+
+def lock_dossier(pk: int) -> Dossier:
+    """The dossier ``pk``, locked, with what ``LOCKED_WITH_DOSSIER`` names and the name of its
+    unit's service centre (``receiving_centre``, for the receipt's heading)."""
+    return (
         Dossier.objects.select_for_update(of=("self",))
-        .select_related("reception", "procedure", "receiving_agency")
+        .select_related(*LOCKED_WITH_DOSSIER)
         .annotate(
             receiving_centre=Subquery(
                 Department.objects.filter(
@@ -206,8 +207,20 @@ def lock_account(dossier: Dossier) -> tuple[Dossier, FeeAccount]:
                 .values("name")[:1]
             )
         )
-        .get(pk=dossier.pk)
+        .get(pk=pk)
     )
+
+
+def lock_account(dossier: Dossier, *, dossier_locked: bool = False) -> tuple[Dossier, FeeAccount]:
+    """The dossier and its fee account, locked in that order (as every writer of payments
+    locks them), in two queries: the dossier (``lock_dossier``), then the account with the
+    sums of its payments and refunds (``locked_paid``, ``locked_refunded``, which
+    ``account_standing`` uses). The sums are read by a statement begun after the dossier's
+    lock was held, so they include every payment committed by whoever held it before.
+
+    ``dossier_locked``: ``dossier`` comes from the caller's ``lock_dossier`` (the gateway's
+    callback, which locks its order first): only the account's query is left."""
+    locked = dossier if dossier_locked else lock_dossier(dossier.pk)
     account = (
         FeeAccount.objects.select_for_update()
         .annotate(locked_paid=_sum_of(Direction.PAYMENT), locked_refunded=_sum_of(Direction.REFUND))
@@ -352,21 +365,32 @@ def record_payment_in_transaction(
     gateway: str = "",
     transaction_id: str = "",
     now: datetime,
+    dossier_locked: bool = False,
 ) -> Payment:
     """``record_payment`` inside the caller's transaction (no savepoint: a refusal is raised
-    before anything is written). The gateway's callback calls it with the order locked."""
+    before anything is written). The gateway's callback calls it with the order locked, then
+    the dossier (``lock_dossier``, and ``dossier_locked``: see ``lock_account``)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_payment_in_transaction needs a transaction")
     return _record_payment(
-        dossier, method, amount, agency, actor, reference, gateway, transaction_id, now
+        dossier,
+        method,
+        amount,
+        agency,
+        actor,
+        reference,
+        gateway,
+        transaction_id,
+        now,
+        dossier_locked,
     )
 
 
-def _record_payment(dossier, method, amount, agency, actor, reference, gateway, tx, now):
+def _record_payment(dossier, method, amount, agency, actor, reference, gateway, tx, now, locked):
     if method not in Method.values:
         raise PaymentRefused(_("Choose how the fees were paid."), "method")
     amount = check_amount(amount)
-    dossier, account = lock_account(dossier)
+    dossier, account = lock_account(dossier, dossier_locked=locked)
     if dossier.status in (Status.NOT_ACCEPTED, Status.STOPPED):
         raise PaymentRefused(_("Processing of this dossier has stopped: no fees are taken."))
     before = account_standing(account)
