@@ -28,8 +28,10 @@ from intake.models import (
 from intake.payments import ledger, online
 from intake.payments.gateways import signed
 from intake.payments.vietqr import crc16_ccitt, payload, transfer_qr
+from intake.slips.letterhead import SERVICE_CENTRE_CODE, issuer_of
 from tests.factories import (
     AgencyFactory,
+    DepartmentFactory,
     FeeLineFactory,
     ProcedureFactory,
     received_dossier,
@@ -214,6 +216,23 @@ def test_the_callbacks_query_counts(client, django_assert_num_queries):
     message = OutboxMessage.objects.get(dossier=dossier, kind=MessageKind.FEES_PAID)
     assert message.payload["SoBienLai"] == payment.receipt_number
     assert [line["TrangThai"] for line in message.payload["DanhSachLePhi"]] == ["1"]
+
+
+@pytest.mark.django_db
+def test_the_receipt_paid_online_is_headed_by_the_units_service_centre(client):
+    dossier = fee_dossier()
+    unit = dossier.receiving_agency
+    DepartmentFactory(agency=unit, code="phong-van-hoa", name="Phòng Văn hóa")
+    DepartmentFactory(agency=unit, code=SERVICE_CENTRE_CODE, name="Trung tâm Phục vụ HCC")
+    order, _ = order_for(dossier)
+    assert notify(client, answer(order)).json()["outcome"] == "paid"
+    printed = Payment.objects.get().printed
+    assert (printed["unit_name"], printed["unit"]) == (
+        "TRUNG TÂM PHỤC VỤ HCC",
+        "Trung tâm Phục vụ HCC",
+    )
+    assert printed["unit"] == issuer_of(unit).unit  # as the counter's forms print it
+    assert printed["payer"] == dossier.reception.applicant_name
 
 
 @pytest.mark.django_db
