@@ -43,6 +43,9 @@ def result_link(dossier: Dossier) -> str:
     return settings.SITE_URL + path
 
 
+# The fee ledger's messages (a payment, a refund).
+FEES_KINDS = ("fees_paid", "fees_refunded")
+
 # HinhThucThanhToan: how the fees were paid (the ledger's methods).
 PAYMENT_METHOD_CODES = {"cash": "1", "transfer": "2", "online": "3", "postal": "4"}
 
@@ -78,10 +81,12 @@ def dossier_payload(dossier: Dossier, event: DossierEvent, kind: str) -> dict:
     agency = dossier.receiving_agency
     # The procedure's field, read with it, when the dossier's is the same (no query more).
     field = procedure.field if procedure.field_id == dossier.field_id else dossier.field
-    # The fee lines are marked paid as the ledger stands (one query more, only with fees).
-    fees_paid = bool(reception.fees) and standing(dossier).status in (
-        FeeStatus.PAID,
-        FeeStatus.EXEMPT,
+    # The fee lines are marked paid as the ledger stands (two queries more, only with fees),
+    # except in the ledger's own messages, which mark them from the event (``fees_payload``).
+    fees_paid = (
+        kind not in FEES_KINDS
+        and bool(reception.fees)
+        and standing(dossier).status in (FeeStatus.PAID, FeeStatus.EXEMPT)
     )
     payload = {
         "MaHoSo": dossier.national_code or dossier.code,
@@ -149,6 +154,6 @@ def dossier_payload(dossier: Dossier, event: DossierEvent, kind: str) -> dict:
         payload["DanhSachGiayToKetQua"] = [
             {"TenGiayTo": procedure.name, "DuongDanTepTinKetQua": result_link(dossier)}
         ]
-    if kind in ("fees_paid", "fees_refunded"):
+    if kind in FEES_KINDS:
         payload.update(fees_payload(event, kind, payload["DanhSachLePhi"]))
     return payload

@@ -40,6 +40,7 @@ from intake.payments.ledger import (
     PaymentRefused,
     account_standing,
     lock_account,
+    lock_dossier,
     record_payment_in_transaction,
 )
 
@@ -129,9 +130,11 @@ def handle_callback(gateway_name: str, params: dict) -> Answer:
 
 def _apply(gateway: Gateway, params: dict) -> Answer:
     name = gateway.name
+    # The order is locked first (then the dossier, then its account): concurrent duplicates
+    # wait here for each other. Its dossier is read with its lock, only when it is paid.
     order = (
         PaymentOrder.objects.select_for_update(of=("self",))
-        .select_related("account__dossier__receiving_agency")
+        .select_related("account")
         .filter(reference=params.get("reference", ""), gateway=name)
         .first()
     )
@@ -161,7 +164,7 @@ def _apply(gateway: Gateway, params: dict) -> Answer:
             "amount": order.amount,
         }
     if not problem:
-        dossier = order.account.dossier
+        dossier = order.account.dossier = lock_dossier(order.account.dossier_id)
         try:
             payment = record_payment_in_transaction(
                 dossier,
@@ -173,6 +176,7 @@ def _apply(gateway: Gateway, params: dict) -> Answer:
                 gateway=name,
                 transaction_id=transaction_id[:80],
                 now=timezone.now(),
+                dossier_locked=True,
             )
         except PaymentRefused as refusal:
             problem = refusal.message  # paid meanwhile at the counter: money to hand back

@@ -16,16 +16,28 @@ from django.urls import reverse
 from intake.models import (
     EventKind,
     GatewayCallback,
+    MessageKind,
     Method,
     OrderState,
+    OutboxMessage,
     Payment,
     PaymentOrder,
     PaymentTerms,
+    Status,
 )
 from intake.payments import ledger, online
 from intake.payments.gateways import signed
 from intake.payments.vietqr import crc16_ccitt, payload, transfer_qr
-from tests.factories import AgencyFactory, FeeLineFactory, ProcedureFactory, received_dossier
+from intake.slips.letterhead import SERVICE_CENTRE_CODE, issuer_of
+from tests.factories import (
+    AgencyFactory,
+    DepartmentFactory,
+    FeeLineFactory,
+    ProcedureFactory,
+    received_dossier,
+    two_level_world,
+)
+from tests.intake.processing_helpers import advance, refreshed
 
 SECRET = "test-secret"
 
@@ -184,6 +196,59 @@ def test_duplicates_make_one_payment(client):
     assert client.get(reverse("intake:payment_return", args=["sandbox"]), params).status_code == 302
     assert Payment.objects.count() == 1
     assert GatewayCallback.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_the_callbacks_query_counts(client, django_assert_num_queries):
+    dossier = fee_dossier()
+    order, _ = order_for(dossier)
+    params = answer(order)
+    # The transaction (its savepoint here, BEGIN and COMMIT in production), the order locked,
+    # the dossier locked (with its reception, procedure, field, unit and service centre), its
+    # account locked with its sums, the receipt's number, the payment, its lines, the
+    # dossier's version, the event, its outbox message, the order paid, the log row.
+    with django_assert_num_queries(13):
+        assert notify(client, params).json()["outcome"] == "paid"
+    # A duplicate: the transaction, the order locked, the log row.
+    with django_assert_num_queries(4):
+        assert notify(client, params).json()["outcome"] == "duplicate"
+    payment = Payment.objects.get()
+    message = OutboxMessage.objects.get(dossier=dossier, kind=MessageKind.FEES_PAID)
+    assert message.payload["SoBienLai"] == payment.receipt_number
+    assert [line["TrangThai"] for line in message.payload["DanhSachLePhi"]] == ["1"]
+
+
+@pytest.mark.django_db
+def test_the_receipt_paid_online_is_headed_by_the_units_service_centre(client):
+    dossier = fee_dossier()
+    unit = dossier.receiving_agency
+    DepartmentFactory(agency=unit, code="phong-van-hoa", name="Phòng Văn hóa")
+    DepartmentFactory(agency=unit, code=SERVICE_CENTRE_CODE, name="Trung tâm Phục vụ HCC")
+    order, _ = order_for(dossier)
+    assert notify(client, answer(order)).json()["outcome"] == "paid"
+    printed = Payment.objects.get().printed
+    assert (printed["unit_name"], printed["unit"]) == (
+        "TRUNG TÂM PHỤC VỤ HCC",
+        "Trung tâm Phục vụ HCC",
+    )
+    assert printed["unit"] == issuer_of(unit).unit  # as the counter's forms print it
+    assert printed["payer"] == dossier.reception.applicant_name
+
+
+@pytest.mark.django_db
+def test_a_result_waiting_in_status_6_is_ready_once_paid_online(client):
+    world = two_level_world()
+    FeeLineFactory(procedure=world.procedure, amount=50000)
+    PaymentTerms.objects.create(procedure=world.procedure, before_result=True, payable_online=True)
+    dossier = advance(world, "ready")
+    assert dossier.status == Status.AWAITING_PAYMENT
+    order, _ = order_for(dossier)
+    assert notify(client, answer(order)).json()["outcome"] == "paid"
+    assert refreshed(dossier).status == Status.RESULT_READY
+    event = dossier.events.get(kind=EventKind.PAYMENT_RECORDED)
+    assert (event.from_status, event.to_status) == (6, 9)
+    message = OutboxMessage.objects.get(event=event)
+    assert message.kind == MessageKind.FEES_PAID and message.national_status == 9
 
 
 @pytest.mark.django_db
