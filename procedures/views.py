@@ -207,12 +207,7 @@ def _procedure_page(code: str) -> dict:
     """What the procedure page shows from the catalogue, rendered: all but the due-date
     preview, which depends on the clock (``top``, then ``bottom``); the channels and cut-off
     that preview needs; the name and code for the title."""
-    procedure = get_object_or_404(
-        Procedure.objects.published()
-        .select_related("level", "field")
-        .prefetch_related("channels", "documents", "fee_lines", "legal_bases", "agencies"),
-        code=code,
-    )
+    procedure = get_object_or_404(Procedure.objects.published().with_children(), code=code)
     today = timezone.localdate()
     fees = procedure.fees_in_force(today)
     is_free = all(line.amount == 0 for line in fees)
