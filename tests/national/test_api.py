@@ -267,3 +267,39 @@ def test_the_accepted_national_dossier_reports_status_1_then_2_in_order(client, 
         assert outbox.deliver() == {"acknowledged": 2, "failed": 0}
     assert [p["TrangThaiHoSo"] for _, p in backends.sent] == ["1", "2"]
     backends.sent.clear()
+
+
+def test_a_new_dossier_costs_a_few_queries(client, world, files, django_assert_max_num_queries):
+    assert post(client, payload(files, MaHoSo="G22.99-261125-000001")).status_code == 201
+    # Once the process has read the calendar: the key; one lookup of procedure, unit,
+    # connector's right, online time limit and no dossier of the code; the fees; the
+    # savepoint; reception, sequence, dossier, the lines in one insert, the online submission,
+    # the event and its outbox message; the release.
+    with django_assert_max_num_queries(12):
+        assert post(client, payload(files)).status_code == 201
+
+
+def test_the_one_query_lookup_gives_what_the_dossier_and_its_message_need(client, world, files):
+    from decimal import Decimal
+
+    _, procedure, _ = world
+    procedure.channels.filter(channel="online").update(time_value=Decimal("1.5"))
+    assert post(client, payload(files)).status_code == 201
+    dossier = Dossier.objects.get()
+    assert dossier.time_value == Decimal("1.5") and dossier.time_unit == "working_days"
+    assert dossier.field_id == procedure.field_id
+    payload_sent = dossier.outbox_messages.get().payload
+    assert payload_sent["MaLinhVuc"] == procedure.field.code
+    assert payload_sent["TenTTHC"] == procedure.name
+    assert payload_sent["TenDonViXuLy"] == "Ủy ban nhân dân xã Tân Tiến"
+
+
+def test_a_procedure_no_longer_valid_is_refused_by_the_lookups_one_by_one(client, world, files):
+    import datetime
+
+    _, procedure, _ = world
+    procedure.valid_to = datetime.date(2020, 1, 1)
+    procedure.save(update_fields=["valid_to"])
+    response = post(client, payload(files))
+    assert response.status_code == 400 and response.json()["field"] == "MaTTHC"
+    assert nothing_written()

@@ -64,6 +64,8 @@ def setup_django(media_root: str) -> None:
         LOG_LEVEL="WARNING",
     )
     os.environ["NATIONAL_SYNC_BACKEND"] = "intake.national.backends.HttpBackend"
+    # The file host is on loopback, which production refuses (SSRF): allowed here only.
+    os.environ["NATIONAL_API_FILE_PRIVATE"] = "1"
     os.environ.setdefault("NATIONAL_SYNC_URL", "http://127.0.0.1:9/placeholder")
     import django
 
