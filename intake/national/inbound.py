@@ -45,6 +45,7 @@ from intake.online.verbs import Vouched
 from procedures.models import (
     Agency,
     Channel,
+    FeeLine,
     Field,
     OnlineLevel,
     Procedure,
@@ -182,30 +183,36 @@ def _validated(name: str, value: str, clean) -> str:
 
 @dataclass(frozen=True)
 class Receiving:
-    """What :func:`_receiving` found: the procedure (with its field), the unit, and the time
-    limit of the procedure's online channel (both ``None`` without one)."""
+    """What :func:`_receiving` found: the procedure (with its field), the unit, the time limit
+    of the procedure's online channel (both ``None`` without one) and the procedure's fee
+    lines (all periods)."""
 
     procedure: Procedure
     agency: Agency
     online_value: Decimal | None
     online_unit: str | None
+    fee_lines: tuple[FeeLine, ...]
 
 
 # The usual case's lookup (``_receiving``): one flat join. Procedure codes and unit codes are
-# unique, the online channel once a procedure: one row at most.
+# unique, the online channel once a procedure: one row, or one per fee line of the procedure
+# (all periods, in their model's order; ``fees_in_force`` picks the day's).
 RECEIVING_SQL = """
-SELECT {procedure_columns}, {field_columns}, {agency_columns}, c.time_value, c.time_unit
+SELECT {procedure_columns}, {field_columns}, {agency_columns}, c.time_value, c.time_unit,
+  {fee_columns}
 FROM {procedure} p
 INNER JOIN {field} f ON f.id = p.field_id
 INNER JOIN {offered} pa ON pa.procedure_id = p.id
 INNER JOIN {agency} a ON a.id = pa.agency_id
 INNER JOIN {allowed} ca ON ca.agency_id = a.id AND ca.apiclient_id = %s
 LEFT OUTER JOIN {channel} c ON c.procedure_id = p.id AND c.channel = %s
+LEFT OUTER JOIN {fee} fl ON fl.procedure_id = p.id
 WHERE p.code = %s AND p.status = %s
   AND (p.valid_from IS NULL OR p.valid_from <= %s)
   AND (p.valid_to IS NULL OR p.valid_to >= %s)
   AND p.online_level <> %s AND a.electronic_id = %s
   AND NOT EXISTS (SELECT 1 FROM {dossier} d WHERE d.national_code = %s)
+ORDER BY fl.effective_from DESC, fl.from_quantity, fl.id
 """
 
 
@@ -226,12 +233,14 @@ def _receiving_sql(vendor: str) -> str:
         procedure_columns=columns("p", Procedure),
         field_columns=columns("f", Field),
         agency_columns=columns("a", Agency),
+        fee_columns=columns("fl", FeeLine),
         procedure=qn(Procedure._meta.db_table),
         field=qn(Field._meta.db_table),
         offered=qn(Procedure.agencies.through._meta.db_table),
         agency=qn(Agency._meta.db_table),
         allowed=qn(ApiClient.agencies.through._meta.db_table),
         channel=qn(ProcedureChannel._meta.db_table),
+        fee=qn(FeeLine._meta.db_table),
         dossier=qn(Dossier._meta.db_table),
     )
 
@@ -254,8 +263,8 @@ def _value(model_field, value):
 def _receiving(code: str, unit, client: ApiClient, national_code: str) -> Receiving | None:
     """The usual case in one query: the published procedure ``code`` offered online, received
     by the unit ``unit`` for which ``client`` may send, no dossier of ``national_code`` yet —
-    with the procedure's field and the online channel's time limit; or ``None`` when any of
-    this fails (the lookups one by one then say which)."""
+    with the procedure's field, the online channel's time limit and the fee lines; or ``None``
+    when any of this fails (the lookups one by one then say which)."""
     if not isinstance(unit, str) or "\x00" in unit or not unit.strip() or len(unit.strip()) > 60:
         return None
     today = connection.ops.adapt_datefield_value(timezone.localdate())
@@ -272,20 +281,23 @@ def _receiving(code: str, unit, client: ApiClient, national_code: str) -> Receiv
     ]
     with connection.cursor() as cursor:
         cursor.execute(_receiving_sql(connection.vendor), params)
-        row = cursor.fetchone()
-    if row is None:
+        rows = cursor.fetchall()
+    if not rows:
         return None
-    row = list(row)
+    row = rows[0]
     widths = [len(model._meta.concrete_fields) for model in (Procedure, Field, Agency)]
-    procedure = _instance(Procedure, row[: widths[0]])
-    procedure.field = _instance(Field, row[widths[0] : widths[0] + widths[1]])
-    agency = _instance(Agency, row[widths[0] + widths[1] : sum(widths)])
+    ends = [sum(widths[: n + 1]) for n in range(3)]
+    procedure = _instance(Procedure, row[: ends[0]])
+    procedure.field = _instance(Field, row[ends[0] : ends[1]])
+    agency = _instance(Agency, row[ends[1] : ends[2]])
     channel = ProcedureChannel._meta
+    fees = [_instance(FeeLine, row[ends[2] + 2 :]) for row in rows if row[ends[2] + 2] is not None]
     return Receiving(
         procedure=procedure,
         agency=agency,
-        online_value=_value(channel.get_field("time_value"), row[-2]),
-        online_unit=row[-1],
+        online_value=_value(channel.get_field("time_value"), row[ends[2]]),
+        online_unit=row[ends[2] + 1],
+        fee_lines=tuple(fees),
     )
 
 
@@ -360,7 +372,11 @@ def parse_dossier(body: bytes, client: ApiClient, now: datetime | None = None) -
         procedure, agency = _procedure_and_unit(data, code, client)
     vouched = None
     if found is not None and agency.has_counter:
-        vouched = Vouched(time_value=found.online_value, time_unit=found.online_unit)
+        vouched = Vouched(
+            time_value=found.online_value,
+            time_unit=found.online_unit,
+            fee_lines=found.fee_lines,
+        )
 
     submitted_at = _instant(data, "NgayNopHoSo", required=True)
     if submitted_at > now + timedelta(minutes=5):

@@ -272,10 +272,10 @@ def test_the_accepted_national_dossier_reports_status_1_then_2_in_order(client, 
 def test_a_new_dossier_costs_a_few_queries(client, world, files, django_assert_max_num_queries):
     assert post(client, payload(files, MaHoSo="G22.99-261125-000001")).status_code == 201
     # Once the process has read the calendar: the key; one lookup of procedure, unit,
-    # connector's right, online time limit and no dossier of the code; the fees; the
+    # connector's right, online time limit, fee lines and no dossier of the code; the
     # savepoint; reception, sequence, dossier, the lines in one insert, the online submission,
     # the event and its outbox message; the release.
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         assert post(client, payload(files)).status_code == 201
 
 
@@ -292,6 +292,33 @@ def test_the_one_query_lookup_gives_what_the_dossier_and_its_message_need(client
     assert payload_sent["MaLinhVuc"] == procedure.field.code
     assert payload_sent["TenTTHC"] == procedure.name
     assert payload_sent["TenDonViXuLy"] == "Ủy ban nhân dân xã Tân Tiến"
+
+
+def test_the_fees_of_the_day_of_submission_come_with_the_lookup(client, world, files):
+    import datetime
+
+    from tests.factories import FeeLineFactory
+
+    _, procedure, _ = world
+    FeeLineFactory(procedure=procedure, amount=50000, effective_to=datetime.date(2025, 12, 31))
+    FeeLineFactory(procedure=procedure, amount=60000, effective_from=datetime.date(2026, 1, 1))
+    FeeLineFactory(
+        procedure=procedure,
+        description="Bản sao",
+        amount=8000,
+        online_amount=4000,
+        effective_from=datetime.date(2020, 1, 1),
+        from_quantity=2,
+    )
+    # Submitted on 25/11/2026: the lines of that day, as the verb reads them without the lookup.
+    assert post(client, payload(files)).status_code == 201
+    reception = Dossier.objects.get().reception
+    from intake.counter.fees import compute_fees
+
+    day = datetime.date(2026, 11, 25)
+    items, total = compute_fees(procedure.fees_in_force(day), {}, online=True)
+    assert reception.fees == [item.as_dict() for item in items]
+    assert reception.fee_total == total == 60000
 
 
 def test_a_procedure_no_longer_valid_is_refused_by_the_lookups_one_by_one(client, world, files):
