@@ -485,8 +485,9 @@ def fetch(line: DocumentLine) -> CheckedFile:
 
 
 # The threads that fetch the links, shared by the requests of a process (made on first use,
-# again in a forked child): starting four threads for every dossier cost more CPU than
-# fetching its four small files.
+# again in a forked child): starting four threads for every dossier cost about 0.6 ms of CPU,
+# a third of what fetching and checking its four small files costs. Eight: a sync worker
+# serves one request at a time, the test client's threads a few.
 _fetchers: tuple[int, ThreadPoolExecutor] | None = None
 _fetchers_lock = threading.Lock()
 FETCH_THREADS = 8
