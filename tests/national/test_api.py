@@ -330,3 +330,47 @@ def test_a_procedure_no_longer_valid_is_refused_by_the_lookups_one_by_one(client
     response = post(client, payload(files))
     assert response.status_code == 400 and response.json()["field"] == "MaTTHC"
     assert nothing_written()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_dossier_sent_four_times_at_once_makes_one_dossier(files):
+    import threading
+
+    from django.db import connection, connections
+    from django.test import Client
+
+    from intake.models import OutboxMessage
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers: PostgreSQL")
+    agency = AgencyFactory(electronic_id="H15.50.05.13")
+    procedure = ProcedureFactory(
+        code="1.001193", online_level="full", channels=["in_person", "online"]
+    )
+    procedure.agencies.add(agency)
+    api_client = ApiClient.objects.create(name="Kết nối DVCQG", key_id="dvcqg", secret="s3cret")
+    api_client.agencies.add(agency)
+    files.put("/to-khai.png", png(8))
+    files.put("/giay-to-1.png", png(9, "black"))
+    files.put("/giay-to-2.png", png(10, "grey"))
+    start = threading.Barrier(4)
+    answers = []
+
+    def send() -> None:
+        try:
+            start.wait()
+            answers.append(post(Client(), payload(files)))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answer.status_code for answer in answers)[0] == 201
+    assert {answer.status_code for answer in answers} <= {200, 201}
+    assert len({answer.json()["MaHoSoDiaPhuong"] for answer in answers}) == 1
+    assert Dossier.objects.filter(national_code=NATIONAL).count() == 1
+    assert Reception.objects.count() == 1
+    assert OutboxMessage.objects.count() == 1
