@@ -39,7 +39,7 @@ from intake.models import (
 )
 from portal.calendar import get_calendar
 from portal.deadlines import Unit, due_at
-from procedures.models import Agency, Channel, OnlineLevel, Procedure, TimeUnit
+from procedures.models import Agency, Channel, FeeLine, OnlineLevel, Procedure, TimeUnit
 
 
 @dataclass(frozen=True)
@@ -114,10 +114,12 @@ class Vouched:
     not ask again: the procedure is published today and offered online, the unit has a counter
     and receives it, and no dossier was made with the token (two requests racing with one
     token still meet the token's unique index). ``time_value``/``time_unit``: the procedure's
-    online channel's time limit, both ``None`` when it has no online channel."""
+    online channel's time limit, both ``None`` when it has no online channel. ``fee_lines``:
+    the procedure's fee lines of every period, read with it (``None``: not read)."""
 
     time_value: Decimal | None
     time_unit: str | None
+    fee_lines: tuple[FeeLine, ...] | None = None
 
 
 def submit_online(
@@ -238,9 +240,12 @@ def _submit(
     ]
     # What is due is known at filing (the online amounts), so it can be paid at once; acceptance
     # computes it again on the day it counts from.
-    items, total = compute_fees(
-        procedure.fees_in_force(timezone.localdate(submitted_at)), {}, online=True
-    )
+    day = timezone.localdate(submitted_at)
+    if vouched is not None and vouched.fee_lines is not None:
+        fee_lines = [line for line in vouched.fee_lines if line.in_force(day)]
+    else:
+        fee_lines = procedure.fees_in_force(day)
+    items, total = compute_fees(fee_lines, {}, online=True)
     reception = Reception.objects.create(
         token=token,
         agency=agency,
@@ -257,7 +262,6 @@ def _submit(
         received_at=submitted_at,
         **applicant,
     )
-    day = timezone.localdate(submitted_at)
     sequence = Sequence.next(f"dossier:{agency.electronic_id}:{day:%y%m%d}")
     if vouched is not None and vouched.time_unit is not None:
         channel = vouched  # the online channel's time limit, read with the procedure

@@ -267,3 +267,110 @@ def test_the_accepted_national_dossier_reports_status_1_then_2_in_order(client, 
         assert outbox.deliver() == {"acknowledged": 2, "failed": 0}
     assert [p["TrangThaiHoSo"] for _, p in backends.sent] == ["1", "2"]
     backends.sent.clear()
+
+
+def test_a_new_dossier_costs_a_few_queries(client, world, files, django_assert_max_num_queries):
+    assert post(client, payload(files, MaHoSo="G22.99-261125-000001")).status_code == 201
+    # Once the process has read the calendar: the key; one lookup of procedure, unit,
+    # connector's right, online time limit, fee lines and no dossier of the code; the
+    # savepoint; reception, sequence, dossier, the lines in one insert, the online submission,
+    # the event and its outbox message; the release.
+    with django_assert_max_num_queries(11):
+        assert post(client, payload(files)).status_code == 201
+
+
+def test_the_one_query_lookup_gives_what_the_dossier_and_its_message_need(client, world, files):
+    from decimal import Decimal
+
+    _, procedure, _ = world
+    procedure.channels.filter(channel="online").update(time_value=Decimal("1.5"))
+    assert post(client, payload(files)).status_code == 201
+    dossier = Dossier.objects.get()
+    assert dossier.time_value == Decimal("1.5") and dossier.time_unit == "working_days"
+    assert dossier.field_id == procedure.field_id
+    payload_sent = dossier.outbox_messages.get().payload
+    assert payload_sent["MaLinhVuc"] == procedure.field.code
+    assert payload_sent["TenTTHC"] == procedure.name
+    assert payload_sent["TenDonViXuLy"] == "Ủy ban nhân dân xã Tân Tiến"
+
+
+def test_the_fees_of_the_day_of_submission_come_with_the_lookup(client, world, files):
+    import datetime
+
+    from tests.factories import FeeLineFactory
+
+    _, procedure, _ = world
+    FeeLineFactory(procedure=procedure, amount=50000, effective_to=datetime.date(2025, 12, 31))
+    FeeLineFactory(procedure=procedure, amount=60000, effective_from=datetime.date(2026, 1, 1))
+    FeeLineFactory(
+        procedure=procedure,
+        description="Bản sao",
+        amount=8000,
+        online_amount=4000,
+        effective_from=datetime.date(2020, 1, 1),
+        from_quantity=2,
+    )
+    # Submitted on 25/11/2026: the lines of that day, as the verb reads them without the lookup.
+    assert post(client, payload(files)).status_code == 201
+    reception = Dossier.objects.get().reception
+    from intake.counter.fees import compute_fees
+
+    day = datetime.date(2026, 11, 25)
+    items, total = compute_fees(procedure.fees_in_force(day), {}, online=True)
+    assert reception.fees == [item.as_dict() for item in items]
+    assert reception.fee_total == total == 60000
+
+
+def test_a_procedure_no_longer_valid_is_refused_by_the_lookups_one_by_one(client, world, files):
+    import datetime
+
+    _, procedure, _ = world
+    procedure.valid_to = datetime.date(2020, 1, 1)
+    procedure.save(update_fields=["valid_to"])
+    response = post(client, payload(files))
+    assert response.status_code == 400 and response.json()["field"] == "MaTTHC"
+    assert nothing_written()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_dossier_sent_four_times_at_once_makes_one_dossier(files):
+    import threading
+
+    from django.db import connection, connections
+    from django.test import Client
+
+    from intake.models import OutboxMessage
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers: PostgreSQL")
+    agency = AgencyFactory(electronic_id="H15.50.05.13")
+    procedure = ProcedureFactory(
+        code="1.001193", online_level="full", channels=["in_person", "online"]
+    )
+    procedure.agencies.add(agency)
+    api_client = ApiClient.objects.create(name="Kết nối DVCQG", key_id="dvcqg", secret="s3cret")
+    api_client.agencies.add(agency)
+    files.put("/to-khai.png", png(8))
+    files.put("/giay-to-1.png", png(9, "black"))
+    files.put("/giay-to-2.png", png(10, "grey"))
+    start = threading.Barrier(4)
+    answers = []
+
+    def send() -> None:
+        try:
+            start.wait()
+            answers.append(post(Client(), payload(files)))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answer.status_code for answer in answers)[0] == 201
+    assert {answer.status_code for answer in answers} <= {200, 201}
+    assert len({answer.json()["MaHoSoDiaPhuong"] for answer in answers}) == 1
+    assert Dossier.objects.filter(national_code=NATIONAL).count() == 1
+    assert Reception.objects.count() == 1
+    assert OutboxMessage.objects.count() == 1

@@ -8,7 +8,8 @@ small files each, and the outbox's delivery.
    created if needed) and makes,
    once, a benchmark unit ``H99.98.01`` receiving one procedure offered online and a connector
    allowed for it;
-2. starts a file host on a free loopback port (``tests/national/files.py``) serving four small
+2. starts a file host on a free loopback port (``tests/national/files.py``; loopback links are
+   allowed by ``NATIONAL_API_FILE_PRIVATE``, which it turns on) serving four small
    PNG files (a few hundred bytes each, as phone photos of a form shrink to), and posts
    ``--dossiers`` signed dossiers, each linking the four files, to ``/api/v1/online-dossiers``
    through Django's test client in this process (the whole middleware stack; every file is
@@ -64,6 +65,8 @@ def setup_django(media_root: str) -> None:
         LOG_LEVEL="WARNING",
     )
     os.environ["NATIONAL_SYNC_BACKEND"] = "intake.national.backends.HttpBackend"
+    # The file host is on loopback, which production refuses (SSRF): allowed here only.
+    os.environ["NATIONAL_API_FILE_PRIVATE"] = "1"
     os.environ.setdefault("NATIONAL_SYNC_URL", "http://127.0.0.1:9/placeholder")
     import django
 
