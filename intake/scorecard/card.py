@@ -131,9 +131,11 @@ class Card:
 
 
 def live_measures(keys: list[str], scope: indicators.Scope) -> dict[str, Measure | None]:
-    """Each input's measure from its registered source (None: no source)."""
+    """Each input's measure from its registered source (None: no source); the sources that
+    share their rows counted together (``indicators.measure_all``)."""
     measures: dict[str, Measure | None] = {}
     with counting_once():
+        found = indicators.measure_all([REGISTRY[key] for key in keys if key in REGISTRY], scope)
         for key in keys:
             code, _sep, kind = key.partition(":")
             source = REGISTRY.get(code)
@@ -142,7 +144,7 @@ def live_measures(keys: list[str], scope: indicators.Scope) -> dict[str, Measure
             elif kind == "time":
                 measures[key] = source.time_measure(scope)  # type: ignore[attr-defined]
             else:
-                measures[key] = source.measure(scope)
+                measures[key] = found[code]
     return measures
 
 
