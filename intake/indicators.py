@@ -75,8 +75,9 @@ class Miss:
 @dataclass(frozen=True)
 class Counting:
     """A measure as two counts over ``rows``: those in ``population`` are the denominator, and
-    of them those ``counted`` the numerator. Sources whose ``shared`` is equal build the same
-    ``rows`` (e.g. ``("dossier", "competent_agency", scope)``): they are counted together."""
+    of them those ``counted`` the numerator (the period is in ``population``). Countings whose
+    ``shared`` is equal build the same ``rows`` (e.g. ``("dossier", "competent_agency",
+    scope.agency_ids)``): they are counted together, whatever their periods."""
 
     shared: Hashable
     rows: QuerySet
@@ -111,6 +112,9 @@ class Source(Protocol):
     code: str  # "4.2"
     title: str  # the indicator's name, translated
     population: str  # "dossier", "procedure" or "petition": what the denominator counts
+    # Optional ``adds_up = True``: the population is cut by a date in the period (received,
+    # accepted or finished in it), so a quarter or a year is the sum of its months; the
+    # scorecard adds up the months frozen (as they were frozen) and counts the others live.
 
     def measure(self, scope: Scope) -> Measure:
         """The numerator and denominator, counted in SQL."""
@@ -123,21 +127,30 @@ class Source(Protocol):
 REGISTRY: dict[str, Source] = {}
 
 
-def measure_all(sources: Iterable[Source], scope: Scope) -> dict[str, Measure]:
-    """Each source's measure by its code: one query for the sources sharing their rows (those
-    with ``counting``), each other source's ``measure``."""
+def measure_all(sources: Iterable[Source], *scopes: Scope) -> dict[str, Measure]:
+    """Each source's measure by its code, added up over ``scopes`` (periods apart, of the same
+    agencies): one query for the sources sharing their rows (those with ``counting``) whatever
+    the number of scopes, each other source's ``measure`` for each scope."""
     measures: dict[str, Measure] = {}
     shared: dict[Hashable, list[tuple[str, Counting]]] = {}
     for source in sources:
-        if hasattr(source, "counting"):
-            counting = source.counting(scope)
-            shared.setdefault(counting.shared, []).append((source.code, counting))
-        else:
-            measures[source.code] = source.measure(scope)
+        for scope in scopes:
+            if hasattr(source, "counting"):
+                counting = source.counting(scope)
+                shared.setdefault(counting.shared, []).append((source.code, counting))
+            else:
+                measures[source.code] = _plus(measures.get(source.code), source.measure(scope))
     for group in shared.values():
         found = measure_together([counting for _code, counting in group])
-        measures |= {code: measure for (code, _counting), measure in zip(group, found, strict=True)}
+        for (code, _counting), measure in zip(group, found, strict=True):
+            measures[code] = _plus(measures.get(code), measure)
     return measures
+
+
+def _plus(one: Measure | None, other: Measure) -> Measure:
+    if one is None:
+        return other
+    return Measure(one.numerator + other.numerator, one.denominator + other.denominator)
 
 
 def register(*sources: Source) -> None:

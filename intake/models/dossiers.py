@@ -536,6 +536,8 @@ class Dossier(models.Model):
                 name="dossier_stats_alive",
             ),
             models.Index(fields=["accepted_at"], name="dossier_stats_accepted"),
+            # The scorecard's sources counted by reception (1.4, 4.2, 4.3): a month's dossiers.
+            models.Index(fields=["received_at"], name="dossier_received"),
             # Inboxes: the dossiers at a department's steps, at an agency's leader or counter
             # steps, and an officer's own, by appointment.
             models.Index(fields=["current_department", "due_at"], name="dossier_department_inbox"),

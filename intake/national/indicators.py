@@ -31,6 +31,7 @@ class SynchronisedDossiers:
     code = "1.4"
     title = gettext_lazy("Dossiers synchronised with the National Public Service Portal")
     population = "dossier"
+    adds_up = True  # cut by a date in the period: a year adds up its frozen months
 
     def _population(self, scope: Scope):
         sent = OutboxMessage.objects.filter(dossier=OuterRef("pk"), created_at__lt=scope.end)
@@ -46,7 +47,7 @@ class SynchronisedDossiers:
         sent = OutboxMessage.objects.filter(dossier=OuterRef("pk"), created_at__lt=scope.end)
         waiting = sent.filter(acknowledged_at__isnull=True)
         return Counting(
-            ("dossier", "receiving_agency", scope),
+            ("dossier", "receiving_agency", scope.agency_ids),
             Dossier.objects.filter(receiving_agency_id__in=scope.agency_ids),
             Q(received_at__gte=scope.start, received_at__lt=scope.end),
             Q(Exists(sent)) & ~Q(Exists(waiting)),

@@ -42,11 +42,12 @@ class OnlineDossiers:
     code = "3.3"
     title = gettext_lazy("Online dossiers")
     population = "dossier"
+    adds_up = True  # cut by a date in the period: a year adds up its frozen months
 
     def counting(self, scope: Scope) -> Counting:
         """Counted with 1.4 and 3.6 over the dossiers of the scope's receiving agencies."""
         return Counting(
-            ("dossier", "receiving_agency", scope),
+            ("dossier", "receiving_agency", scope.agency_ids),
             Dossier.objects.filter(receiving_agency_id__in=scope.agency_ids),
             Q(accepted_at__gte=scope.start, accepted_at__lt=scope.end),
             counted(),

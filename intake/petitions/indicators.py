@@ -47,7 +47,7 @@ def _received(scope: Scope) -> QuerySet[Petition]:
 
 
 def _counting(scope: Scope, population: Q, counted: Q) -> Counting:
-    return Counting(("petition", "agency", scope), _theirs(scope), population, counted)
+    return Counting(("petition", "agency", scope.agency_ids), _theirs(scope), population, counted)
 
 
 def _misses(petitions: QuerySet[Petition], reasons: list[tuple[Q, str]], limit) -> list[Miss]:

@@ -59,7 +59,9 @@ def _finished(scope: Scope) -> QuerySet:
 
 
 def _counting(scope: Scope, population: Q, counted: Q) -> Counting:
-    return Counting(("dossier", "competent_agency", scope), _decided(scope), population, counted)
+    return Counting(
+        ("dossier", "competent_agency", scope.agency_ids), _decided(scope), population, counted
+    )
 
 
 def _result(**conditions) -> Exists:
@@ -86,6 +88,7 @@ class ElectronicResults:
     code = "4.1"
     title = gettext_lazy("Electronic results")
     population = "dossier"
+    adds_up = True  # cut by a date in the period: a year adds up its frozen months
 
     @staticmethod
     def _annotated(scope: Scope) -> QuerySet:
@@ -127,6 +130,7 @@ class DigitisedDossiers:
     code = "4.2"
     title = gettext_lazy("Digitised dossiers")
     population = "dossier"
+    adds_up = True  # cut by a date in the period: a year adds up its frozen months
 
     @staticmethod
     def _annotated(scope: Scope) -> QuerySet:
@@ -200,6 +204,7 @@ class ReusedDocuments:
     code = "4.3"
     title = gettext_lazy("Documents reused")
     population = "dossier"
+    adds_up = True  # cut by a date in the period: a year adds up its frozen months
 
     @staticmethod
     def _reuses() -> Exists:
