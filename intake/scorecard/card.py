@@ -345,7 +345,7 @@ def scorecard(
     keys = all_keys(version_indicators)
     if frozen is not None:
         measures = frozen_measures(frozen, root, keys)
-    elif frozen_months and period.kind != "month":
+    elif frozen_months and period.kind in ("quarter", "year"):  # whole months
         measures = period_measures(keys, agency_ids, period, frozen_months)
     else:
         measures = live_measures(keys, indicator_scope(agency_ids, period))
