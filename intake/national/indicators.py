@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from intake.indicators import Measure, Miss, Scope, register
+from intake.indicators import Counting, Measure, Miss, Scope, measure_together, register
 from intake.models import Dossier, OutboxMessage
 
 
@@ -31,6 +31,7 @@ class SynchronisedDossiers:
     code = "1.4"
     title = gettext_lazy("Dossiers synchronised with the National Public Service Portal")
     population = "dossier"
+    adds_up = True  # cut by a date in the period: a year adds up its frozen months
 
     def _population(self, scope: Scope):
         sent = OutboxMessage.objects.filter(dossier=OuterRef("pk"), created_at__lt=scope.end)
@@ -41,11 +42,19 @@ class SynchronisedDossiers:
             received_at__lt=scope.end,
         ).annotate(sent=Exists(sent), waiting=Exists(waiting))
 
-    def measure(self, scope: Scope) -> Measure:
-        counts = self._population(scope).aggregate(
-            denominator=Count("pk"), numerator=Count("pk", filter=Q(sent=True, waiting=False))
+    def counting(self, scope: Scope) -> Counting:
+        """Counted with 3.3 and 3.6 over the dossiers of the scope's receiving agencies."""
+        sent = OutboxMessage.objects.filter(dossier=OuterRef("pk"), created_at__lt=scope.end)
+        waiting = sent.filter(acknowledged_at__isnull=True)
+        return Counting(
+            ("dossier", "receiving_agency", scope.agency_ids),
+            Dossier.objects.filter(receiving_agency_id__in=scope.agency_ids),
+            Q(received_at__gte=scope.start, received_at__lt=scope.end),
+            Q(Exists(sent)) & ~Q(Exists(waiting)),
         )
-        return Measure(numerator=counts["numerator"], denominator=counts["denominator"])
+
+    def measure(self, scope: Scope) -> Measure:
+        return measure_together([self.counting(scope)])[0]
 
     def misses(self, scope: Scope, limit: int | None = None) -> Sequence[Miss]:
         first_waiting = OutboxMessage.objects.filter(

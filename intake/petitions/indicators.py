@@ -13,25 +13,41 @@ at import; ``intake.apps`` imports this module), and the petition part of 5.4.
   another petition of the same sender on the same dossier or procedure (``Petition.repeats``).
 - ``dossiers_with_petition(scope)``: the dossiers a petition received in the period is about
   (the scorecard's 5.4 counts them against the dossiers).
+
+The scorecard counts 5.1–5.3 in one query (``counting``: the petitions of the scope's agencies
+received or answered in the period).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import reduce
+from operator import or_
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from intake.indicators import Measure, Miss, Scope, register
+from intake.indicators import Counting, Measure, Miss, Scope, measure_together, register
 from intake.models import Dossier, Petition, PetitionStatus, Rated
 
 
+def _theirs(scope: Scope) -> QuerySet[Petition]:
+    """The rows 5.1–5.3 count: the petitions of the scope's agencies."""
+    return Petition.objects.filter(agency__in=scope.agency_ids)
+
+
+def _received_in(scope: Scope) -> Q:
+    return Q(received_at__gte=scope.start, received_at__lt=scope.end)
+
+
 def _received(scope: Scope) -> QuerySet[Petition]:
-    return Petition.objects.filter(
-        agency__in=scope.agency_ids, received_at__gte=scope.start, received_at__lt=scope.end
-    )
+    return _theirs(scope).filter(_received_in(scope))
+
+
+def _counting(scope: Scope, population: Q, counted: Q) -> Counting:
+    return Counting(("petition", "agency", scope.agency_ids), _theirs(scope), population, counted)
 
 
 def _misses(petitions: QuerySet[Petition], reasons: list[tuple[Q, str]], limit) -> list[Miss]:
@@ -62,27 +78,28 @@ def _misses(petitions: QuerySet[Petition], reasons: list[tuple[Q, str]], limit) 
     ]
 
 
-def _measure(petitions: QuerySet[Petition], counted: Q) -> Measure:
-    """Those of ``petitions`` that count (``counted``) of them all, in one query."""
-    found = petitions.aggregate(total=Count("pk"), counted=Count("pk", filter=counted))
-    return Measure(found["counted"], found["total"])
-
-
 class Classified:
     code = "5.1"
     title = gettext_lazy("Feedback and petitions classified")
     population = "petition"
 
+    def counting(self, scope: Scope) -> Counting:
+        return _counting(scope, _received_in(scope), ~Q(classification=""))
+
     def measure(self, scope: Scope) -> Measure:
-        return _measure(_received(scope), ~Q(classification=""))
+        return measure_together([self.counting(scope)])[0]
 
     def misses(self, scope: Scope, limit: int | None = None) -> Sequence[Miss]:
         return _misses(_received(scope), [(Q(classification=""), _("not classified"))], limit)
 
 
-def _due_or_finished(scope: Scope) -> QuerySet[Petition]:
+def _due_or_finished_in(scope: Scope) -> Q:
     now = min(scope.end, timezone.now())
-    return _received(scope).filter(Q(on_time__isnull=False) | Q(due_at__lt=now))
+    return _received_in(scope) & (Q(on_time__isnull=False) | Q(due_at__lt=now))
+
+
+def _due_or_finished(scope: Scope) -> QuerySet[Petition]:
+    return _theirs(scope).filter(_due_or_finished_in(scope))
 
 
 class HandledOnTime:
@@ -90,8 +107,11 @@ class HandledOnTime:
     title = gettext_lazy("Feedback and petitions handled on time")
     population = "petition"
 
+    def counting(self, scope: Scope) -> Counting:
+        return _counting(scope, _due_or_finished_in(scope), Q(on_time=True))
+
     def measure(self, scope: Scope) -> Measure:
-        return _measure(_due_or_finished(scope), Q(on_time=True))
+        return measure_together([self.counting(scope)])[0]
 
     def misses(self, scope: Scope, limit: int | None = None) -> Sequence[Miss]:
         return _misses(
@@ -104,13 +124,14 @@ class HandledOnTime:
         )
 
 
-def _answered(scope: Scope) -> QuerySet[Petition]:
-    return Petition.objects.filter(
-        agency__in=scope.agency_ids,
-        status=PetitionStatus.PUBLISHED,
-        finished_at__gte=scope.start,
-        finished_at__lt=scope.end,
+def _answered_in(scope: Scope) -> Q:
+    return Q(
+        status=PetitionStatus.PUBLISHED, finished_at__gte=scope.start, finished_at__lt=scope.end
     )
+
+
+def _answered(scope: Scope) -> QuerySet[Petition]:
+    return _theirs(scope).filter(_answered_in(scope))
 
 
 REPEATED = Exists(Petition.objects.filter(repeats=OuterRef("pk")))
@@ -128,13 +149,14 @@ class AnswersAccepted:
             (Q(REPEATED), _("the sender petitioned again")),
         ]
 
+    def counting(self, scope: Scope) -> Counting:
+        # Negated, a nullable column's comparison is false where it is NULL (Django adds
+        # ``IS NOT NULL``): an answer whose ``on_time`` is unknown is not late.
+        bad = reduce(or_, (q for q, _reason in self.reasons()))
+        return _counting(scope, _answered_in(scope), ~bad)
+
     def measure(self, scope: Scope) -> Measure:
-        petitions = _answered(scope)
-        bad = Q(pk__in=[])
-        for q, _reason in self.reasons():
-            bad |= q
-        found = petitions.aggregate(total=Count("pk"), bad=Count("pk", filter=bad))
-        return Measure(found["total"] - found["bad"], found["total"])
+        return measure_together([self.counting(scope)])[0]
 
     def misses(self, scope: Scope, limit: int | None = None) -> Sequence[Miss]:
         return _misses(_answered(scope), self.reasons(), limit)

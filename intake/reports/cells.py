@@ -12,6 +12,7 @@ import calendar
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
@@ -277,6 +278,16 @@ def _asked_in_time(window: Window) -> Exists:
 
 def cell_condition(cell: str, window: Window) -> Q:
     """The condition a dossier meets to count in ``cell`` over ``window``."""
+    conditions = _conditions(window)
+    if cell not in conditions:
+        raise KeyError(cell)
+    return conditions[cell]
+
+
+@lru_cache(maxsize=16)
+def _conditions(window: Window) -> dict[str, Q]:
+    """Every cell's condition over ``window``, built once for the counts of one page (a cube
+    asks for a dozen; the conditions are never changed, only combined into new ones)."""
     start, end, stock = window.start, window.end, window.stock_at
     # Past the original appointment at the stock instant, by the minute (``is_late``): due
     # before the stock instant's minute began.
@@ -324,9 +335,7 @@ def cell_condition(cell: str, window: Window) -> Q:
     }
     for channel in Channel.values:
         conditions[f"received_{channel}"] = received & Q(channel=channel)
-    if cell not in conditions:
-        raise KeyError(cell)
-    return conditions[cell]
+    return conditions
 
 
 def alive_in(window: Window) -> Q:

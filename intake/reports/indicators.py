@@ -19,7 +19,16 @@ from contextvars import ContextVar
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, Subquery
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -210,12 +219,30 @@ class Satisfaction:
             condition |= Q(pk__in=lookup(scope))
         return condition, unhappy
 
+    def _complained(self, scope: indicators.Scope, window: Window) -> Q:
+        """``_complaints`` as the ids of the dossiers it takes off, in one set (a union) where
+        the petitions' lookup is a query: the count starts from them, a few, instead of probing
+        every dossier of the period (a year)."""
+        ids = (
+            Rating.objects.filter(overall__in=UNHAPPY_LEVELS, rated_at__lt=window.stock_at)
+            .order_by()
+            .values("dossier_id")
+        )
+        lookup = petitions_lookup()
+        petitioned = lookup(scope) if lookup is not None else None
+        if isinstance(petitioned, QuerySet):
+            return Q(pk__in=ids.union(petitioned.order_by()))
+        if petitioned is not None:
+            return Q(pk__in=ids) | Q(pk__in=petitioned)
+        return Q(pk__in=ids)
+
     def measure(self, scope: indicators.Scope) -> Measure:
         total = total_of(scope)
+        if not total.in_time_766:
+            return Measure(0, total.all_766)
         statistics_scope, period, window = statistics_of(scope)
-        complained, _unhappy = self._complaints(scope, window)
         in_time = dossiers_behind(statistics_scope, period, "in_time_766")
-        counted = in_time.filter(complained).order_by().count() if total.in_time_766 else 0
+        counted = in_time.filter(self._complained(scope, window)).order_by().count()
         return Measure(total.in_time_766 - counted, total.all_766)
 
     def misses(self, scope: indicators.Scope, limit: int | None = None) -> Sequence[Miss]:

@@ -14,8 +14,10 @@ Whose figure a dossier is: its deciding (competent) agency, as the statistics co
 - **4.3 reuse**: the dossiers received in the period; a dossier counts when at least one of its
   lines was reused from an earlier dossier or result (``DossierDocument.objects.reused()``).
 
-Everything is counted in SQL: ``measure`` is one query, ``misses`` at most three whatever the
-number of dossiers (the dossiers that miss, and for 4.2 the lines they left without a file).
+Everything is counted in SQL: ``measure`` is one query, and the scorecard counts the three in
+one (``counting``: the dossiers of the scope's deciding agencies received or finished in the
+period); ``misses`` at most three queries whatever the number of dossiers (the dossiers that miss,
+and for 4.2 the lines they left without a file).
 """
 
 from __future__ import annotations
@@ -23,42 +25,47 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from intake.indicators import Measure, Miss, Scope, register
+from intake.indicators import Counting, Measure, Miss, Scope, measure_together, register
 from intake.models import Dossier, DossierDocument, ResultDocument, Status
 
 # A result is due from these statuses on: ready (9) or returned (10).
 RESULT_STATUSES = (Status.RESULT_READY, Status.RETURNED)
 
 
+def _decided(scope: Scope) -> QuerySet:
+    """The rows the three sources count: the dossiers of the scope's deciding agencies."""
+    return Dossier.objects.filter(competent_agency_id__in=scope.agency_ids)
+
+
+def _received_in(scope: Scope) -> Q:
+    return Q(received_at__gte=scope.start, received_at__lt=scope.end)
+
+
+def _finished_in(scope: Scope) -> Q:
+    return Q(status__in=RESULT_STATUSES, finished_at__gte=scope.start, finished_at__lt=scope.end)
+
+
 def _received(scope: Scope) -> QuerySet:
-    return Dossier.objects.filter(
-        competent_agency_id__in=scope.agency_ids,
-        received_at__gte=scope.start,
-        received_at__lt=scope.end,
-    )
+    return _decided(scope).filter(_received_in(scope))
 
 
 def _finished(scope: Scope) -> QuerySet:
-    return Dossier.objects.filter(
-        competent_agency_id__in=scope.agency_ids,
-        status__in=RESULT_STATUSES,
-        finished_at__gte=scope.start,
-        finished_at__lt=scope.end,
+    return _decided(scope).filter(_finished_in(scope))
+
+
+def _counting(scope: Scope, population: Q, counted: Q) -> Counting:
+    return Counting(
+        ("dossier", "competent_agency", scope.agency_ids), _decided(scope), population, counted
     )
 
 
 def _result(**conditions) -> Exists:
     return Exists(ResultDocument.objects.filter(dossier=OuterRef("pk"), **conditions))
-
-
-def _measure(population: QuerySet, counts: Q) -> Measure:
-    totals = population.aggregate(denominator=Count("pk"), numerator=Count("pk", filter=counts))
-    return Measure(numerator=totals["numerator"], denominator=totals["denominator"])
 
 
 def _miss(dossier: Dossier, reason: str) -> Miss:
@@ -81,6 +88,7 @@ class ElectronicResults:
     code = "4.1"
     title = gettext_lazy("Electronic results")
     population = "dossier"
+    adds_up = True  # cut by a date in the period: a year adds up its frozen months
 
     @staticmethod
     def _annotated(scope: Scope) -> QuerySet:
@@ -90,8 +98,12 @@ class ElectronicResults:
             has_published=Exists(ResultDocument.objects.published().filter(dossier=OuterRef("pk"))),
         )
 
+    def counting(self, scope: Scope) -> Counting:
+        published = ResultDocument.objects.published().filter(dossier=OuterRef("pk"))
+        return _counting(scope, _finished_in(scope), Q(Exists(published)))
+
     def measure(self, scope: Scope) -> Measure:
-        return _measure(self._annotated(scope), Q(has_published=True))
+        return measure_together([self.counting(scope)])[0]
 
     def misses(self, scope: Scope, limit: int | None = None) -> Sequence[Miss]:
         rows = (
@@ -118,6 +130,7 @@ class DigitisedDossiers:
     code = "4.2"
     title = gettext_lazy("Digitised dossiers")
     population = "dossier"
+    adds_up = True  # cut by a date in the period: a year adds up its frozen months
 
     @staticmethod
     def _annotated(scope: Scope) -> QuerySet:
@@ -135,8 +148,15 @@ class DigitisedDossiers:
 
     COUNTS = Q(documents_digitised=True) & (Q(needs_result=False) | Q(has_signed=True))
 
+    def counting(self, scope: Scope) -> Counting:
+        """``COUNTS`` without the annotations, to be counted beside 4.1 and 4.3."""
+        counted = Dossier.objects.documents_digitised_condition() & (
+            ~Q(status__in=RESULT_STATUSES) | Q(_result(signed_at__isnull=False))
+        )
+        return _counting(scope, _received_in(scope), counted)
+
     def measure(self, scope: Scope) -> Measure:
-        return _measure(self._annotated(scope), self.COUNTS)
+        return measure_together([self.counting(scope)])[0]
 
     def misses(self, scope: Scope, limit: int | None = None) -> Sequence[Miss]:
         missing = self._annotated(scope).exclude(self.COUNTS)
@@ -184,15 +204,20 @@ class ReusedDocuments:
     code = "4.3"
     title = gettext_lazy("Documents reused")
     population = "dossier"
+    adds_up = True  # cut by a date in the period: a year adds up its frozen months
 
     @staticmethod
-    def _annotated(scope: Scope) -> QuerySet:
-        return _received(scope).annotate(
-            reuses=Exists(DossierDocument.objects.reused().filter(dossier=OuterRef("pk")))
-        )
+    def _reuses() -> Exists:
+        return Exists(DossierDocument.objects.reused().filter(dossier=OuterRef("pk")))
+
+    def _annotated(self, scope: Scope) -> QuerySet:
+        return _received(scope).annotate(reuses=self._reuses())
+
+    def counting(self, scope: Scope) -> Counting:
+        return _counting(scope, _received_in(scope), Q(self._reuses()))
 
     def measure(self, scope: Scope) -> Measure:
-        return _measure(self._annotated(scope), Q(reuses=True))
+        return measure_together([self.counting(scope)])[0]
 
     def misses(self, scope: Scope, limit: int | None = None) -> Sequence[Miss]:
         rows = (

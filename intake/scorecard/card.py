@@ -131,9 +131,11 @@ class Card:
 
 
 def live_measures(keys: list[str], scope: indicators.Scope) -> dict[str, Measure | None]:
-    """Each input's measure from its registered source (None: no source)."""
+    """Each input's measure from its registered source (None: no source); the sources that
+    share their rows counted together (``indicators.measure_all``)."""
     measures: dict[str, Measure | None] = {}
     with counting_once():
+        found = indicators.measure_all([REGISTRY[key] for key in keys if key in REGISTRY], scope)
         for key in keys:
             code, _sep, kind = key.partition(":")
             source = REGISTRY.get(code)
@@ -142,8 +144,61 @@ def live_measures(keys: list[str], scope: indicators.Scope) -> dict[str, Measure
             elif kind == "time":
                 measures[key] = source.time_measure(scope)  # type: ignore[attr-defined]
             else:
-                measures[key] = source.measure(scope)
+                measures[key] = found[code]
     return measures
+
+
+def plus(one: Measure, other: Measure) -> Measure:
+    return Measure(one.numerator + other.numerator, one.denominator + other.denominator)
+
+
+def month_starts(period: Period) -> list[date]:
+    months = [first_of_month(period.start)]
+    while next_month(months[-1]) <= period.end:
+        months.append(next_month(months[-1]))
+    return months
+
+
+def period_measures(
+    keys: list[str], agency_ids, period: Period, frozen_months: dict[date, Card | None]
+) -> dict[str, Measure | None]:
+    """A quarter's or a year's inputs: those of the sources that add up (``adds_up``: their
+    population is cut by a date in the period) are the sum of the period's frozen months (as
+    frozen, in ``frozen_months``: the trend's cards of the same subtree) and of the other
+    months counted live, one span per run of them; every other input is counted live over the
+    whole period (2.1 and 2.2 read the statistics' frozen months themselves)."""
+    adding = [key for key in keys if getattr(REGISTRY.get(key), "adds_up", False)]
+    frozen = {}
+    for month in month_starts(period):
+        card = frozen_months.get(month)
+        lines = card.lines if card is not None else []
+        found = {item.key: item.measure for line in lines for item in line.inputs}
+        if adding and all(found.get(key) is not None for key in adding):
+            frozen[month] = found
+    if not frozen:
+        return live_measures(keys, indicator_scope(agency_ids, period))
+    measures = live_measures(
+        [key for key in keys if key not in adding], indicator_scope(agency_ids, period)
+    )
+    spans: list[list[date]] = []
+    for month in month_starts(period):
+        if month in frozen:
+            continue
+        if spans and next_month(spans[-1][-1]) == month:
+            spans[-1].append(month)
+        else:
+            spans.append([month])
+    total = {key: Measure(0, 0) for key in adding}
+    for found in frozen.values():
+        total = {key: plus(total[key], found[key]) for key in adding}
+    if spans:  # every run of live months in one query per group of sources
+        scopes = [
+            indicator_scope(agency_ids, Period(span[0], next_month(span[-1]) - timedelta(days=1)))
+            for span in spans
+        ]
+        live = indicators.measure_all([REGISTRY[key] for key in adding], *scopes)
+        total = {key: plus(total[key], live[key]) for key in adding}
+    return measures | total
 
 
 def frozen_measures(
@@ -270,11 +325,14 @@ def scorecard(
     *,
     frozen=UNKNOWN,
     catalogue: Versions | None = None,
+    frozen_months: dict[date, Card | None] | None = None,
 ) -> Card | None:
     """The scorecard of the subtree of the agency ``root`` (its ids: ``agency_ids``) over
     ``period``, with that agency's national figures for a month (None: no version is in force
     then). ``frozen``: the period's frozen month when the caller looked it up already (None:
-    not frozen); ``catalogue``: the versions, when the caller read them already."""
+    not frozen); ``catalogue``: the versions, when the caller read them already;
+    ``frozen_months``: the frozen months' cards of the subtree (the trend's), which a quarter or
+    a year adds up for the sources that add up (``period_measures``)."""
     if frozen is UNKNOWN:
         frozen = frozen_month(period)
     catalogue = catalogue or versions()
@@ -287,6 +345,8 @@ def scorecard(
     keys = all_keys(version_indicators)
     if frozen is not None:
         measures = frozen_measures(frozen, root, keys)
+    elif frozen_months and period.kind in ("quarter", "year"):  # whole months
+        measures = period_measures(keys, agency_ids, period, frozen_months)
     else:
         measures = live_measures(keys, indicator_scope(agency_ids, period))
     national = national_of(root, period.start) if period.kind == "month" else {}

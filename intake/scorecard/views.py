@@ -133,7 +133,14 @@ def scorecard_page(request: HttpRequest) -> HttpResponse:
         card = with_national(shown, national_of(agency.pk, period.start))
     else:
         frozen = None if period.kind == "month" else UNKNOWN
-        card = scorecard(agency.pk, agency_ids, period, frozen=frozen, catalogue=catalogue)
+        card = scorecard(
+            agency.pk,
+            agency_ids,
+            period,
+            frozen=frozen,
+            catalogue=catalogue,
+            frozen_months=dict(months),
+        )
     if card is not None and period.kind == "month":  # the month shown, frozen or not
         months = [(month, card if month == period.start else found) for month, found in months]
     context |= {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -13,6 +14,7 @@ from django.core.management import call_command
 
 from intake.indicators import REGISTRY
 from intake.models import FrozenScorecard, Level, ScorecardFigure
+from intake.reports.cells import Period
 from intake.scorecard.card import scorecard, trend
 from intake.scorecard.formulas import load
 from intake.scorecard.freeze import freeze_scorecard_month
@@ -22,8 +24,8 @@ from tests.scorecard.test_sources import OCTOBER, rated
 from tests.scorecard.test_sources import cases as cases  # noqa: F401  (the fixture)
 from tests.scorecard.test_sources import in_english as in_english  # noqa: F401
 from tests.scorecard.test_versions import FIXTURE
+from tests.scorecard.test_views import BUDGET, URL, client_for
 from tests.scorecard.test_views import OCTOBER as OCTOBER_QUERY
-from tests.scorecard.test_views import URL, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +132,37 @@ def test_the_command_freezes_a_month(loaded):
     assert "10/2026: frozen under QĐ 766/2025" in out.getvalue()
     call_command("freeze_scorecard", "--month", "2026-10", stdout=out)
     assert "already frozen" in out.getvalue()
+
+
+def inputs(card):
+    return {item.key: item.measure for line in card.lines for item in line.inputs}
+
+
+def test_a_year_adds_up_its_frozen_months_for_the_sources_cut_by_a_date(loaded):
+    w = loaded.world
+    ids = {w.district.pk, w.commune.pk}
+    year = Period(date(2026, 1, 1), date(2026, 12, 31), "year")
+    live = inputs(scorecard(w.district.pk, ids, year))
+    frozen = freeze_scorecard_month(OCTOBER.start)
+    months = dict(trend(w.district.pk, date(2026, 12, 1)))
+    # Nothing changed since the freeze: October as frozen plus the other months live is the
+    # year counted live, input by input.
+    assert inputs(scorecard(w.district.pk, ids, year, frozen_months=months)) == live
+    # October is read as frozen for the sources cut by a date (1.4 here), the others (2.1,
+    # 1.1, …) are counted over the year.
+    ScorecardFigure.objects.filter(frozen=frozen, agency=w.district, code="1.4").update(numerator=3)
+    months = dict(trend(w.district.pk, date(2026, 12, 1)))
+    added = inputs(scorecard(w.district.pk, ids, year, frozen_months=months))
+    assert added["1.4"].numerator == 3 and added["1.4"].denominator == live["1.4"].denominator
+    assert added["2.1"] == live["2.1"] and added["1.1"] == live["1.1"]
+
+
+def test_the_year_with_frozen_months_stays_within_the_query_budget(
+    loaded, django_assert_max_num_queries
+):
+    freeze_closed_months()
+    manager = client_for(loaded.world.district, ["manager"])
+    with django_assert_max_num_queries(BUDGET):
+        response = manager.get(URL, {"period": "year", "year": "2026"})
+    lines = {line.indicator.code: line for line in response.context["card"].lines}
+    assert lines["2.1"].inputs[0].measure.denominator == 14
