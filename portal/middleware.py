@@ -64,3 +64,22 @@ class RefuseNulMiddleware:
             for source in sources
             for key, values in source.lists()
         )
+
+
+class FreshBadgeMiddleware:
+    """After a signed-in person's POST (an action on a dossier, a reception, a payment …), the
+    navigation's badge they see next is counted afresh, not the one their session keeps
+    (``intake.processing.views.inbox.waiting_total``): the person who acted never sees a count
+    their own action made stale. Others see it within ``INBOX_BADGE_SECONDS``."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if request.method == "POST" and session is not None:
+            from intake.processing.views.inbox import BADGE_SESSION_KEY
+
+            session.pop(BADGE_SESSION_KEY, None)
+        return response
