@@ -68,7 +68,7 @@ class RefuseNulMiddleware:
 
 class FreshBadgeMiddleware:
     """After a signed-in person's POST (an action on a dossier, a reception, a payment …), the
-    navigation's badge they see next is counted afresh, not the one their session keeps
+    navigation's badge they see next is counted afresh, not read from the cache
     (``intake.processing.views.inbox.waiting_total``): the person who acted never sees a count
     their own action made stale. Others see it within ``INBOX_BADGE_SECONDS``."""
 
@@ -77,9 +77,11 @@ class FreshBadgeMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        session = getattr(request, "session", None)
-        if request.method == "POST" and session is not None:
-            from intake.processing.views.inbox import BADGE_SESSION_KEY
+        user = getattr(request, "user", None)
+        if request.method == "POST" and user is not None and user.is_authenticated:
+            from django.core.cache import cache
 
-            session.pop(BADGE_SESSION_KEY, None)
+            from intake.processing.views.inbox import badge_key
+
+            cache.delete(badge_key(user.pk))
         return response

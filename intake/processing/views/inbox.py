@@ -17,7 +17,7 @@ Every tab is one filter on the dossier table that one of its inbox indexes serve
 ``Dossier.Meta.indexes``): the number of queries of the page never depends on the number of
 rows. ``inbox_counts`` counts each tab once per request. The navigation shows the sum of the
 tabs that need action on every staff page (``waiting_total``): counted at most every
-``INBOX_BADGE_SECONDS`` (5) and kept in the session in between, so it may lag that long.
+``INBOX_BADGE_SECONDS`` (5) and kept in the cache in between, so it may lag that long.
 
 Filters (GET, no script): status, procedure, step name, due soon, overdue, paused. "Due soon"
 means that the appointment or the current step's deadline falls within the next 24 hours
@@ -29,7 +29,6 @@ means that the appointment or the current step's deadline falls within the next 
 from __future__ import annotations
 
 import operator
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,6 +38,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import (
@@ -306,16 +306,17 @@ def inbox_counts(request: HttpRequest) -> dict[str, int]:
     return counts
 
 
-# Where the session keeps the badge: ``[total, until]`` (until: a POSIX timestamp).
-BADGE_SESSION_KEY = "inbox_badge"
+def badge_key(user_id: int) -> str:
+    """The cache key of a person's badge (``waiting_total``)."""
+    return f"inbox-badge:{user_id}"
 
 
 def waiting_total(request: HttpRequest) -> int:
     """How many dossiers wait for this person's action (the navigation's badge, on every staff
-    page): the inbox's own counts on the inbox, else only the tabs
-    that need action, kept in the session for ``INBOX_BADGE_SECONDS`` (a few seconds: a
-    dossier that reached the person meanwhile shows in the badge at most that late; the
-    person's own actions drop it at once, ``portal.middleware.FreshBadgeMiddleware``)."""
+    page): the inbox's own counts on the inbox, else only the tabs that need action, kept in
+    the cache for ``INBOX_BADGE_SECONDS`` (a few seconds: a dossier that reached the person
+    meanwhile shows in the badge at most that late; the person's own actions drop it at once,
+    ``portal.middleware.FreshBadgeMiddleware``)."""
     profile = _profile(request)
     actionable = [tab for tab in tabs_for(profile) if tab.actionable]
     if not actionable:
@@ -323,13 +324,13 @@ def waiting_total(request: HttpRequest) -> int:
     counts = getattr(request, "_inbox_counts", None)
     if counts is not None:
         return sum(counts[tab.key] for tab in actionable)
-    seconds, now = settings.INBOX_BADGE_SECONDS, time.time()
-    kept = request.session.get(BADGE_SESSION_KEY) if seconds > 0 else None
-    if kept and now < kept[1] <= now + seconds:
-        return kept[0]
-    total = sum(_counted(profile, actionable).values())
-    if seconds > 0:
-        request.session[BADGE_SESSION_KEY] = [total, now + seconds]
+    seconds = settings.INBOX_BADGE_SECONDS
+    key = badge_key(request.user.pk)
+    total = cache.get(key) if seconds > 0 else None
+    if total is None:
+        total = sum(_counted(profile, actionable).values())
+        if seconds > 0:
+            cache.set(key, total, seconds)
     return total
 
 
