@@ -64,3 +64,24 @@ class RefuseNulMiddleware:
             for source in sources
             for key, values in source.lists()
         )
+
+
+class FreshBadgeMiddleware:
+    """After a signed-in person's POST (an action on a dossier, a reception, a payment …), the
+    navigation's badge they see next is counted afresh, not read from the cache
+    (``intake.processing.views.inbox.waiting_total``): the person who acted never sees a count
+    their own action made stale. Others see it within ``INBOX_BADGE_SECONDS``."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if request.method == "POST" and user is not None and user.is_authenticated:
+            from django.core.cache import cache
+
+            from intake.processing.views.inbox import badge_key
+
+            cache.delete(badge_key(user.pk))
+        return response

@@ -210,6 +210,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # A NUL in the path, query or form body is a 400, not PostgreSQL's server error.
     "portal.middleware.RefuseNulMiddleware",
+    # After a person's POST (an action on a dossier), their inbox badge is counted afresh.
+    "portal.middleware.FreshBadgeMiddleware",
     # Last: turns a sign-in refused for too many failures into the 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -470,6 +472,9 @@ ONLINE_CHECK_WARNING_HOURS = env_int("ONLINE_CHECK_WARNING_HOURS", 2, minimum=1)
 
 # Public catalogue pages are kept this many seconds for visitors not signed in (0: never).
 PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 60)
+# The navigation's badge (dossiers waiting for the person) is kept this many seconds per person
+# (0: counted on every page); their own actions drop it at once.
+INBOX_BADGE_SECONDS = env_int("INBOX_BADGE_SECONDS", 5)
 
 # Catalogue search: minimum trigram word similarity for a typo-tolerant match.
 SEARCH_SIMILARITY = env_float("SEARCH_SIMILARITY", 0.6, minimum=0, maximum=1)

@@ -34,6 +34,14 @@ class FlagQuerySet(models.QuerySet):
         )
         return self.filter(step | dossier)
 
+    def active_on(self, dossier: Dossier) -> FlagQuerySet:
+        """``active()`` among the flags of ``dossier``, read just now: its own conditions are
+        checked on it, so that the statement does not join the dossier table again."""
+        holds = Q(visit__isnull=False, visit__finished_at__isnull=True, visit__due_at=F("due_at"))
+        if dossier.status not in CLOSED_STATUSES:
+            holds |= Q(visit__isnull=True, due_at=dossier.due_at)
+        return self.filter(holds, dossier=dossier)
+
 
 class Flag(models.Model):
     """A warning raised once about one deadline: the dossier's appointment (``visit`` empty) or

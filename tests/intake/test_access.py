@@ -168,7 +168,7 @@ def test_the_scope_is_one_lookup_by_code_whatever_the_number_of_dossiers(
     dossier = advance(world, "at_department")
     sql = str(visible_dossiers(world.leader.staff_profile).filter(code=dossier.code).query)
     assert "EXISTS" in sql
-    # A leader: their profile's groups, the agency tree (one query per level), the dossier.
+    # A leader: the agency tree, the dossier, its agencies and the people it names.
     world.leader.staff_profile.roles  # noqa: B018 (read once, as a request does)
     with django_assert_max_num_queries(4):
         assert dossier_for(world.leader, dossier.code) == dossier

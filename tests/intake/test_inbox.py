@@ -12,7 +12,14 @@ from intake import processing
 from intake.models import Dossier, Status
 from portal.models import Role
 from tests.factories import DepartmentFactory, two_level_world
-from tests.intake.processing_helpers import STRANGER_ROLES, advance, client_for, person, strangers
+from tests.intake.processing_helpers import (
+    STRANGER_ROLES,
+    advance,
+    client_for,
+    person,
+    post_action,
+    strangers,
+)
 
 # The filters and the order compare deadlines with now.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("office_hours")]
@@ -328,3 +335,38 @@ def test_results_waiting_for_the_leaders_signature_have_their_tab(
         response = client.get(INBOX, {"tab": "ky-ket-qua"})
     assert len(response.context["rows"]) == 7
     assert len(captured.captured_queries) == few
+
+
+def badge(response) -> int:
+    """The number in the navigation's badge ("waiting for you"), 0 when there is none."""
+    found = re.search(r'rounded-pill text-bg-light">(\d+)<', response.content.decode())
+    return int(found.group(1)) if found else 0
+
+
+def test_the_badge_is_kept_a_few_seconds_and_counted_afresh_after_the_persons_action(
+    world, settings
+):
+    settings.INBOX_BADGE_SECONDS = 60
+    first = advance(world, "at_department")
+    head = client_for(world.head)
+    page = reverse("intake:dossier", args=[first.code])
+    assert badge(head.get(page)) == 1
+    # Another dossier reaches the head: the badge is read from the cache meanwhile …
+    advance(world, "at_department")
+    assert badge(head.get(page)) == 1
+    # … the inbox counts every tab afresh; the head's own action drops the kept badge.
+    assert badge(head.get(INBOX)) == 2
+    assert badge(head.get(page)) == 1
+    assigned = post_action(head, first, "phan-cong", {"officer": world.officer.username})
+    assert assigned.status_code == 302
+    assert badge(head.get(page)) == 1
+
+
+def test_without_a_cache_the_badge_is_counted_on_every_page(world, settings):
+    settings.INBOX_BADGE_SECONDS = 0
+    first = advance(world, "at_department")
+    head = client_for(world.head)
+    page = reverse("intake:dossier", args=[first.code])
+    assert badge(head.get(page)) == 1
+    advance(world, "at_department")
+    assert badge(head.get(page)) == 2

@@ -46,6 +46,7 @@ from intake.models import (
     DossierDocument,
     DossierEvent,
     EventKind,
+    Flag,
     ReturnMethod,
     SlipForm,
     Status,
@@ -273,7 +274,7 @@ def _dossier_page(
         if dossier.apologised_at is None
         else None
     )
-    flags = list(dossier.flags.active().select_related("visit"))
+    flags = list(Flag.objects.active_on(dossier).select_related("visit"))
     current = None
     if dossier.current_role and dossier.step_index is not None:
         current = dossier.steps[dossier.step_index]

@@ -15,8 +15,9 @@ Each role a person holds brings its tabs (``tabs_for``):
 
 Every tab is one filter on the dossier table that one of its inbox indexes serves (see
 ``Dossier.Meta.indexes``): the number of queries of the page never depends on the number of
-rows. ``inbox_counts`` counts each tab once per request (the navigation shows the sum of the
-tabs that need action).
+rows. ``inbox_counts`` counts each tab once per request. The navigation shows the sum of the
+tabs that need action on every staff page (``waiting_total``): counted at most every
+``INBOX_BADGE_SECONDS`` (5) and kept in the cache in between, so it may lag that long.
 
 Filters (GET, no script): status, procedure, step name, due soon, overdue, paused. "Due soon"
 means that the appointment or the current step's deadline falls within the next 24 hours
@@ -35,7 +36,9 @@ from functools import reduce
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import (
@@ -276,15 +279,9 @@ def _profile(request: HttpRequest) -> StaffProfile | None:
     return getattr(user, "staff_profile", None)
 
 
-def inbox_counts(request: HttpRequest) -> dict[str, int]:
-    """``{tab key: number of dossiers}`` for the signed-in person, computed once per request
-    (the navigation and the inbox share it): one ``COUNT … FILTER`` over the union of the
-    tabs' conditions (the database combines their indexes), and one per tab counted alone."""
-    counts = getattr(request, "_inbox_counts", None)
-    if counts is not None:
-        return counts
-    profile = _profile(request)
-    tabs = tabs_for(profile)
+def _counted(profile: StaffProfile, tabs: list[Tab]) -> dict[str, int]:
+    """``{tab key: number of dossiers}``: one ``COUNT … FILTER`` over the union of the tabs'
+    conditions (the database combines their indexes), and one per tab counted alone."""
     together = [tab for tab in tabs if not tab.counted_alone]
     counts = {}
     if together:
@@ -296,14 +293,45 @@ def inbox_counts(request: HttpRequest) -> dict[str, int]:
     for tab in tabs:
         if tab.counted_alone:
             counts[tab.key] = tab.rows(profile).count()
-    request._inbox_counts = counts
     return counts
 
 
+def inbox_counts(request: HttpRequest) -> dict[str, int]:
+    """``{tab key: number of dossiers}`` for the signed-in person, computed once per request
+    (the navigation and the inbox share it)."""
+    counts = getattr(request, "_inbox_counts", None)
+    if counts is None:
+        profile = _profile(request)
+        counts = request._inbox_counts = _counted(profile, tabs_for(profile))
+    return counts
+
+
+def badge_key(user_id: int) -> str:
+    """The cache key of a person's badge (``waiting_total``)."""
+    return f"inbox-badge:{user_id}"
+
+
 def waiting_total(request: HttpRequest) -> int:
-    """How many dossiers wait for this person's action (the navigation's badge)."""
-    actionable = {tab.key for tab in tabs_for(_profile(request)) if tab.actionable}
-    return sum(count for key, count in inbox_counts(request).items() if key in actionable)
+    """How many dossiers wait for this person's action (the navigation's badge, on every staff
+    page): the inbox's own counts on the inbox, else only the tabs that need action, kept in
+    the cache for ``INBOX_BADGE_SECONDS`` (a few seconds: a dossier that reached the person
+    meanwhile shows in the badge at most that late; the person's own actions drop it at once,
+    ``portal.middleware.FreshBadgeMiddleware``)."""
+    profile = _profile(request)
+    actionable = [tab for tab in tabs_for(profile) if tab.actionable]
+    if not actionable:
+        return 0
+    counts = getattr(request, "_inbox_counts", None)
+    if counts is not None:
+        return sum(counts[tab.key] for tab in actionable)
+    seconds = settings.INBOX_BADGE_SECONDS
+    key = badge_key(request.user.pk)
+    total = cache.get(key) if seconds > 0 else None
+    if total is None:
+        total = sum(_counted(profile, actionable).values())
+        if seconds > 0:
+            cache.set(key, total, seconds)
+    return total
 
 
 class InboxFilterForm(forms.Form):
