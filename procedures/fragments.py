@@ -84,11 +84,9 @@ def version_read_with(rows: list[Procedure]) -> str:
 
 
 def bump_catalogue_version() -> None:
-    """A new token: every fragment kept so far is out of date. Runs in the caller's
-    transaction, so other processes see the new token exactly when they see the change."""
-    token = uuid.uuid4().hex
-    if not CatalogueVersion.objects.filter(pk=1).update(token=token):
-        CatalogueVersion.objects.update_or_create(pk=1, defaults={"token": token})
+    """A new token: every fragment kept so far is out of date (``CatalogueVersion.bump``, in
+    the caller's transaction)."""
+    CatalogueVersion.bump()
 
 
 def fragment_key(version: str, kind: str, *parts: object) -> str:

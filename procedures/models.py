@@ -7,6 +7,7 @@ What a published procedure carries follows Decree 63/2010/NĐ-CP Art. 8(2); see
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
@@ -243,10 +244,8 @@ class ProcedureQuerySet(models.QuerySet):
         procedures = list(self.select_related("field"))
         for procedure in procedures:
             procedure.search_text = procedure.build_search_text()
-        from procedures.fragments import bump_catalogue_version
-
         updated = self.model.objects.bulk_update(procedures, ["search_text"], batch_size=500)
-        bump_catalogue_version()  # bulk_update sends no signal
+        CatalogueVersion.bump()  # bulk_update sends no signal
         return updated
 
     def counts(self) -> dict[str, int | dict[int, int]]:
@@ -953,3 +952,11 @@ class CatalogueVersion(models.Model):
 
     def __str__(self) -> str:
         return self.token
+
+    @classmethod
+    def bump(cls) -> None:
+        """A new token: every fragment kept so far is out of date. Runs in the caller's
+        transaction, so other processes see the new token exactly when they see the change."""
+        token = uuid.uuid4().hex
+        if not cls.objects.filter(pk=1).update(token=token):
+            cls.objects.update_or_create(pk=1, defaults={"token": token})
