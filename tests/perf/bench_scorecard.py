@@ -39,14 +39,18 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 if str(BASE_DIR) not in sys.path:
     sys.path.insert(0, str(BASE_DIR))
 
-from tests.perf.bench_counter import Browser  # noqa: E402
-from tests.perf.bench_processing import percentile_ms  # noqa: E402
-from tests.perf.bench_statistics import choose_database, freeze, prepare, span, timed  # noqa: E402
+from tests.perf.bench_statistics import (  # noqa: E402
+    choose_database,
+    freeze,
+    prepare,
+    report,
+    span,
+    time_pages,
+)
 from tests.perf.harness import (  # noqa: E402
     bench_environment,
     counted_queries,
     free_port,
-    gunicorn,
     manage,
     run_script,
 )
@@ -170,36 +174,13 @@ def main() -> int:
         counts = counted_queries(__file__, env)
         port = free_port()
         targets = pages(date.today())
-        timings = {}
-        with gunicorn(env, port, args.workers, Path(scratch) / "gunicorn.log"):
-            browser = Browser(port)
-            browser.sign_in(MANAGER, PASSWORD)
-            for name, (path, _) in targets.items():
-                print(f"  {name}: {path}", flush=True)
-                timings[name] = timed(browser, path, args.requests, args.warmup_requests)
-            log = (Path(scratch) / "gunicorn.log").read_text().strip()
-        print("load average after the run: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+        log_path = Path(scratch) / "gunicorn.log"
+        timings, log = time_pages(env, port, args.workers, log_path, targets, args)
 
     print(f"\n== scorecard at {count:,} dossiers over {spread:.1f} years (the whole district)")
     for line in lines:
         print(line)
-    header = ("page", "p50 ms", "p95 ms", "max ms", "queries", "slowest q ms", "errors")
-    print("{:<14} {:>8} {:>8} {:>8} {:>8} {:>13} {:>7}".format(*header))
-    checks = []
-    for name, (seconds, errors) in timings.items():
-        found = counts[name]
-        print(
-            f"{name:<14} {percentile_ms(seconds, 50):>8.1f} {percentile_ms(seconds, 95):>8.1f} "
-            f"{max(seconds, default=0) * 1000:>8.1f} {found['queries']:>8} "
-            f"{found['slowest_ms']:>13.1f} {len(errors):>7}"
-        )
-        p95, target = percentile_ms(seconds, 95), targets[name][1]
-        checks.append((f"{name} p95 < {target:.0f} ms: {p95:.1f} ms", p95 < target))
-        if errors or found["status"] != 200:
-            checks.append((f"{name} errors: {len(errors)}, e.g. {errors[:2]}", False))
-    print()
-    for line, ok in checks:
-        print(f"{'PASS' if ok else 'MISS'}  {line}")
+    checks = report(timings, counts, targets, 14)
     if log:
         print("\ngunicorn log (last lines):\n" + "\n".join(log.splitlines()[-20:]))
     return 0 if all(ok for _, ok in checks) or not args.strict else 1

@@ -280,6 +280,45 @@ def timed(browser: Browser, path: str, count: int, warmup: int) -> tuple[list[fl
     return seconds, errors
 
 
+def time_pages(env: dict, port: int, workers: int, log_path: Path, targets: dict, args):
+    """Each of ``targets``' paths timed over gunicorn as the district's manager sees it
+    (``args.requests`` times after ``args.warmup_requests``); the timings by name and the end of
+    gunicorn's log."""
+    timings: dict[str, tuple[list[float], list[str]]] = {}
+    with gunicorn(env, port, workers, log_path):
+        browser = Browser(port)
+        browser.sign_in(MANAGER, PASSWORD)
+        for name, (path, _) in targets.items():
+            print(f"  {name}: {path}", flush=True)
+            timings[name] = timed(browser, path, args.requests, args.warmup_requests)
+        log = log_path.read_text().strip()
+    print("load average after the run: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    return timings, log
+
+
+def report(timings: dict, counts: dict, targets: dict, width: int) -> list[tuple[str, bool]]:
+    """The table of the pages' timings and queries, then each target's PASS or MISS; the
+    checks, (line, passed)."""
+    header = ("page", "p50 ms", "p95 ms", "max ms", "queries", "slowest q ms", "errors")
+    print(f"{{:<{width}}} {{:>8}} {{:>8}} {{:>8}} {{:>8}} {{:>13}} {{:>7}}".format(*header))
+    checks = []
+    for name, (seconds, errors) in timings.items():
+        found = counts[name]
+        print(
+            f"{name:<{width}} {percentile_ms(seconds, 50):>8.1f} "
+            f"{percentile_ms(seconds, 95):>8.1f} {max(seconds, default=0) * 1000:>8.1f} "
+            f"{found['queries']:>8} {found['slowest_ms']:>13.1f} {len(errors):>7}"
+        )
+        p95, target = percentile_ms(seconds, 95), targets[name][1]
+        checks.append((f"{name} p95 < {target:.0f} ms: {p95:.1f} ms", p95 < target))
+        if errors or found["status"] != 200:
+            checks.append((f"{name} errors: {len(errors)}, e.g. {errors[:2]}", False))
+    print()
+    for line, ok in checks:
+        print(f"{'PASS' if ok else 'MISS'}  {line}")
+    return checks
+
+
 def main() -> int:
     args = parse_args()
     if args.count_queries:
@@ -304,37 +343,14 @@ def main() -> int:
             flush=True,
         )
         print("load average before HTTP: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-        timings: dict[str, tuple[list[float], list[str]]] = {}
         targets = pages(date.today())
-        with gunicorn(env, port, args.workers, Path(scratch) / "gunicorn.log"):
-            browser = Browser(port)
-            browser.sign_in(MANAGER, PASSWORD)
-            for name, (path, _) in targets.items():
-                print(f"  {name}: {path}", flush=True)
-                timings[name] = timed(browser, path, args.requests, args.warmup_requests)
-            log = (Path(scratch) / "gunicorn.log").read_text().strip()
-        print("load average after the run: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+        log_path = Path(scratch) / "gunicorn.log"
+        timings, log = time_pages(env, port, args.workers, log_path, targets, args)
 
     print(f"\n== statistics at {count:,} dossiers over {spread:.1f} years (the whole district)")
     for line in lines:
         print(line)
-    header = ("page", "p50 ms", "p95 ms", "max ms", "queries", "slowest q ms", "errors")
-    print("{:<18} {:>8} {:>8} {:>8} {:>8} {:>13} {:>7}".format(*header))
-    checks = []
-    for name, (seconds, errors) in timings.items():
-        found = counts[name]
-        print(
-            f"{name:<18} {percentile_ms(seconds, 50):>8.1f} {percentile_ms(seconds, 95):>8.1f} "
-            f"{max(seconds, default=0) * 1000:>8.1f} {found['queries']:>8} "
-            f"{found['slowest_ms']:>13.1f} {len(errors):>7}"
-        )
-        p95, target = percentile_ms(seconds, 95), targets[name][1]
-        checks.append((f"{name} p95 < {target:.0f} ms: {p95:.1f} ms", p95 < target))
-        if errors or found["status"] != 200:
-            checks.append((f"{name} errors: {len(errors)}, e.g. {errors[:2]}", False))
-    print()
-    for line, ok in checks:
-        print(f"{'PASS' if ok else 'MISS'}  {line}")
+    checks = report(timings, counts, targets, 18)
     print("\n== the slowest statement of the live month and of the year, EXPLAIN ANALYZE")
     for name in ("month", "year"):
         found = counts[name]
