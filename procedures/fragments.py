@@ -21,7 +21,6 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.core.cache import cache
-from django.db.models import QuerySet, Subquery
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -69,15 +68,9 @@ def catalogue_version() -> str:
     return token
 
 
-def with_catalogue_version(procedures: QuerySet[Procedure]) -> QuerySet[Procedure]:
-    """``procedures`` each with the catalogue's token (``catalogue_token``), so that a page of
-    them and the version their fragments are kept under come in one statement."""
-    token = CatalogueVersion.objects.filter(pk=1).values("token")[:1]
-    return procedures.annotate(catalogue_token=Subquery(token))
-
-
-def version_read_with(rows: list[Procedure]) -> str:
-    """The token read with ``rows`` (``with_catalogue_version``); without rows, read now."""
+def version_read_with(rows: list) -> str:
+    """The token read with ``rows`` (their ``catalogue_token``: ``procedures.search.Match``);
+    without rows, read now."""
     if rows and rows[0].catalogue_token is not None:
         return rows[0].catalogue_token
     return catalogue_version()

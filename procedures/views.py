@@ -23,7 +23,6 @@ from procedures.fragments import (
     catalogue_version,
     fragment_key,
     version_read_with,
-    with_catalogue_version,
 )
 from procedures.models import (
     Agency,
@@ -35,7 +34,7 @@ from procedures.models import (
     RequiredDocument,
     TimeUnit,
 )
-from procedures.search import search_page, with_paid_flag
+from procedures.search import Filters, search_page, with_paid_flag
 
 PAGE_SIZE = 20
 
@@ -83,10 +82,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "procedures/home.html", {"form": SearchForm(), **lists})
 
 
-def procedure_rows(version: str, procedures: list[Procedure], *, loaded: bool) -> list[str]:
+def procedure_rows(version: str, procedures: list, *, loaded: bool) -> list[str]:
     """Each procedure's row of a list (``_partials/procedure_row.html``), from the cache; the
     rows not there yet are rendered: from ``procedures`` as they are when ``loaded`` (read with
-    ``_listing`` and ``with_paid_flag``), otherwise read by primary key first, in one query."""
+    ``_listing`` and ``with_paid_flag``), otherwise (``procedures.search.Match``es) read by
+    primary key first, in one query."""
     keys = {procedure.pk: fragment_key(version, "row", procedure.pk) for procedure in procedures}
     found = cache.get_many(keys.values())
     missing = [procedure for procedure in procedures if keys[procedure.pk] not in found]
@@ -135,59 +135,69 @@ def _first_time_limit(procedure: Procedure) -> str:
 
 
 def _filter_options() -> list[dict]:
-    """The search filters' menus as ``SearchForm.filter_menus`` gives them, nothing chosen."""
-    return [
-        {
-            "name": menu["name"],
-            "label": str(menu["label"]),
-            "options": [
-                {"value": option["value"], "label": str(option["label"])}
-                for option in menu["options"]
-            ],
-        }
-        for menu in SearchForm().filter_menus()
-    ]
+    """The search filters' menus as ``SearchForm.filter_menus`` gives them, nothing chosen,
+    each option as HTML already escaped: the text before the place of `` selected`` and the
+    text after it, and the whole menu with its first option (any) selected."""
+    menus = []
+    for menu in SearchForm().filter_menus():
+        options = [
+            (
+                str(option["value"]),
+                format_html('<option value="{}"', option["value"]),
+                format_html(">{}</option>", option["label"]),
+            )
+            for option in menu["options"]
+        ]
+        menus.append(
+            {
+                "name": menu["name"],
+                "label": str(menu["label"]),
+                "options": options,
+                "unchosen": "".join(
+                    before + (" selected" if value == "" else "") + after
+                    for value, before, after in options
+                ),
+            }
+        )
+    return menus
 
 
 def _filter_menus(version: str, form: SearchForm) -> list[dict]:
-    """The filter menus, their options read from the cache and rendered here (escaped), with
+    """The filter menus, their options read from the cache (rendered and escaped there), with
     the visitor's choice marked: no query, no template loop per option."""
     menus = []
-    for menu in cached_fragment(version, "filters", (), _filter_options):
+    for menu in cached_fragment(version, "filter-menus", (), _filter_options):
         chosen = str(form[menu["name"]].value() or "")
-        options = "".join(
-            format_html(
-                '<option value="{}"{}>{}</option>',
-                option["value"],
-                " selected" if option["value"] == chosen else "",
-                option["label"],
+        if chosen:
+            options = "".join(
+                before + (" selected" if value == chosen else "") + after
+                for value, before, after in menu["options"]
             )
-            for option in menu["options"]
+        else:
+            options = menu["unchosen"]
+        menus.append(
+            {"name": menu["name"], "label": menu["label"], "options_html": mark_safe(options)}
         )
-        menus.append({**menu, "options_html": mark_safe(options)})
     return menus
 
 
 @cached_for_visitors
 def search_view(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
-    # The catalogue's version comes with the page of matches: one round trip less.
-    procedures = with_catalogue_version(Procedure.objects.published())
     # An unknown filter value is dropped with a notice; the other filters and the words still apply.
     form.is_valid()
     data = getattr(form, "cleaned_data", {})
     query = data.get("q") or ""
-    if data.get("level"):
-        procedures = procedures.filter(level=data["level"])
-    if data.get("field"):
-        procedures = procedures.filter(field=data["field"])
-    if data.get("agency"):
-        procedures = procedures.filter(agencies=data["agency"])
-    if data.get("online"):
-        procedures = procedures.filter(online_level=data["online"])
-    if data.get("fee") in ("free", "paid"):
-        procedures = with_paid_flag(procedures).filter(is_paid=data["fee"] == "paid")
-    page = search_page(procedures, query, request.GET.get("page"), PAGE_SIZE)
+    filters = Filters(
+        on=timezone.localdate(),
+        level=data["level"].pk if data.get("level") else None,
+        field=data["field"].pk if data.get("field") else None,
+        agency=data["agency"].pk if data.get("agency") else None,
+        online=data.get("online") or "",
+        fee=data.get("fee") if data.get("fee") in ("free", "paid") else "",
+    )
+    # The catalogue's version comes with the page of matches: one round trip less.
+    page = search_page(filters, query, request.GET.get("page"), PAGE_SIZE)
     version = version_read_with(page.object_list)
     querystring = request.GET.copy()
     querystring.pop("page", None)

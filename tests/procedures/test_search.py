@@ -4,7 +4,7 @@ import pytest
 
 from portal.text import fold, word_similarity
 from procedures.models import Procedure
-from procedures.search import search, search_page
+from procedures.search import Filters, search, search_page
 from tests.factories import FieldFactory, ProcedureFactory
 
 
@@ -145,13 +145,14 @@ def test_renaming_a_field_in_the_admin_keeps_search_in_step(client, civil_status
     assert codes("giay to") == ["2.000884"]
 
 
-@pytest.mark.parametrize("query", ["dang ky", "khai sinh", "dang ki khai sihn", "", "zzzz"])
+@pytest.mark.parametrize(
+    "query", ["dang ky", "khai sinh", "dang ki khai sihn", "dang ky khia sinh", "", "zzzz"]
+)
 def test_search_page_pages_through_what_search_ranks(civil_status, query):
     """The search page's one statement (page and count together) gives search()'s order, page
     by page, with its count; a page out of range is the last one, not a number the first."""
     ranked = codes(query)
-    procedures = Procedure.objects.all()
-    pages = [search_page(procedures, query, number, 2) for number in (1, 2, 3)]
+    pages = [search_page(Filters(), query, number, 2) for number in (1, 2, 3)]
     for number, page in enumerate(pages, start=1):
         if ranked:
             assert page.number == min(number, (len(ranked) + 1) // 2)
@@ -159,7 +160,79 @@ def test_search_page_pages_through_what_search_ranks(civil_status, query):
     seen = [p.code for page in pages[: max(1, (len(ranked) + 1) // 2)] for p in page]
     assert seen == ranked
     last_number = max(1, (len(ranked) + 1) // 2)
-    last = search_page(procedures, query, 99, 2)
+    last = search_page(Filters(), query, 99, 2)
     assert last.number == last_number
     assert [p.code for p in last] == ranked[(last_number - 1) * 2 :]
-    assert [p.code for p in search_page(procedures, query, "x", 2)] == ranked[:2]
+    assert [p.code for p in search_page(Filters(), query, "x", 2)] == ranked[:2]
+
+
+@pytest.fixture
+def filtered(civil_status):
+    """Procedures that each filter tells apart: another level, an agency, an online level, a
+    fee in force, an old fee, one not published and one not valid any more."""
+    from datetime import date
+
+    from procedures.models import FeeLine
+    from tests.factories import AgencyFactory, AgencyLevelFactory
+
+    commune = AgencyLevelFactory(code="xa", name="Cấp xã")
+    agency = AgencyFactory(slug="ubnd-xa-a", name="UBND xã A", level=commune)
+    certification = Procedure.objects.get(code="2.000884")
+    certification.agencies.add(agency)
+    married = Procedure.objects.get(code="1.000894")
+    married.level = commune
+    married.online_level = "full"
+    married.save()
+    FeeLine.objects.create(
+        procedure=married, description="Lệ phí", amount=10000, effective_from=date(2020, 1, 1)
+    )
+    FeeLine.objects.create(
+        procedure=certification,
+        description="Phí cũ",
+        amount=2000,
+        effective_from=date(2010, 1, 1),
+        effective_to=date(2015, 12, 31),
+    )
+    ProcedureFactory(code="1.999991", name="Đăng ký khai sinh nháp", status="draft")
+    ProcedureFactory(
+        code="1.999992", name="Đăng ký khai sinh cũ", valid_to=date(2020, 1, 1), level=commune
+    )
+    return {"level": commune.pk, "agency": agency.pk}
+
+
+@pytest.mark.parametrize(
+    "chosen",
+    [
+        {},
+        {"on": "today"},
+        {"on": "today", "level": "level"},
+        {"level": "level"},
+        {"on": "today", "agency": "agency"},
+        {"on": "today", "online": "full"},
+        {"on": "today", "fee": "paid"},
+        {"on": "today", "fee": "free"},
+        {"fee": "paid"},
+        {"on": "today", "field": "ho-tich", "fee": "free"},
+    ],
+)
+@pytest.mark.parametrize("query", ["dang ky", "", "dang ky khia sinh", "dang ki khai tu", "chung"])
+def test_the_search_page_filters_as_the_orm_does(filtered, chosen, query):
+    """``search_page``'s SQL keeps the procedures ``Filters.queryset()`` keeps, in the order
+    ``search()`` gives them."""
+    from django.utils import timezone
+
+    from procedures.models import Field
+
+    values = {
+        "on": timezone.localdate() if chosen.get("on") else None,
+        "level": filtered["level"] if chosen.get("level") else None,
+        "agency": filtered["agency"] if chosen.get("agency") else None,
+        "field": Field.objects.get(code=chosen["field"]).pk if chosen.get("field") else None,
+        "online": chosen.get("online", ""),
+        "fee": chosen.get("fee", ""),
+    }
+    filters = Filters(**values)
+    expected = list(search(filters.queryset(), query).values_list("code", flat=True))
+    page = search_page(filters, query, 1, 50)
+    assert [p.code for p in page] == expected
+    assert page.paginator.count == len(expected)
