@@ -207,6 +207,9 @@ class Filters:
         return conditions, params
 
 
+# A page number above this is read as this one (out of range: the last page is shown).
+LAST_PAGE_READ = 1_000_000
+
 # One ranked statement: its conditions (with parameters) and its ORDER BY (with parameters).
 Ranking = tuple[list[str], list, str, list]
 
@@ -279,7 +282,9 @@ def search_page(filters: Filters, query: str, number: object, per_page: int) -> 
             lambda: _near_ranking(folded),
         ]
     try:
-        number = int(number)
+        # A page beyond any catalogue is out of range, as Paginator reads it: never an offset
+        # the database cannot hold.
+        number = min(int(number), LAST_PAGE_READ)
     except (TypeError, ValueError):
         number = 1
     where, where_params = filters.where()

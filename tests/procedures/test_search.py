@@ -236,3 +236,17 @@ def test_the_search_page_filters_as_the_orm_does(filtered, chosen, query):
     page = search_page(filters, query, 1, 50)
     assert [p.code for p in page] == expected
     assert page.paginator.count == len(expected)
+
+
+@pytest.mark.parametrize("number", ["100000000000000000000000", "-5", "0", "abc", "９"])
+def test_any_page_number_gives_a_page(civil_status, number):
+    """A page number too large for the database, negative, zero, not a number or in
+    full-width digits: a page of matches, never an error."""
+    ranked = codes("dang ky")
+    page = search_page(Filters(), "dang ky", number, 2)
+    assert [p.code for p in page] and {p.code for p in page} <= set(ranked)
+
+
+def test_a_query_of_many_words_is_answered(civil_status):
+    query = " ".join(f"tu{i}x" for i in range(100))
+    assert search_page(Filters(), query, 1, 20).paginator.count == 0
