@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -59,21 +60,18 @@ T = TypeVar("T")
 
 
 def catalogue_version() -> str:
-    """The catalogue's current token (one query; the row is created on first use)."""
-    token = CatalogueVersion.objects.filter(pk=1).values_list("token", flat=True).first()
+    """The catalogue's current token (one query; the row is created on first use). Every
+    public page reads it: the statement is written out, not built by the ORM each time (that
+    took longer than the round trip)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT token FROM {CatalogueVersion._meta.db_table} WHERE id = 1")
+        found = cursor.fetchone()
+    token = found[0] if found else None
     if token is None:
         token = CatalogueVersion.objects.get_or_create(pk=1, defaults={"token": uuid.uuid4().hex})[
             0
         ].token
     return token
-
-
-def version_read_with(rows: list) -> str:
-    """The token read with ``rows`` (their ``catalogue_token``: ``procedures.search.Match``);
-    without rows, read now."""
-    if rows and rows[0].catalogue_token is not None:
-        return rows[0].catalogue_token
-    return catalogue_version()
 
 
 def bump_catalogue_version() -> None:

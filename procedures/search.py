@@ -36,9 +36,10 @@ from django.db.models.functions import Length, StrIndex
 from django.utils import timezone
 
 from portal.text import fold
+from procedures.catalogue_index import CatalogueIndex, catalogue_index
 from procedures.fragments import catalogue_version
 from procedures.models import FeeLine, Procedure, PublicationStatus
-from procedures.spelling import corrected, vocabulary
+from procedures.spelling import corrected
 
 
 class WordSimilarity(Func):
@@ -107,7 +108,8 @@ def _corrected(procedures: QuerySet[Procedure], folded: str) -> QuerySet[Procedu
     """The procedures containing every word of ``folded`` once its mistyped words are
     corrected (``procedures.spelling``), ranked as exact answers; None when no word of it is
     unknown to the catalogue and one edit from a word it has."""
-    alternatives = corrected(vocabulary(catalogue_version()), folded.split())
+    index = catalogue_index(catalogue_version(), timezone.localdate())
+    alternatives = corrected(index.vocabulary, folded.split())
     if alternatives is None:
         return None
     return _exact(procedures, " ".join(words[0] for words in alternatives), alternatives)
@@ -169,6 +171,24 @@ class Filters:
             procedures = with_paid_flag(procedures, self.on).filter(is_paid=self.fee == "paid")
         return procedures
 
+    def chosen(self, index: CatalogueIndex) -> frozenset[int]:
+        """The positions in ``index`` (read for ``on`` or today) of the procedures
+        ``queryset()`` keeps."""
+        chosen = index.everyone if self.on is None else index.published
+        for value, groups in (
+            (self.level, index.by_level),
+            (self.field, index.by_field),
+            (self.agency, index.by_agency),
+            (self.online, index.by_online),
+        ):
+            if value:
+                chosen = chosen & groups.get(value, frozenset())
+        if self.fee == "paid":
+            chosen = chosen & index.paid
+        elif self.fee == "free":
+            chosen = chosen - index.paid
+        return chosen
+
     def where(self) -> tuple[list[str], list]:
         """The conditions on ``p`` (the procedures table) and their parameters, as
         ``queryset()`` writes them."""
@@ -214,29 +234,6 @@ LAST_PAGE_READ = 1_000_000
 Ranking = tuple[list[str], list, str, list]
 
 
-def _like(word: str) -> str:
-    """``word`` as a LIKE pattern for "contains" (folded words hold only [0-9a-z.], so nothing
-    to escape)."""
-    return f"%{word}%"
-
-
-def _exact_ranking(folded: str, alternatives: list[list[str]] | None = None) -> Ranking:
-    """``_exact`` as SQL: every word (or one of its alternatives) contained; the phrase first,
-    in the code or name first, then shorter names, then the code."""
-    conditions, params = [], []
-    for words in alternatives or [[word] for word in folded.split()]:
-        conditions.append("(" + " OR ".join("p.search_text LIKE %s" for _ in words) + ")")
-        params += [_like(word) for word in words]
-    position = "STRPOS" if connection.vendor == "postgresql" else "INSTR"
-    order = (
-        "CASE WHEN p.search_text LIKE %s THEN 1 ELSE 0 END DESC,"
-        f" CASE WHEN {position}(p.search_text, %s) > 0"
-        f" AND {position}(p.search_text, %s) <= LENGTH(p.code) + LENGTH(p.name) + 1"
-        " THEN 1 ELSE 0 END DESC, LENGTH(p.name), p.code"
-    )
-    return conditions, params, order, [_like(folded), folded, folded]
-
-
 def _near_ranking(folded: str) -> Ranking:
     """``_near`` as SQL: the indexable ``<%`` operator on PostgreSQL (its threshold set per
     connection), the Python function on SQLite; the closest first."""
@@ -254,47 +251,78 @@ def _near_ranking(folded: str) -> Ranking:
     return [condition], params, order, [folded]
 
 
-def _corrected_ranking(folded: str) -> Ranking | None:
-    alternatives = corrected(vocabulary(catalogue_version()), folded.split())
-    if alternatives is None:
-        return None
-    return _exact_ranking(" ".join(words[0] for words in alternatives), alternatives)
-
-
-def search_page(filters: Filters, query: str, number: object, per_page: int) -> Page:
+def search_page(
+    filters: Filters, query: str, number: object, per_page: int, *, version: str | None = None
+) -> Page:
     """The page ``number`` of ``search(filters.queryset(), query)`` as ``Paginator.get_page``
-    gives it (not a number: the first; out of range: the last), in one statement for most
-    pages: the matches' count and the catalogue's version (``catalogue_token``) come with the
-    page's rows, the exact matches are tried first, those of the corrected words when there
-    are none, and the near ones only when there are none either. The page holds the
-    procedures' primary keys and codes only (``procedures.views.procedure_rows`` shows them).
+    gives it (not a number: the first; out of range: the last), with the count of matches.
+    ``version``: the catalogue's token (``procedures.fragments``), when the caller read it.
 
-    Written in SQL, once, rather than through the ORM: building and compiling the ORM's
-    statement took twice as long as PostgreSQL took to run it (docs/benchmarks.md). The
-    tests compare it with ``search()`` page by page."""
-    folded = fold(query)
-    if not folded:
-        ranked = [lambda: ([], [], "p.code", [])]
-    else:  # each tried only when the one before found nothing
-        ranked = [
-            lambda: _exact_ranking(folded),
-            lambda: _corrected_ranking(folded),
-            lambda: _near_ranking(folded),
-        ]
+    The exact matches are tried first, those of the corrected words when there are none: both
+    from the catalogue's index in memory (``procedures.catalogue_index``), ranked as
+    ``search()`` ranks them; the near ones only when there are none either, in one SQL
+    statement (the trigram similarity is the database's). The page holds ``Match``es: the
+    procedures' primary keys and codes (``procedures.views.procedure_rows`` shows them). The
+    tests compare it with ``search()`` filter by filter and page by page."""
     try:
         # A page beyond any catalogue is out of range, as Paginator reads it: never an offset
         # the database cannot hold.
         number = min(int(number), LAST_PAGE_READ)
     except (TypeError, ValueError):
         number = 1
+    version = version or catalogue_version()
+    index = catalogue_index(version, filters.on or timezone.localdate())
+    chosen = filters.chosen(index)
+    folded = fold(query)
+    if not folded:
+        ordered = [position for position in index.code_order if position in chosen]
+        return _positions_page(index, version, ordered, number, per_page)
+    words = folded.split()
+    ordered = _ranked(index, chosen, folded, [[word] for word in words])
+    if not ordered:
+        alternatives = corrected(index.vocabulary, words)
+        if alternatives is not None:
+            phrase = " ".join(found[0] for found in alternatives)
+            ordered = _ranked(index, chosen, phrase, alternatives)
+    if ordered:
+        return _positions_page(index, version, ordered, number, per_page)
     where, where_params = filters.where()
-    for ranking in ranked:
-        found = ranking()
-        if found is not None:
-            page = _ranked_page(where, where_params, found, number, per_page)
-            if page is not None:
-                return page
-    return _page([], 0, 1, per_page)
+    page = _ranked_page(where, where_params, _near_ranking(folded), number, per_page)
+    return page if page is not None else _page([], 0, 1, per_page)
+
+
+def _ranked(
+    index: CatalogueIndex, chosen: frozenset[int], phrase: str, alternatives: list[list[str]]
+) -> list[int]:
+    """The positions among ``chosen`` of the procedures containing one of each word's
+    ``alternatives``, in ``_exact``'s order: ``phrase`` in the code or name, then elsewhere,
+    then not at all; within each, the index's order (the name's length, then the code)."""
+    matches = chosen
+    for words in alternatives:
+        matches = matches & frozenset().union(*(index.containing(word) for word in words))
+        if not matches:
+            return []
+    size = len(index.pks)
+    keys = []
+    for position in matches:
+        at = index.texts[position].find(phrase)
+        group = 2 if at < 0 else (0 if at < index.name_ends[position] else 1)
+        keys.append(group * size + position)
+    keys.sort()
+    return [key % size for key in keys]
+
+
+def _positions_page(
+    index: CatalogueIndex, version: str, ordered: list[int], number: int, per_page: int
+) -> Page:
+    """The page ``number`` of the ``ordered`` positions (out of range: the last page)."""
+    total = len(ordered)
+    if number < 1 or (number - 1) * per_page >= total:
+        number = max(1, math.ceil(total / per_page))
+    shown = ordered[(number - 1) * per_page : number * per_page]
+    return _page(
+        [Match(index.pks[p], index.codes[p], version) for p in shown], total, number, per_page
+    )
 
 
 def _ranked_page(
@@ -330,7 +358,7 @@ def _ranked_page(
 @dataclass(frozen=True)
 class Match:
     """A procedure on a page of matches: its primary key and code, and the catalogue's token
-    read with it (``procedures.fragments.version_read_with``). The row it is shown with comes
+    it was found under (``procedures.fragments``). The row it is shown with comes
     from the cache (``procedures.views.procedure_rows``): no model instance is needed."""
 
     pk: int

@@ -11,19 +11,14 @@ phrase (costly on a large catalogue: tens of microseconds a candidate row).
 The words are found without comparing the word with every word of the catalogue: each
 catalogue word is indexed under each of its one-letter deletions, so a word one edit away
 shares the word itself or one of its deletions (the "symmetric delete" method). The
-vocabulary is read once per process for each catalogue version and day (one query over the
-published procedures' ``search_text``; ~50 ms for 5,000 procedures) and kept in memory.
+vocabulary of the published procedures is built with the catalogue's index in memory
+(``procedures.catalogue_index``), once per process for each catalogue version and day.
 """
 
 from __future__ import annotations
 
-import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-
-from django.utils import timezone
-
-from procedures.models import Procedure
 
 # Words shorter than this are never corrected: one edit away from a two-letter word is half
 # the alphabet.
@@ -109,22 +104,3 @@ def corrected(vocabulary: Vocabulary, words: list[str]) -> list[list[str]] | Non
         else:
             alternatives.append([word])
     return alternatives if changed else None
-
-
-_lock = threading.Lock()
-_kept: dict[tuple[str, object], Vocabulary] = {}
-
-
-def vocabulary(version: str) -> Vocabulary:
-    """The vocabulary of the catalogue at ``version`` (``procedures.fragments``'s token) and
-    today, read once per process and kept until either changes."""
-    key = (version, timezone.localdate())
-    found = _kept.get(key)
-    if found is not None:
-        return found
-    texts = Procedure.objects.published().values_list("search_text", flat=True).iterator()
-    found = Vocabulary.of(texts)
-    with _lock:
-        _kept.clear()
-        _kept[key] = found
-    return found

@@ -22,7 +22,6 @@ from procedures.fragments import (
     cached_fragment,
     catalogue_version,
     fragment_key,
-    version_read_with,
 )
 from procedures.models import (
     Agency,
@@ -196,9 +195,8 @@ def search_view(request: HttpRequest) -> HttpResponse:
         online=data.get("online") or "",
         fee=data.get("fee") if data.get("fee") in ("free", "paid") else "",
     )
-    # The catalogue's version comes with the page of matches: one round trip less.
-    page = search_page(filters, query, request.GET.get("page"), PAGE_SIZE)
-    version = version_read_with(page.object_list)
+    version = catalogue_version()
+    page = search_page(filters, query, request.GET.get("page"), PAGE_SIZE, version=version)
     querystring = request.GET.copy()
     querystring.pop("page", None)
     return render(
