@@ -87,14 +87,31 @@ def fragment_key(version: str, kind: str, *parts: object) -> str:
     return f"catalogue:{version}:{day}:{get_language()}:{kind}:{named}"
 
 
-def cached_fragment(version: str, kind: str, parts: tuple, build: Callable[[], T]) -> T:
-    """The fragment from the cache, or ``build()`` kept there."""
+def cached_fragment(
+    version: str, kind: str, parts: tuple, build: Callable[[], T], *, in_process: bool = False
+) -> T:
+    """The fragment from the cache, or ``build()`` kept there. ``in_process``: a fragment every
+    request of a page needs (the search filters' menus) is also kept in this process, so that
+    it is not fetched from a shared cache and unpickled each time; its key names the version,
+    the day and the language, so the copy is never stale, and only the last few are kept."""
     key = fragment_key(version, kind, *parts)
+    if in_process and key in _in_process:
+        return _in_process[key]
     value = cache.get(key)
     if value is None:
         value = build()
         cache.set(key, value, FRAGMENT_SECONDS)
+    if in_process:
+        if len(_in_process) >= IN_PROCESS_FRAGMENTS:
+            _in_process.clear()
+        _in_process[key] = value
     return value
+
+
+# Fragments kept in each process (``cached_fragment(in_process=True)``): a few kinds × the
+# languages × the versions of one day.
+IN_PROCESS_FRAGMENTS = 16
+_in_process: dict[str, object] = {}
 
 
 def _changed(sender, **kwargs) -> None:

@@ -165,7 +165,7 @@ def _filter_menus(version: str, form: SearchForm) -> list[dict]:
     """The filter menus, their options read from the cache (rendered and escaped there), with
     the visitor's choice marked: no query, no template loop per option."""
     menus = []
-    for menu in cached_fragment(version, "filter-menus", (), _filter_options):
+    for menu in cached_fragment(version, "filter-menus", (), _filter_options, in_process=True):
         chosen = str(form[menu["name"]].value() or "")
         if chosen:
             options = "".join(
