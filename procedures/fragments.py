@@ -91,9 +91,8 @@ def cached_fragment(
     version: str, kind: str, parts: tuple, build: Callable[[], T], *, in_process: bool = False
 ) -> T:
     """The fragment from the cache, or ``build()`` kept there. ``in_process``: a fragment every
-    request of a page needs (the search filters' menus) is also kept in this process, so that
-    it is not fetched from a shared cache and unpickled each time; its key names the version,
-    the day and the language, so the copy is never stale, and only the last few are kept."""
+    request of a page needs (the search filters' menus) is also kept in this process
+    (``kept_in_process``), so that it is not fetched from a shared cache each time."""
     key = fragment_key(version, kind, *parts)
     if in_process and key in _in_process:
         return _in_process[key]
@@ -102,15 +101,32 @@ def cached_fragment(
         value = build()
         cache.set(key, value, FRAGMENT_SECONDS)
     if in_process:
-        if len(_in_process) >= IN_PROCESS_FRAGMENTS:
-            _in_process.clear()
-        _in_process[key] = value
+        keep_in_process({key: value})
     return value
 
 
-# Fragments kept in each process (``cached_fragment(in_process=True)``): a few kinds × the
-# languages × the versions of one day.
-IN_PROCESS_FRAGMENTS = 16
+def kept_in_process(keys) -> dict:
+    """The fragments of ``keys`` this process keeps (``keep_in_process``)."""
+    return {key: _in_process[key] for key in keys if key in _in_process}
+
+
+def keep_in_process(fragments: dict) -> None:
+    """Keep ``fragments`` in this process too, beside the cache every process shares: a
+    fragment's key names the catalogue's version, the day and the language, so a copy is
+    never stale; at most ``IN_PROCESS_FRAGMENTS`` are kept (then the process starts again)."""
+    if len(_in_process) + len(fragments) > IN_PROCESS_FRAGMENTS:
+        _in_process.clear()
+    _in_process.update(fragments)
+
+
+def forget_in_process() -> None:
+    """Drop this process's copies (the tests do, as they clear the cache)."""
+    _in_process.clear()
+
+
+# Fragments kept in each process: a search result's row for each procedure in two languages
+# (a few hundred bytes each) and the search filters' menus, for two versions of a day.
+IN_PROCESS_FRAGMENTS = 20_000
 _in_process: dict[str, object] = {}
 
 

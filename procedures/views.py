@@ -22,6 +22,8 @@ from procedures.fragments import (
     cached_fragment,
     catalogue_version,
     fragment_key,
+    keep_in_process,
+    kept_in_process,
 )
 from procedures.models import (
     Agency,
@@ -82,12 +84,17 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def procedure_rows(version: str, procedures: list, *, loaded: bool) -> list[str]:
-    """Each procedure's row of a list (``_partials/procedure_row.html``), from the cache; the
-    rows not there yet are rendered: from ``procedures`` as they are when ``loaded`` (read with
-    ``_listing`` and ``with_paid_flag``), otherwise (``procedures.search.Match``es) read by
-    primary key first, in one query."""
+    """Each procedure's row of a list (``_partials/procedure_row.html``), from this process's
+    copies or the cache (``procedures.fragments``); the rows not there yet are rendered: from
+    ``procedures`` as they are when ``loaded`` (read with ``_listing`` and
+    ``with_paid_flag``), otherwise (``procedures.search.Match``es) read by primary key first,
+    in one query."""
     keys = {procedure.pk: fragment_key(version, "row", procedure.pk) for procedure in procedures}
-    found = cache.get_many(keys.values())
+    found = kept_in_process(keys.values())
+    if len(found) < len(keys):
+        shared = cache.get_many([key for key in keys.values() if key not in found])
+        keep_in_process(shared)
+        found.update(shared)
     missing = [procedure for procedure in procedures if keys[procedure.pk] not in found]
     if missing:
         if not loaded:
@@ -99,6 +106,7 @@ def procedure_rows(version: str, procedures: list, *, loaded: bool) -> list[str]
             procedure.first_time_limit = _first_time_limit(procedure)
             fresh[keys[procedure.pk]] = row.render({"procedure": procedure})
         cache.set_many(fresh, FRAGMENT_SECONDS)
+        keep_in_process(fresh)
         found.update(fresh)
     return [found[keys[procedure.pk]] for procedure in procedures]
 

@@ -91,10 +91,15 @@ def _vietnamese_and_sync_queue(settings, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Cached pages and throttle counts of one test never reach the next."""
+    """Cached pages and throttle counts of one test never reach the next, nor the fragments
+    each process keeps (``procedures.fragments``)."""
+    from procedures.fragments import forget_in_process
+
     cache.clear()
+    forget_in_process()
     yield
     cache.clear()
+    forget_in_process()
 
 
 @pytest.fixture(autouse=True)
