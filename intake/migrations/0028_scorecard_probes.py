@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='feeaccount',
-            index=models.Index(condition=models.Q(('due__gt', 0)), fields=['dossier'], name='feeaccount_owed'),
+            index=models.Index(condition=models.Q(('due__gt', 0)), fields=['dossier'], include=['id'], name='feeaccount_owed'),
         ),
         migrations.AddIndex(
             model_name='payment',
