@@ -66,6 +66,14 @@ class FeeAccount(models.Model):
     class Meta:
         verbose_name = _("fee account")
         verbose_name_plural = _("fee accounts")
+        indexes = [
+            # Decision 766, 3.6: "owes a fee" and "paid online on an account that owes", probed
+            # for each dossier accepted in a month, read from the index alone (the account's
+            # id joins its payments).
+            models.Index(
+                fields=["dossier"], include=["id"], condition=Q(due__gt=0), name="feeaccount_owed"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.dossier_id}: {self.due}"
@@ -165,6 +173,12 @@ class Payment(AppendOnly):
         indexes = [
             models.Index(fields=["recorded_by", "day"], name="intake_payment_clerk_day"),
             models.Index(fields=["agency", "day"], name="intake_payment_agency_day"),
+            # Decision 766, 3.6: "paid online", probed for each dossier accepted in a month.
+            models.Index(
+                fields=["account"],
+                condition=Q(direction=Direction.PAYMENT, method=Method.ONLINE),
+                name="payment_online",
+            ),
         ]
 
     def __str__(self) -> str:

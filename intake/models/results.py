@@ -68,6 +68,15 @@ class ResultDocument(models.Model):
                 name="intake_resultdocument_signed_whole",
             ),
         ]
+        indexes = [
+            # Decision 766 (3.3, 4.1, 4.2): "has a signed result", probed for each dossier of a
+            # month; the unique index on the dossier would read every result's row to see.
+            models.Index(
+                fields=["dossier"],
+                condition=Q(signed_at__isnull=False),
+                name="resultdocument_signed",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

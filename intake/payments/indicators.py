@@ -97,11 +97,22 @@ class DossiersPaidOnline:
         accounts = FeeAccount.objects.filter(dossier=OuterRef("pk"))
         fees = Reception.objects.filter(pk=OuterRef("reception_id"), fee_total__gt=0)
         owes = Q(Exists(accounts.filter(due__gt=0))) | (~Q(Exists(accounts)) & Q(Exists(fees)))
+        accepted = Q(accepted_at__gte=scope.start, accepted_at__lt=scope.end)
+        # A payment means a fee account, and with an account a fee is owed when its amount is
+        # above 0: the numerator is one probe, an online payment on an account that owes,
+        # instead of the fee owed probed again for every dossier, then the payment.
+        paid_owing = Payment.objects.filter(
+            account__dossier=OuterRef("pk"),
+            account__due__gt=0,
+            direction=Direction.PAYMENT,
+            method=Method.ONLINE,
+        )
         return Counting(
             ("dossier", "receiving_agency", scope.agency_ids),
             Dossier.objects.filter(receiving_agency_id__in=scope.agency_ids),
-            Q(accepted_at__gte=scope.start, accepted_at__lt=scope.end) & owes,
+            accepted & owes,
             Q(_paid(Method.ONLINE)),
+            numerator=accepted & Q(Exists(paid_owing)),
         )
 
     def _population(self, scope: Scope):

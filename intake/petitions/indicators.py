@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from intake.indicators import Counting, Measure, Miss, Scope, measure_together, register
-from intake.models import Dossier, Petition, PetitionStatus, Rated
+from intake.models import Petition, PetitionStatus, Rated
 
 
 def _theirs(scope: Scope) -> QuerySet[Petition]:
@@ -164,9 +164,15 @@ class AnswersAccepted:
 
 def dossiers_with_petition(scope: Scope) -> QuerySet:
     """The ids of the dossiers that a petition received in the period by the scope's agencies
-    is about."""
-    about = _received(scope).filter(dossier=OuterRef("pk"))
-    return Dossier.objects.filter(Exists(about)).values_list("pk", flat=True)
+    is about: read from the petitions alone (not each dossier looked up by its key, 7,000
+    lookups for a year at a million dossiers)."""
+    return (
+        _received(scope)
+        .filter(dossier__isnull=False)
+        .order_by()
+        .values_list("dossier_id", flat=True)
+        .distinct()
+    )
 
 
 CLASSIFIED = Classified()

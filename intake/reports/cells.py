@@ -301,12 +301,16 @@ def _conditions(window: Window) -> dict[str, Q]:
     received = Q(accepted_at__gte=start, accepted_at__lt=end)
     stopped = ended & Q(status=Status.STOPPED)
     once = ~Q(_second_supplement(window))
+    # Each condition tests the dossier's own columns before probing its pauses (a subquery
+    # each, run once per dossier a count reaches): an ``AND`` stops at the first false, so a
+    # dossier past its appointment is never probed for "within", one within it never for
+    # "overdue", and only a dossier otherwise in time for a second supplement request.
     # Decision 766, 2.1: every dossier of the period, each judged where it stands.
     all_766 = resolved | stopped | alive_at_stock
     resolved_in_time_766 = resolved & Q(verdict__in=IN_TIME) & once
     stopped_in_time_766 = stopped & Q(original_due_at__gte=_minute("finished_at")) & once
     open_in_time_766 = (
-        alive_at_stock & once & ((~Q(paused) & ~due_passed) | Q(_asked_in_time(window)))
+        alive_at_stock & ((~due_passed & ~Q(paused)) | Q(_asked_in_time(window))) & once
     )
     in_time_766 = resolved_in_time_766 | stopped_in_time_766 | open_in_time_766
     conditions = {
@@ -319,8 +323,8 @@ def _conditions(window: Window) -> dict[str, Q]:
         "resolved_in_time": resolved & Q(verdict__in=IN_TIME),
         "resolved_late": resolved & Q(verdict=Timeliness.LATE),
         "in_progress": alive_at_stock & ~Q(paused),
-        "in_progress_within": alive_at_stock & ~Q(paused) & ~due_passed,
-        "in_progress_overdue": alive_at_stock & ~Q(paused) & due_passed,
+        "in_progress_within": alive_at_stock & ~due_passed & ~Q(paused),
+        "in_progress_overdue": alive_at_stock & due_passed & ~Q(paused),
         "paused": alive_at_stock & Q(paused),
         "open_at_end": alive_at_stock,
         "stopped": stopped,
@@ -331,7 +335,7 @@ def _conditions(window: Window) -> dict[str, Q]:
         "in_time_766": in_time_766,
         "late_766": all_766 & ~in_time_766,
         "late_any": (resolved & Q(verdict=Timeliness.LATE))
-        | (alive_at_stock & ~Q(paused) & due_passed),
+        | (alive_at_stock & due_passed & ~Q(paused)),
     }
     for channel in Channel.values:
         conditions[f"received_{channel}"] = received & Q(channel=channel)

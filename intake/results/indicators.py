@@ -99,8 +99,14 @@ class ElectronicResults:
         )
 
     def counting(self, scope: Scope) -> Counting:
-        published = ResultDocument.objects.published().filter(dossier=OuterRef("pk"))
-        return _counting(scope, _finished_in(scope), Q(Exists(published)))
+        # ``ResultDocument.objects.published()`` of the dossier, with its procedure read from
+        # the dossier's row: the signed result is probed only where the procedure issues
+        # electronic results, and the probe joins neither the dossier nor the procedure again.
+        return _counting(
+            scope,
+            _finished_in(scope),
+            Q(procedure__issues_electronic_result=True) & Q(_result(signed_at__isnull=False)),
+        )
 
     def measure(self, scope: Scope) -> Measure:
         return measure_together([self.counting(scope)])[0]
