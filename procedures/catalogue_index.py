@@ -10,7 +10,7 @@ twenty — 5–12 ms a search — while here it is a few set operations over the
 
 The index is read once per process for each catalogue version (``procedures.fragments``'s
 token, which every change to the catalogue renews) and day (what is published and what fee is
-in force depend on the day), in three queries, and kept until either changes; only the latest
+in force depend on the day), in two queries, and kept until either changes; only the latest
 one is kept. What it answers is exactly what the SQL of ``procedures.search`` answers (the
 tests compare them filter by filter and page by page):
 
@@ -64,7 +64,8 @@ class CatalogueIndex:
 
     @classmethod
     def read(cls, day: date) -> CatalogueIndex:
-        """The whole catalogue as it is now, for ``day``: three queries."""
+        """The whole catalogue as it is now, for ``day``: two queries (the procedures, and
+        their agencies)."""
         paid = FeeLine.objects.filter(
             Q(effective_to__isnull=True) | Q(effective_to__gte=day),
             procedure=OuterRef("pk"),

@@ -17,7 +17,8 @@
 4. compares each target's throughput with the bare view's (the mean of its two runs: other
    work on the machine comes and goes during a run) and checks the targets: search,
    detail and home each at least 25 % of the bare view's throughput with a p95 under 100 ms;
-5. prints PostgreSQL's EXPLAIN ANALYZE of a representative search (its page with the count).
+5. prints PostgreSQL's EXPLAIN ANALYZE of what a first search in a process runs (the
+   catalogue's version and the reading of the catalogue's index).
 
 Only loopback traffic; gunicorn is stopped at the end, also on Ctrl-C or an error. This is not
 a pytest test: timings never decide whether the test suite passes.
@@ -166,8 +167,10 @@ def published_names() -> list[str]:
 
 
 def explain_search(query: str) -> None:
-    """EXPLAIN ANALYZE the SQL the search page runs for its matches: the page of matches with
-    their count (one statement; a second, the near matches, only when nothing matches)."""
+    """EXPLAIN ANALYZE the SQL the search page runs for ``query`` in a process that has not
+    searched yet: the catalogue's version, and the two statements that read the catalogue's
+    index (once per process, version and day; the matching and ranking are then in memory,
+    ``procedures.catalogue_index``)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
@@ -177,10 +180,10 @@ def explain_search(query: str) -> None:
 
     with CaptureQueriesContext(connection) as captured:
         search_page(Filters(on=timezone.localdate()), query, 1, PAGE_SIZE)
-    statements = [q["sql"] for q in captured.captured_queries if "search_text" in q["sql"]]
+    statements = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
     with connection.cursor() as cursor:
-        for statement in statements:
-            print(f"\n-- EXPLAIN ANALYZE, search {query!r}: page and count\n{statement}\n")
+        for number, statement in enumerate(statements, start=1):
+            print(f"\n-- EXPLAIN ANALYZE, search {query!r}, statement {number}\n{statement}\n")
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement)
             for (line,) in cursor.fetchall():
                 print(line)
