@@ -14,6 +14,7 @@ before only in the field), typo answers by similarity; then shorter names. See
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -38,7 +39,7 @@ from django.utils import timezone
 from portal.text import fold
 from procedures.catalogue_index import CatalogueIndex, catalogue_index
 from procedures.fragments import catalogue_version
-from procedures.models import FeeLine, Procedure, PublicationStatus
+from procedures.models import FeeLine, Procedure
 from procedures.spelling import corrected
 
 
@@ -189,67 +190,6 @@ class Filters:
             chosen = chosen - index.paid
         return chosen
 
-    def where(self) -> tuple[list[str], list]:
-        """The conditions on ``p`` (the procedures table) and their parameters, as
-        ``queryset()`` writes them."""
-        conditions: list[str] = []
-        params: list = []
-        if self.on is not None:
-            day = connection.ops.adapt_datefield_value(self.on)
-            conditions += [
-                "(p.valid_from IS NULL OR p.valid_from <= %s)",
-                "(p.valid_to IS NULL OR p.valid_to >= %s)",
-                "p.status = %s",
-            ]
-            params += [day, day, PublicationStatus.PUBLISHED]
-        for column, value in (("level_id", self.level), ("field_id", self.field)):
-            if value:
-                conditions.append(f"p.{column} = %s")
-                params.append(value)
-        if self.agency:
-            conditions.append(
-                "EXISTS (SELECT 1 FROM procedures_procedure_agencies pa"
-                " WHERE pa.procedure_id = p.id AND pa.agency_id = %s)"
-            )
-            params.append(self.agency)
-        if self.online:
-            conditions.append("p.online_level = %s")
-            params.append(self.online)
-        if self.fee in ("free", "paid"):
-            day = connection.ops.adapt_datefield_value(self.on or timezone.localdate())
-            paid = (
-                "EXISTS (SELECT 1 FROM procedures_feeline f WHERE f.procedure_id = p.id"
-                " AND f.effective_from <= %s AND (f.effective_to IS NULL OR f.effective_to >= %s)"
-                " AND f.amount > 0)"
-            )
-            conditions.append(paid if self.fee == "paid" else f"NOT {paid}")
-            params += [day, day]
-        return conditions, params
-
-
-# A page number above this is read as this one (out of range: the last page is shown).
-LAST_PAGE_READ = 1_000_000
-
-# One ranked statement: its conditions (with parameters) and its ORDER BY (with parameters).
-Ranking = tuple[list[str], list, str, list]
-
-
-def _near_ranking(folded: str) -> Ranking:
-    """``_near`` as SQL: the indexable ``<%`` operator on PostgreSQL (its threshold set per
-    connection), the Python function on SQLite; the closest first."""
-    if connection.vendor == "postgresql":
-        condition, params = "%s <%% p.search_text", [folded]
-    else:
-        condition, params = (
-            "word_similarity(%s, p.search_text) >= %s",
-            [
-                folded,
-                settings.SEARCH_SIMILARITY,
-            ],
-        )
-    order = "word_similarity(%s, p.search_text) DESC, LENGTH(p.name), p.code"
-    return [condition], params, order, [folded]
-
 
 def search_page(
     filters: Filters, query: str, number: object, per_page: int, *, version: str | None = None
@@ -260,23 +200,25 @@ def search_page(
 
     The exact matches are tried first, those of the corrected words when there are none: both
     from the catalogue's index in memory (``procedures.catalogue_index``), ranked as
-    ``search()`` ranks them; the near ones only when there are none either, in one SQL
-    statement (the trigram similarity is the database's). The page holds ``Match``es: the
-    procedures' primary keys and codes (``procedures.views.procedure_rows`` shows them). The
-    tests compare it with ``search()`` filter by filter and page by page."""
+    ``search()`` ranks them; the near ones only when there are none either, in one statement
+    (the trigram similarity is the database's). The page holds ``Match``es: the procedures'
+    primary keys and codes (``procedures.views.procedure_rows`` shows them). The tests compare
+    it with ``search()`` filter by filter and page by page."""
     try:
-        # A page beyond any catalogue is out of range, as Paginator reads it: never an offset
-        # the database cannot hold.
-        number = min(int(number), LAST_PAGE_READ)
+        number = int(number)
     except (TypeError, ValueError):
         number = 1
     version = version or catalogue_version()
     index = catalogue_index(version, filters.on or timezone.localdate())
     chosen = filters.chosen(index)
     folded = fold(query)
+
+    def match(position: int) -> Match:
+        return Match(index.pks[position], index.codes[position], version)
+
     if not folded:
         ordered = [position for position in index.code_order if position in chosen]
-        return _positions_page(index, version, ordered, number, per_page)
+        return _page_of(ordered, number, per_page, match)
     words = folded.split()
     ordered = _ranked(index, chosen, folded, [[word] for word in words])
     if not ordered:
@@ -285,10 +227,10 @@ def search_page(
             phrase = " ".join(found[0] for found in alternatives)
             ordered = _ranked(index, chosen, phrase, alternatives)
     if ordered:
-        return _positions_page(index, version, ordered, number, per_page)
-    where, where_params = filters.where()
-    page = _ranked_page(where, where_params, _near_ranking(folded), number, per_page)
-    return page if page is not None else _page([], 0, 1, per_page)
+        return _page_of(ordered, number, per_page, match)
+    # The similarity is computed once, for the few near matches (see ``search``).
+    near = list(_near(filters.queryset(), folded).values_list("pk", "code"))
+    return _page_of(near, number, per_page, lambda row: Match(*row, version))
 
 
 def _ranked(
@@ -312,49 +254,6 @@ def _ranked(
     return [key % size for key in keys]
 
 
-def _positions_page(
-    index: CatalogueIndex, version: str, ordered: list[int], number: int, per_page: int
-) -> Page:
-    """The page ``number`` of the ``ordered`` positions (out of range: the last page)."""
-    total = len(ordered)
-    if number < 1 or (number - 1) * per_page >= total:
-        number = max(1, math.ceil(total / per_page))
-    shown = ordered[(number - 1) * per_page : number * per_page]
-    return _page(
-        [Match(index.pks[p], index.codes[p], version) for p in shown], total, number, per_page
-    )
-
-
-def _ranked_page(
-    where: list[str], where_params: list, ranking: Ranking, number: int, per_page: int
-) -> Page | None:
-    """The page ``number`` of the procedures meeting ``where`` and ``ranking`` in its order
-    (out of range: the last page), or None when none does."""
-    conditions, params, order, order_params = ranking
-    clause = " AND ".join(where + conditions) or "1 = 1"
-    statement = (
-        "SELECT p.id, p.code, COUNT(*) OVER (),"
-        " (SELECT token FROM procedures_catalogueversion WHERE id = 1)"
-        f" FROM procedures_procedure p WHERE {clause} ORDER BY {order} LIMIT %s OFFSET %s"
-    )
-    matching = [*where_params, *params]
-    with connection.cursor() as cursor:
-        if number >= 1:
-            cursor.execute(statement, [*matching, *order_params, per_page, (number - 1) * per_page])
-            rows = cursor.fetchall()
-            if rows:
-                return _page(_procedures(rows), rows[0][2], number, per_page)
-            if number == 1:
-                return None
-        cursor.execute(f"SELECT COUNT(*) FROM procedures_procedure p WHERE {clause}", matching)
-        total = cursor.fetchone()[0]
-        if not total:
-            return None
-        number = math.ceil(total / per_page)  # out of range: the last page
-        cursor.execute(statement, [*matching, *order_params, per_page, (number - 1) * per_page])
-        return _page(_procedures(cursor.fetchall()), total, number, per_page)
-
-
 @dataclass(frozen=True)
 class Match:
     """A procedure on a page of matches: its primary key and code, and the catalogue's token
@@ -366,12 +265,17 @@ class Match:
     catalogue_token: str | None
 
 
-def _procedures(rows: list[tuple]) -> list[Match]:
-    """The page's procedures with the catalogue's token."""
-    return [Match(pk, code, token) for pk, code, _total, token in rows]
+def _page_of(items: list, number: int, per_page: int, shown_as: Callable[..., Match]) -> Page:
+    """The page ``number`` of ``items`` (out of range, or below 1: the last page), each item
+    shown ``shown_as`` a ``Match``: only the page's are."""
+    total = len(items)
+    if number < 1 or (number - 1) * per_page >= total:
+        number = max(1, math.ceil(total / per_page))
+    shown = items[(number - 1) * per_page : number * per_page]
+    return _page([shown_as(item) for item in shown], total, number, per_page)
 
 
 def _page(rows: list[Match], total: int, number: int, per_page: int) -> Page:
     paginator = Paginator(rows, per_page)
-    paginator.count = total  # known from the window: the paginator does not count again
+    paginator.count = total  # known already: the paginator does not count again
     return Page(rows, number, paginator)
