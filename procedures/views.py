@@ -160,13 +160,19 @@ def _filter_options() -> list[dict]:
                 "name": menu["name"],
                 "label": str(menu["label"]),
                 "options": options,
-                "unchosen": "".join(
-                    before + (" selected" if value == "" else "") + after
-                    for value, before, after in options
-                ),
+                "unchosen": _options_html(options, ""),
             }
         )
     return menus
+
+
+def _options_html(options: list[tuple[str, str, str]], chosen: str) -> str:
+    """A menu's options (value, escaped HTML before and after the place of `` selected``) with
+    the one of value ``chosen`` selected."""
+    return "".join(
+        before + (" selected" if value == chosen else "") + after
+        for value, before, after in options
+    )
 
 
 def _filter_menus(version: str, form: SearchForm) -> list[dict]:
@@ -175,13 +181,7 @@ def _filter_menus(version: str, form: SearchForm) -> list[dict]:
     menus = []
     for menu in cached_fragment(version, "filter-menus", (), _filter_options, in_process=True):
         chosen = str(form[menu["name"]].value() or "")
-        if chosen:
-            options = "".join(
-                before + (" selected" if value == chosen else "") + after
-                for value, before, after in menu["options"]
-            )
-        else:
-            options = menu["unchosen"]
+        options = _options_html(menu["options"], chosen) if chosen else menu["unchosen"]
         menus.append(
             {"name": menu["name"], "label": menu["label"], "options_html": mark_safe(options)}
         )
