@@ -80,11 +80,23 @@ def bump_catalogue_version() -> None:
     CatalogueVersion.bump()
 
 
-def fragment_key(version: str, kind: str, *parts: object) -> str:
-    """The cache key of a fragment: the catalogue's version, today, the active language."""
+# The shape of what the fragments hold: a release that changes it bumps this, so that a cache
+# shared with processes of the release before is not read in the old shape.
+SHAPE = 2
+
+
+def fragment_prefix(version: str) -> str:
+    """What every fragment key of a request starts with: the catalogue's version, today, the
+    active language (a page with twenty rows reads the day and the language once, not twenty
+    times)."""
+    return f"catalogue:{SHAPE}:{version}:{timezone.localdate().isoformat()}:{get_language()}"
+
+
+def fragment_key(version: str, kind: str, *parts: object, prefix: str = "") -> str:
+    """The cache key of a fragment: the catalogue's version, today, the active language
+    (``prefix``, from ``fragment_prefix``, when the caller already has it)."""
     named = ":".join(str(part) for part in parts)
-    day = timezone.localdate().isoformat()
-    return f"catalogue:{version}:{day}:{get_language()}:{kind}:{named}"
+    return f"{prefix or fragment_prefix(version)}:{kind}:{named}"
 
 
 def cached_fragment(

@@ -244,13 +244,14 @@ def _ranked(
         matches = matches & frozenset().union(*(index.containing(word) for word in words))
         if not matches:
             return []
-    size = len(index.pks)
-    keys = []
-    for position in matches:
-        at = index.texts[position].find(phrase)
-        group = 2 if at < 0 else (0 if at < index.name_ends[position] else 1)
-        keys.append(group * size + position)
-    keys.sort()
+    size, texts, name_ends = len(index.pks), index.texts, index.name_ends
+    # One sort key a match: its group times the index's size, plus its position.
+    keys = sorted(
+        (2 if (at := texts[position].find(phrase)) < 0 else 0 if at < name_ends[position] else 1)
+        * size
+        + position
+        for position in matches
+    )
     return [key % size for key in keys]
 
 

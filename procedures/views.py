@@ -1,5 +1,7 @@
 """Public catalogue pages: home, search, procedure, agency, field. No sign-in needed."""
 
+from typing import NamedTuple
+
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Prefetch, Subquery
@@ -22,6 +24,7 @@ from procedures.fragments import (
     cached_fragment,
     catalogue_version,
     fragment_key,
+    fragment_prefix,
     keep_in_process,
     kept_in_process,
 )
@@ -48,8 +51,8 @@ def _listing(procedures):
 
 
 def _home_lists() -> dict:
-    """The home page's browse lists and total, their HTML rendered once per catalogue version,
-    day and language (``procedures.fragments``)."""
+    """The home page's total and browse lists, their HTML rendered once per catalogue version,
+    day and language (``procedures.fragments``): text only, no model instance to unpickle."""
     counts = Procedure.objects.published(timezone.localdate()).counts()
     levels = _with_counts(AgencyLevel.objects.filter(pk__in=counts["levels"]), counts["levels"])
     # Vietnamese alphabetical order whatever the database collation: sort by the folded name.
@@ -62,11 +65,7 @@ def _home_lists() -> dict:
         counts["agencies"],
     )
     lists = {"levels": levels, "fields": fields, "agencies": agencies}
-    return {
-        **lists,
-        "total": counts["total"],
-        "browse": render_to_string("procedures/_browse.html", lists),
-    }
+    return {"total": counts["total"], "browse": render_to_string("procedures/_browse.html", lists)}
 
 
 def _with_counts(objects, counts: dict[int, int]) -> list:
@@ -79,7 +78,8 @@ def _with_counts(objects, counts: dict[int, int]) -> list:
 
 @cached_for_visitors
 def home(request: HttpRequest) -> HttpResponse:
-    lists = cached_fragment(catalogue_version(), "home", (), _home_lists)
+    # Kept in each process too: one small fragment a day and language, read on every visit.
+    lists = cached_fragment(catalogue_version(), "home", (), _home_lists, in_process=True)
     return render(request, "procedures/home.html", {"form": SearchForm(), **lists})
 
 
@@ -89,7 +89,11 @@ def procedure_rows(version: str, procedures: list, *, loaded: bool) -> list[str]
     ``procedures`` as they are when ``loaded`` (read with ``_listing`` and
     ``with_paid_flag``), otherwise (``procedures.search.Match``es) read by primary key first,
     in one query."""
-    keys = {procedure.pk: fragment_key(version, "row", procedure.pk) for procedure in procedures}
+    prefix = fragment_prefix(version)
+    keys = {
+        procedure.pk: fragment_key(version, "row", procedure.pk, prefix=prefix)
+        for procedure in procedures
+    }
     found = kept_in_process(keys.values())
     if len(found) < len(keys):
         shared = cache.get_many([key for key in keys.values() if key not in found])
@@ -175,17 +179,35 @@ def _options_html(options: list[tuple[str, str, str]], chosen: str) -> str:
     )
 
 
-def _filter_menus(version: str, form: SearchForm) -> list[dict]:
-    """The filter menus, their options read from the cache (rendered and escaped there), with
-    the visitor's choice marked: no query, no template loop per option."""
-    menus = []
-    for menu in cached_fragment(version, "filter-menus", (), _filter_options, in_process=True):
-        chosen = str(form[menu["name"]].value() or "")
-        options = _options_html(menu["options"], chosen) if chosen else menu["unchosen"]
-        menus.append(
-            {"name": menu["name"], "label": menu["label"], "options_html": mark_safe(options)}
-        )
-    return menus
+def _filter_menus(version: str, form: SearchForm) -> str:
+    """The filter menus' HTML (``_partials/filter_menus.html``), their options read from the
+    cache (rendered and escaped there) with the visitor's choice marked: no query, no template
+    loop per option. While nothing is chosen (most searches) the whole block is the same for
+    everyone: it is kept in the process, rendered once per catalogue version, day and
+    language."""
+    menus = cached_fragment(version, "filter-menus", (), _filter_options, in_process=True)
+    chosen = {menu["name"]: str(form.data.get(menu["name"]) or "") for menu in menus}
+    if any(chosen.values()):
+        return _menus_html(menus, chosen)
+    return cached_fragment(
+        version, "filter-menus-html", (), lambda: _menus_html(menus, chosen), in_process=True
+    )
+
+
+def _menus_html(menus: list[dict], chosen: dict[str, str]) -> str:
+    shown = [
+        {
+            "name": menu["name"],
+            "label": menu["label"],
+            "options_html": mark_safe(
+                _options_html(menu["options"], chosen[menu["name"]])
+                if chosen[menu["name"]]
+                else menu["unchosen"]
+            ),
+        }
+        for menu in menus
+    ]
+    return get_template("_partials/filter_menus.html").render({"filter_menus": shown})
 
 
 @cached_for_visitors
@@ -212,7 +234,7 @@ def search_view(request: HttpRequest) -> HttpResponse:
         "procedures/search.html",
         {
             "form": form,
-            "filter_menus": _filter_menus(version, form),
+            "filter_menus_html": _filter_menus(version, form),
             "filters_chosen": any(data.get(name) for name in form.fields if name != "q"),
             "page": page,
             "rows": procedure_rows(version, page.object_list, loaded=False),
@@ -220,6 +242,16 @@ def search_view(request: HttpRequest) -> HttpResponse:
             "querystring": querystring.urlencode(),
         },
     )
+
+
+class PreviewedChannel(NamedTuple):
+    """A channel of the procedure page's due-date preview, as the page's fragment keeps it
+    (its name in the page's language)."""
+
+    channel: str
+    label: str
+    time_value: int | None
+    time_unit: str
 
 
 def _procedure_page(code: str) -> dict:
@@ -254,13 +286,13 @@ def _procedure_page(code: str) -> dict:
     return {
         "procedure": {"name": procedure.name, "code": procedure.code},
         "cutoff_time": procedure.cutoff_time,
-        # Copies without the procedure they were read with, so that little goes to the cache.
+        # Plain tuples, not model instances: little goes to the cache, and quick to read back.
         "channels": [
-            ProcedureChannel(
-                channel=channel.channel,
-                time_value=channel.time_value,
-                time_unit=channel.time_unit,
-                time_note=channel.time_note,
+            PreviewedChannel(
+                channel.channel,
+                channel.get_channel_display(),
+                channel.time_value,
+                channel.time_unit,
             )
             for channel in procedure.channels.all()
         ],

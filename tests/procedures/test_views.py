@@ -1,5 +1,6 @@
 """Public catalogue pages: content, filters, 404s and query counts."""
 
+import re
 from datetime import date
 
 import pytest
@@ -71,16 +72,18 @@ def catalogue():
     return {"birth": birth, "signature": signature, "agency": agency, "permit": permit}
 
 
+def browsed_fields(body: str) -> list[tuple[str, int]]:
+    """The home page's "by field" list as a visitor reads it: each field's name and count."""
+    found = re.findall(r'\?field=[^"]*">([^<]+)</a><span class="badge[^"]*">(\d+)</span>', body)
+    return [(name, int(count)) for name, count in found]
+
+
 def test_home_browses_by_level_field_and_agency_with_counts(client, catalogue):
     response = client.get(reverse("procedures:home"))
     assert response.status_code == 200
     body = response.content.decode()
     assert "Hộ tịch" in body and "Chứng thực" in body and "UBND xã Tân Tiến" in body
-    assert [(f.name, f.count) for f in response.context["fields"]] == [
-        ("Chứng thực", 1),
-        ("Hộ tịch", 1),
-        ("Xây dựng", 1),
-    ]
+    assert browsed_fields(body) == [("Chứng thực", 1), ("Hộ tịch", 1), ("Xây dựng", 1)]
     assert response.context["total"] == 3  # the draft is not counted
 
 
@@ -97,10 +100,7 @@ def test_home_counts_follow_the_catalogue_at_once(client, settings, catalogue):
     catalogue["permit"].save()
     response = client.get(reverse("procedures:home"))
     assert response.context["total"] == 3
-    assert [(f.name, f.count) for f in response.context["fields"]] == [
-        ("Chứng thực", 1),
-        ("Hộ tịch", 2),
-    ]
+    assert browsed_fields(response.content.decode()) == [("Chứng thực", 1), ("Hộ tịch", 2)]
 
 
 def test_home_reads_its_counts_from_the_cache_after_the_first_visit(
