@@ -397,6 +397,15 @@ else:
         f"CACHE_BACKEND={CACHE_BACKEND!r}: expected locmem (the default), database or redis."
     )
 
+# What every page repeats and only the language changes (the stylesheets, the navigation's
+# public links, the footer: the {% cache %} blocks of templates/base.html), rendered once per
+# process and kept until it ends (a release restarts it).
+CACHES["chrome"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "chrome",
+    "TIMEOUT": None,
+}
+
 # django-q2 on the ORM broker: the database is the only infrastructure. A task that runs longer
 # than `timeout` is killed; one not acknowledged after `retry` seconds is handed out again, so
 # timeout < retry, and `max_attempts` bounds the retries.

@@ -4,7 +4,7 @@ from datetime import datetime
 from types import SimpleNamespace
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django_q import conf as django_q_conf
 
 from portal.calendar import forget_calendars
@@ -92,13 +92,15 @@ def _vietnamese_and_sync_queue(settings, monkeypatch):
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Cached pages and throttle counts of one test never reach the next, nor the fragments
-    each process keeps (``procedures.fragments``)."""
+    each process keeps (``procedures.fragments``) nor the pages' chrome (``CACHES["chrome"]``)."""
     from procedures.fragments import forget_in_process
 
-    cache.clear()
+    for each in caches.all():
+        each.clear()
     forget_in_process()
     yield
-    cache.clear()
+    for each in caches.all():
+        each.clear()
     forget_in_process()
 
 
