@@ -246,12 +246,13 @@ def _ranked(
             return []
     size, texts, name_ends = len(index.pks), index.texts, index.name_ends
     # One sort key a match: its group times the index's size, plus its position.
-    keys = sorted(
+    keys = [
         (2 if (at := texts[position].find(phrase)) < 0 else 0 if at < name_ends[position] else 1)
         * size
         + position
         for position in matches
-    )
+    ]
+    keys.sort()
     return [key % size for key in keys]
 
 
