@@ -141,6 +141,27 @@ def test_search_filters(client, catalogue, params, expected):
     assert [p.code for p in response.context["page"]] == expected
 
 
+def test_a_chosen_filter_is_marked_for_its_visitor_only(client, catalogue):
+    """The unchosen menus are one block kept in the process and the form's fields are shared
+    by its instances: a visitor's choice and words must not reach the next visitor."""
+    url = reverse("procedures:search")
+    chosen = client.get(url, {"level": "district", "fee": "paid", "q": "giấy phép"})
+    body = chosen.content.decode()
+    assert '<option value="district" selected>' in body
+    assert '<option value="paid" selected>' in body
+    assert 'value="giấy phép"' in body and '<details class="mt-2" open>' in body
+    assert chosen.context["form"].cleaned_data["level"].code == "district"
+
+    plain = client.get(url, {"q": "khai sinh"}).content.decode()
+    assert '"district" selected' not in plain and '"paid" selected' not in plain
+    assert plain.count('<option value="" selected>') == 5  # every menu on "any"
+    assert "giấy phép" not in plain and '<details class="mt-2">' in plain
+    # The first visitor's menus again, after the unchosen block was kept.
+    again = client.get(url, {"field": "chung-thuc"}).content.decode()
+    assert '<option value="chung-thuc" selected>' in again
+    assert '<option value="district" selected>' not in again
+
+
 def test_search_ignores_unknown_filter_values_with_a_message(client, catalogue):
     response = client.get(reverse("procedures:search"), {"field": "khong-co", "q": "khai sinh"})
     assert response.status_code == 200
