@@ -138,8 +138,9 @@ def record_lines(
     written: list[str],
 ) -> list[DossierDocument]:
     """The dossier's document lines, one per line handed in (``present`` in the reception's
-    checklist), each with what the clerk gave for it. Called by ``receive`` inside its
-    transaction."""
+    checklist), each with what the clerk gave for it, and the dossier's facts about them
+    (``Dossier.documents_resolved``, ``Dossier.reuses_document``). Called by ``receive`` and
+    the online submission inside their transaction."""
     rows = []
     for line, document in enumerate(documents):
         if not document.get("present"):
@@ -155,7 +156,18 @@ def record_lines(
             apply_entry(row, entry, written)
             row.recorded_by, row.recorded_at = actor, now
         rows.append(row)
-    return DossierDocument.objects.bulk_create(rows)
+    rows = DossierDocument.objects.bulk_create(rows)
+    # The scorecard's facts of a new dossier's lines (4.2, 4.3): these are all its lines.
+    facts = {
+        "documents_resolved": DossierDocument.all_resolved(rows),
+        "reuses_document": any(row.is_reused for row in rows),
+    }
+    changed = [name for name, value in facts.items() if getattr(dossier, name) != value]
+    for name in changed:
+        setattr(dossier, name, facts[name])
+    if changed:
+        dossier.save(update_fields=changed)
+    return rows
 
 
 def summary(rows: list[DossierDocument]) -> dict:
