@@ -284,6 +284,7 @@ def _submit(
         time_unit=channel.time_unit if channel else TimeUnit.WORKING_DAYS,
         cutoff_time=procedure.cutoff_time,
         received_at=submitted_at,
+        owes_fee=total > 0,  # the scorecard's fact (3.6): no fee account yet, the reception's
     )
     entries = {
         line: LineEntry(line=line, scan=doc.scan)
