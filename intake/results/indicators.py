@@ -9,13 +9,15 @@ Whose figure a dossier is: its deciding (competent) agency, as the statistics co
   a signed result of a procedure that issues electronic results
   (``ResultDocument.objects.published()``).
 - **4.2 digitised dossiers**: the dossiers received in the period; a dossier counts when every
-  document line handed in has a file or an exemption (``Dossier.objects.with_documents_digitised``)
+  document line handed in has a file or an exemption (``Dossier.documents_resolved``)
   and, once its result is ready (status 9 or 10), that result has a signed file.
 - **4.3 reuse**: the dossiers received in the period; a dossier counts when at least one of its
   lines was reused from an earlier dossier or result (``DossierDocument.objects.reused()``).
 
-Everything is counted in SQL: ``measure`` is one query, and the scorecard counts the three in
-one (``counting``: the dossiers of the scope's deciding agencies received or finished in the
+Everything is counted in SQL from the dossiers' rows (their facts ``result_signed``,
+``documents_resolved`` and ``reuses_document``, kept by the verbs: docs/statistics.md, "The facts
+kept on the dossier"): ``measure`` is one query, and the scorecard counts the three in one
+(``counting``: the dossiers of the scope's deciding agencies received or finished in the
 period); ``misses`` at most three queries whatever the number of dossiers (the dossiers that miss,
 and for 4.2 the lines they left without a file).
 """
