@@ -276,18 +276,22 @@ class DossierQuerySet(models.QuerySet):
         an expression over the dossier's other rows: the one definition that
         ``Dossier.refresh_facts`` writes, the generator writes for its dossiers
         (``refresh_facts``, below) and the tests compare with the fields."""
-        from intake.models.national import OutboxMessage
-        from intake.models.payments import Direction, FeeAccount, Method, Payment
-        from intake.models.results import ResultDocument
+        from intake.models.payments import Direction, Method
 
-        lines = self.model._meta.get_field("documents").related_model
+        related = {
+            name: self.model._meta.get_field(name).related_model
+            for name in ("documents", "result_document", "outbox_messages", "fee_account")
+        }
+        lines, results = related["documents"], related["result_document"]
+        messages, accounts = related["outbox_messages"], related["fee_account"]
+        payments = accounts._meta.get_field("payments").related_model
         mine = OuterRef("pk")
-        messages = OutboxMessage.objects.filter(dossier=mine).order_by("created_at")
-        accounts = FeeAccount.objects.filter(dossier=mine)
+        messages = messages.objects.filter(dossier=mine).order_by("created_at")
+        accounts = accounts.objects.filter(dossier=mine)
         fees = Reception.objects.filter(pk=OuterRef("reception_id"), fee_total__gt=0)
         return {
             "result_signed": models.Exists(
-                ResultDocument.objects.filter(dossier=mine, signed_at__isnull=False)
+                results.objects.filter(dossier=mine, signed_at__isnull=False)
             ),
             "documents_resolved": ExpressionWrapper(
                 self.documents_digitised_condition(), output_field=models.BooleanField()
@@ -303,7 +307,7 @@ class DossierQuerySet(models.QuerySet):
                 output_field=models.BooleanField(),
             ),
             "paid_online": models.Exists(
-                Payment.objects.filter(
+                payments.objects.filter(
                     account__dossier=mine, direction=Direction.PAYMENT, method=Method.ONLINE
                 )
             ),
