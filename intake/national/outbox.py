@@ -150,9 +150,12 @@ def send_claimed(pk: int, now: datetime | None = None, backend=None) -> bool:
 
 @transaction.atomic
 def acknowledge(message: OutboxMessage, now: datetime) -> None:
-    """Record that the national portal took ``message``, and the dossier's fact of 1.4 its
-    first unacknowledged message (``Dossier.refresh_facts``), under the dossier's lock."""
-    dossier = Dossier.objects.select_for_update().get(pk=message.dossier_id)
+    """Record that the national portal took ``message``, and the dossier's fact of 1.4, its
+    first unacknowledged message, read again from the messages. The dossier is locked first,
+    as the verbs that write messages lock it: the fact's statement then sees every message
+    committed before (three statements)."""
+    dossier = Dossier.objects.filter(pk=message.dossier_id)
+    list(dossier.select_for_update().values_list("pk", flat=True))
     taken = OutboxMessage.objects.filter(pk=message.pk, acknowledged_at__isnull=True).update(
         acknowledged_at=now, lease_until=None, last_error=""
     )
