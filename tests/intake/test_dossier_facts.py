@@ -207,3 +207,36 @@ def test_refresh_facts_reads_the_rows_again_whatever_the_instance_holds():
     acknowledge_messages(OutboxMessage.objects.filter(dossier=dossier), timezone.now())
     assert stale.refresh_facts("unacknowledged_since") == []  # written already: nothing to do
     assert stale.unacknowledged_since is None
+
+
+def test_1_4_read_from_the_facts_equals_the_messages_condition_for_any_end():
+    """The two instants stand for the two ``EXISTS`` 1.4 counted with, for a period ending
+    before, between and after the messages (written, acknowledged, waiting)."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from intake.indicators import Scope
+    from intake.national.indicators import SOURCE
+
+    start = timezone.now() - timedelta(days=2)
+    synced, waiting, never = (received_dossier(now=start) for _ in range(3))
+    acknowledge_messages(OutboxMessage.objects.filter(dossier__in=[synced, waiting]), start)
+    for number, dossier in enumerate((synced, waiting)):
+        DossierEvent.objects.create(  # as a verb writes it, with the dossier read under its lock
+            dossier=fresh(dossier),
+            kind=EventKind.FORWARDED,
+            at=start + timedelta(hours=2 + number),
+            from_status=2,
+            to_status=4,
+        )
+    acknowledge_messages(OutboxMessage.objects.filter(dossier=synced), start + timedelta(hours=5))
+    OutboxMessage.objects.filter(dossier=never).delete()  # from before the outbox
+    never.refresh_facts("first_sent_at", "unacknowledged_since")
+    assert_facts_match_rows()
+    for hours in (-1, 1, 2.5, 3.5, 6):
+        end = start + timedelta(hours=hours)
+        sent = OutboxMessage.objects.filter(dossier=OuterRef("pk"), created_at__lt=end)
+        by_messages = Q(Exists(sent)) & ~Q(Exists(sent.filter(acknowledged_at__isnull=True)))
+        scope = Scope(agency_ids=(), start=start, end=end)
+        assert set(Dossier.objects.filter(SOURCE.synchronised(scope)).values_list("pk")) == set(
+            Dossier.objects.filter(by_messages).values_list("pk")
+        ), hours
