@@ -337,3 +337,13 @@ def two_level_world(*, supplement_policy: str = "pause", days: int = 5):
         agency=commune, procedure=procedure, clerk=world.clerk, **kwargs
     )
     return world
+
+
+def acknowledge_messages(messages, at) -> None:
+    """The national portal takes these outbox messages at ``at``: recorded as the delivery
+    records an acknowledgement (``intake.national.outbox.acknowledge``), with the dossier's
+    facts of indicator 1.4."""
+    from intake.national.outbox import acknowledge
+
+    for message in messages.filter(acknowledged_at__isnull=True).order_by("pk"):
+        acknowledge(message, at)

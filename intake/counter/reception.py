@@ -20,7 +20,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from intake.counter.fees import compute_fees
-from intake.documents.scans import LineEntry, discarded_on_failure, record_lines, summary
+from intake.documents.scans import (
+    LineEntry,
+    discarded_on_failure,
+    line_facts,
+    line_rows,
+    record_lines,
+    summary,
+)
 from intake.models import (
     COUNTER_CHANNELS,
     Dossier,
@@ -285,6 +292,7 @@ def _open_dossier(
     day = timezone.localdate(now)
     sequence = Sequence.next(f"dossier:{agency.electronic_id}:{day:%y%m%d}")
     book_number = Sequence.next(book_sequence(agency, procedure, now))
+    rows = line_rows(reception.documents, scans, actor=clerk, now=now, written=written)
     dossier = Dossier.objects.create(
         code=f"{agency.electronic_id}-{day:%y%m%d}-{sequence:04d}",
         reception=reception,
@@ -307,11 +315,18 @@ def _open_dossier(
         book_year=day.year,
         book_number=book_number,
         steps=plan_for(procedure, agency, competent),
+        # The scorecard's facts: its lines (4.2, 4.3); its fee, as the account ``receive``
+        # opens next freezes it (3.6); its first message to the national portal, the
+        # event's below (1.4).
+        **line_facts(rows),
+        owes_fee=reception.fee_total > 0,
+        first_sent_at=now,
+        unacknowledged_since=now,
     )
     # The dossier starts at the first step of its process: the counter that accepted it.
     enter_step(dossier, 0, now)
     dossier.save(update_fields=PROCESS_FIELDS)
-    lines = record_lines(dossier, reception.documents, scans, actor=clerk, now=now, written=written)
+    lines = record_lines(dossier, rows)
     DossierEvent.objects.create(
         dossier=dossier,
         kind=EventKind.ACCEPTED,

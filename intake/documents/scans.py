@@ -128,24 +128,22 @@ def apply_entry(row: DossierDocument, entry: LineEntry, written: list[str]) -> N
     row.pages_confirmed = entry.pages_confirmed and row.pages_differ
 
 
-def record_lines(
-    dossier: Dossier,
+def line_rows(
     documents: list[dict],
     entries: dict[int, LineEntry],
     *,
-    actor: AbstractBaseUser,
+    actor: AbstractBaseUser | None,
     now: datetime,
     written: list[str],
 ) -> list[DossierDocument]:
-    """The dossier's document lines, one per line handed in (``present`` in the reception's
-    checklist), each with what the clerk gave for it. Called by ``receive`` inside its
-    transaction."""
+    """A new dossier's document lines, one per line handed in (``present`` in the reception's
+    checklist), each with what the clerk gave for it: not saved yet (``record_lines``), so
+    that the dossier is created with its facts about them (``line_facts``)."""
     rows = []
     for line, document in enumerate(documents):
         if not document.get("present"):
             continue
         row = DossierDocument(
-            dossier=dossier,
             line=line,
             name=document["name"][:500],
             declared_pages=document.get("pages"),
@@ -155,6 +153,24 @@ def record_lines(
             apply_entry(row, entry, written)
             row.recorded_by, row.recorded_at = actor, now
         rows.append(row)
+    return rows
+
+
+def line_facts(rows: list[DossierDocument]) -> dict[str, bool]:
+    """The scorecard's facts (4.2, 4.3) of a dossier whose lines are all ``rows``:
+    ``Dossier.documents_resolved`` and ``Dossier.reuses_document``."""
+    return {
+        "documents_resolved": DossierDocument.all_resolved(rows),
+        "reuses_document": any(row.is_reused for row in rows),
+    }
+
+
+def record_lines(dossier: Dossier, rows: list[DossierDocument]) -> list[DossierDocument]:
+    """Write the new dossier's lines (``line_rows``) in one insert. Called by ``receive`` and
+    the online submission inside their transaction, the dossier created with
+    ``line_facts(rows)``."""
+    for row in rows:
+        row.dossier = dossier
     return DossierDocument.objects.bulk_create(rows)
 
 

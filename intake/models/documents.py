@@ -7,9 +7,10 @@ or an exemption with its reason (Circular 03/2025 Art. 5). Written only by
 ``intake.documents.scans`` (at reception, through ``intake.counter.reception.receive``) and the
 dossier page's verbs (``intake.processing.scanning``).
 
-Decision 766 reads these rows: indicator 4.2 through ``Dossier.documents_digitised()`` and
-``Dossier.objects.with_documents_digitised()`` (joined with the result's file, see
-``docs/documents.md``), indicator 4.3 through ``DossierDocument.objects.reused()``.
+Decision 766 reads these rows through the dossier's facts, which the writers above keep:
+indicator 4.2 through ``Dossier.documents_resolved`` (``Dossier.documents_digitised()`` as a
+column, joined with the result's file, see ``docs/documents.md``), indicator 4.3 through
+``Dossier.reuses_document`` (``DossierDocument.objects.reused()``).
 """
 
 from __future__ import annotations
@@ -131,10 +132,10 @@ class DossierDocument(models.Model):
             ),
         ]
         indexes = [
-            # Decision 766 (4.2, 4.3), probed for each dossier of a month: a line without a
-            # file or an exemption (``unresolved``), a line reused (``reused``). Only those
-            # lines: the probe of a dossier without one finds an empty spot in a small index,
-            # instead of reading every line's row.
+            # A line without a file or an exemption (``unresolved``), a line reused
+            # (``reused``): the dossier's facts read from its rows (``DossierQuerySet.facts``,
+            # the backfill of migration 0030). Only those lines: the probe of a dossier without
+            # one finds an empty spot in a small index, instead of reading every line's row.
             models.Index(
                 fields=["dossier"], condition=Q(file="", exemption=""), name="dossierdocument_open"
             ),

@@ -15,7 +15,7 @@ import secrets
 from django.conf import settings
 from django.core import signing
 from django.db import connection, models
-from django.db.models import Q
+from django.db.models import ExpressionWrapper, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -271,6 +271,54 @@ class DossierQuerySet(models.QuerySet):
         SQL: two ``EXISTS`` over the dossier's lines, served by their unique index."""
         return self.annotate(documents_digitised=self.documents_digitised_condition())
 
+    def facts(self) -> dict[str, models.Expression]:
+        """Each of the scorecard's facts (``Dossier.result_signed`` and the fields after it) as
+        an expression over the dossier's other rows: the one definition that
+        ``Dossier.refresh_facts`` writes, the generator writes for its dossiers
+        (``refresh_facts``, below) and the tests compare with the fields."""
+        from intake.models.payments import Direction, Method
+
+        related = {
+            name: self.model._meta.get_field(name).related_model
+            for name in ("documents", "result_document", "outbox_messages", "fee_account")
+        }
+        lines, results = related["documents"], related["result_document"]
+        messages, accounts = related["outbox_messages"], related["fee_account"]
+        payments = accounts._meta.get_field("payments").related_model
+        mine = OuterRef("pk")
+        messages = messages.objects.filter(dossier=mine).order_by("created_at")
+        accounts = accounts.objects.filter(dossier=mine)
+        fees = Reception.objects.filter(pk=OuterRef("reception_id"), fee_total__gt=0)
+        return {
+            "result_signed": models.Exists(
+                results.objects.filter(dossier=mine, signed_at__isnull=False)
+            ),
+            "documents_resolved": ExpressionWrapper(
+                self.documents_digitised_condition(), output_field=models.BooleanField()
+            ),
+            "reuses_document": models.Exists(lines.objects.reused().filter(dossier=mine)),
+            "first_sent_at": models.Subquery(messages.values("created_at")[:1]),
+            "unacknowledged_since": models.Subquery(
+                messages.filter(acknowledged_at__isnull=True).values("created_at")[:1]
+            ),
+            "owes_fee": ExpressionWrapper(
+                Q(models.Exists(accounts.filter(due__gt=0)))
+                | ~Q(models.Exists(accounts)) & Q(models.Exists(fees)),
+                output_field=models.BooleanField(),
+            ),
+            "paid_online": models.Exists(
+                payments.objects.filter(
+                    account__dossier=mine, direction=Direction.PAYMENT, method=Method.ONLINE
+                )
+            ),
+        }
+
+    def refresh_facts(self, *names: str) -> int:
+        """Write the facts ``names`` (all without) of these dossiers from their rows, in one
+        ``UPDATE``: the synthetic generator's dossiers, written without the verbs."""
+        facts = self.facts()
+        return self.update(**{name: facts[name] for name in names or facts})
+
     def documents_digitised_condition(self) -> models.Q:
         """The condition ``with_documents_digitised`` annotates, to be used in a filter or a
         conditional count (indicator 4.2 counted beside 4.1 and 4.3)."""
@@ -450,6 +498,39 @@ class Dossier(models.Model):
     step_alarm_at = models.DateTimeField(
         _("next step deadline alarm"), null=True, blank=True, editable=False
     )
+    # Facts about the dossier's other rows that the Decision 766 scorecard counts
+    # (intake/*/indicators.py), kept here so that a month's counts read the dossiers' rows
+    # alone. Each is what ``DossierQuerySet.facts()`` computes from those rows, written by
+    # ``Dossier.refresh_facts`` in the transaction of the verb that changed them (under its
+    # lock of the dossier); docs/statistics.md, "The scorecard's facts", lists who writes which.
+    # Its result document is signed (``ResultDocument.signed_at``): 3.3, 4.1, 4.2.
+    result_signed = models.BooleanField(
+        _("result signed"), default=False, db_default=False, editable=False
+    )
+    # It has document lines and each has a file or an exemption
+    # (``documents_digitised()``): 4.2.
+    documents_resolved = models.BooleanField(
+        _("every document line resolved"), default=False, db_default=False, editable=False
+    )
+    # At least one of its lines was reused (``DossierDocument.objects.reused()``): 4.3.
+    reuses_document = models.BooleanField(
+        _("a document reused"), default=False, db_default=False, editable=False
+    )
+    # The first of its messages to the national portal was written at, and the first of those
+    # not acknowledged yet (none: NULL): 1.4 counts a dossier for a period ending at ``end``
+    # when ``first_sent_at < end`` and not ``unacknowledged_since < end``.
+    first_sent_at = models.DateTimeField(
+        _("first reported to the national portal"), null=True, blank=True, editable=False
+    )
+    unacknowledged_since = models.DateTimeField(
+        _("a report unacknowledged since"), null=True, blank=True, editable=False
+    )
+    # It owes a fee (its fee account's amount due, or without an account its reception's fees,
+    # above 0), and a payment of it came through the online gateway: 3.6.
+    owes_fee = models.BooleanField(_("owes a fee"), default=False, db_default=False, editable=False)
+    paid_online = models.BooleanField(
+        _("paid online"), default=False, db_default=False, editable=False
+    )
 
     objects = DossierQuerySet.as_manager()
 
@@ -593,6 +674,35 @@ class Dossier(models.Model):
 
     def lookup_url(self) -> str:
         return reverse("intake:lookup_signed", args=[self.code, self.signed_lookup_token()])
+
+    FACTS = (
+        "result_signed",
+        "documents_resolved",
+        "reuses_document",
+        "first_sent_at",
+        "unacknowledged_since",
+        "owes_fee",
+        "paid_online",
+    )
+
+    def refresh_facts(self, *names: str, save: bool = True) -> list[str]:
+        """Read the facts ``names`` again from the dossier's rows (``DossierQuerySet.facts``)
+        and save those that changed (``save=False``: the caller saves them with its own
+        fields); the verb that changed the rows calls it in its transaction, holding the
+        dossier's lock. Returns the fields that changed."""
+        facts = type(self).objects.facts()
+        found = (
+            type(self)
+            .objects.filter(pk=self.pk)
+            .values(*names, **{f"now_{name}": facts[name] for name in names})
+            .get()
+        )
+        changed = [name for name in names if found[name] != found[f"now_{name}"]]
+        for name in names:
+            setattr(self, name, found[f"now_{name}"])
+        if changed and save:
+            self.save(update_fields=changed)
+        return changed
 
     def documents_digitised(self) -> bool:
         """Indicator 4.2, the documents' half: every document line handed in has a scan or an

@@ -67,9 +67,8 @@ class FeeAccount(models.Model):
         verbose_name = _("fee account")
         verbose_name_plural = _("fee accounts")
         indexes = [
-            # Decision 766, 3.6: "owes a fee" and "paid online on an account that owes", probed
-            # for each dossier accepted in a month, read from the index alone (the account's
-            # id joins its payments).
+            # "Owes a fee" (``Dossier.owes_fee`` read from the rows: ``DossierQuerySet.facts``,
+            # the backfill of migration 0030), read from the index alone.
             models.Index(
                 fields=["dossier"], include=["id"], condition=Q(due__gt=0), name="feeaccount_owed"
             ),
@@ -173,7 +172,8 @@ class Payment(AppendOnly):
         indexes = [
             models.Index(fields=["recorded_by", "day"], name="intake_payment_clerk_day"),
             models.Index(fields=["agency", "day"], name="intake_payment_agency_day"),
-            # Decision 766, 3.6: "paid online", probed for each dossier accepted in a month.
+            # "Paid online" (``Dossier.paid_online`` read from the rows: ``DossierQuerySet.facts``,
+            # the backfill of migration 0030).
             models.Index(
                 fields=["account"],
                 condition=Q(direction=Direction.PAYMENT, method=Method.ONLINE),

@@ -69,8 +69,9 @@ class ResultDocument(models.Model):
             ),
         ]
         indexes = [
-            # Decision 766 (3.3, 4.1, 4.2): "has a signed result", probed for each dossier of a
-            # month; the unique index on the dossier would read every result's row to see.
+            # "Has a signed result" (``Dossier.result_signed`` read from the rows:
+            # ``DossierQuerySet.facts``, the backfill of migration 0030); the unique index on the
+            # dossier would read every result's row to see.
             models.Index(
                 fields=["dossier"],
                 condition=Q(signed_at__isnull=False),

@@ -4,16 +4,18 @@ received, as a ``Source`` of the contract in ``intake/indicators.py``.
 Population: the dossiers a unit of the scope received in the period (``received_at``).
 A dossier counts when it has at least one message in the outbox written before the period's
 end and every message of it written before then has been acknowledged by the national portal
-(``OutboxMessage.acknowledged_at``, whenever that came). The others are misses: "never sent"
-(no message at all, e.g. dossiers from before the outbox existed), or the first message still
-unacknowledged with its status and since when.
+(``OutboxMessage.acknowledged_at``, whenever that came): read from the dossier's row, its first
+message's instant (``Dossier.first_sent_at``) and its first unacknowledged one's
+(``Dossier.unacknowledged_since``), which the outbox keeps (``intake/national/outbox.py``).
+The others are misses: "never sent" (no message at all, e.g. dossiers from before the outbox
+existed), or the first message still unacknowledged with its status and since when.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -33,24 +35,29 @@ class SynchronisedDossiers:
     population = "dossier"
     adds_up = True  # cut by a date in the period: a year adds up its frozen months
 
+    @staticmethod
+    def synchronised(scope: Scope) -> Q:
+        """The messages' condition read from the dossier's facts (``Dossier.first_sent_at``,
+        ``Dossier.unacknowledged_since``): one written before the end, and none written before
+        then still unacknowledged."""
+        return Q(first_sent_at__lt=scope.end) & (
+            Q(unacknowledged_since__isnull=True) | Q(unacknowledged_since__gte=scope.end)
+        )
+
     def _population(self, scope: Scope):
-        sent = OutboxMessage.objects.filter(dossier=OuterRef("pk"), created_at__lt=scope.end)
-        waiting = sent.filter(acknowledged_at__isnull=True)
         return Dossier.objects.filter(
             receiving_agency_id__in=scope.agency_ids,
             received_at__gte=scope.start,
             received_at__lt=scope.end,
-        ).annotate(sent=Exists(sent), waiting=Exists(waiting))
+        )
 
     def counting(self, scope: Scope) -> Counting:
         """Counted with 3.3 and 3.6 over the dossiers of the scope's receiving agencies."""
-        sent = OutboxMessage.objects.filter(dossier=OuterRef("pk"), created_at__lt=scope.end)
-        waiting = sent.filter(acknowledged_at__isnull=True)
         return Counting(
             ("dossier", "receiving_agency", scope.agency_ids),
             Dossier.objects.filter(receiving_agency_id__in=scope.agency_ids),
             Q(received_at__gte=scope.start, received_at__lt=scope.end),
-            Q(Exists(sent)) & ~Q(Exists(waiting)),
+            self.synchronised(scope),
         )
 
     def measure(self, scope: Scope) -> Measure:
@@ -62,8 +69,9 @@ class SynchronisedDossiers:
         ).order_by("pk")
         rows = (
             self._population(scope)
-            .filter(Q(sent=False) | Q(waiting=True))
+            .exclude(self.synchronised(scope))
             .annotate(
+                sent=ExpressionWrapper(Q(first_sent_at__lt=scope.end), output_field=BooleanField()),
                 waiting_status=Subquery(first_waiting.values("national_status")[:1]),
                 waiting_since=Subquery(first_waiting.values("created_at")[:1]),
             )

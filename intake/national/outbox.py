@@ -6,6 +6,8 @@ result with its link, a payment or a refund recorded in the fee ledger) gets one
 ``OutboxMessage``, written by :func:`record_message` in the transaction that writes the event
 (a ``post_save`` receiver connected in ``IntakeConfig.ready``: every verb writes its event
 with ``objects.create``). The event and its message are committed together or not at all.
+The dossier's facts of indicator 1.4 (``Dossier.first_sent_at``, ``unacknowledged_since``) are
+written with the message and again with its acknowledgement (:func:`acknowledge`).
 
 Delivering (:func:`deliver`, the queue's ``intake.jobs.deliver_national_outbox``):
 
@@ -33,7 +35,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from intake.models import DossierEvent, EventKind, MessageKind, OutboxMessage
+from intake.models import Dossier, DossierEvent, EventKind, MessageKind, OutboxMessage
 from intake.national.backends import get_backend
 from intake.national.payload import dossier_payload
 
@@ -75,6 +77,18 @@ def record_message(sender, instance: DossierEvent, created: bool, raw: bool = Fa
         created_at=instance.at,
         next_attempt_at=instance.at,
     )
+    # Indicator 1.4's facts on the dossier (the verb writing the event holds its lock): the
+    # first message's instant, and the first unacknowledged one's (this one is).
+    at = instance.at
+    fields = [
+        name
+        for name in ("first_sent_at", "unacknowledged_since")
+        if getattr(dossier, name) is None or getattr(dossier, name) > at
+    ]
+    for name in fields:
+        setattr(dossier, name, at)
+    if fields:
+        dossier.save(update_fields=fields)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -130,10 +144,23 @@ def send_claimed(pk: int, now: datetime | None = None, backend=None) -> bool:
             last_error=f"{type(error).__name__}: {error}"[:2000],
         )
         return False
-    OutboxMessage.objects.filter(pk=pk, acknowledged_at__isnull=True).update(
-        acknowledged_at=now or timezone.now(), lease_until=None, last_error=""
-    )
+    acknowledge(message, now or timezone.now())
     return True
+
+
+@transaction.atomic
+def acknowledge(message: OutboxMessage, now: datetime) -> None:
+    """Record that the national portal took ``message``, and the dossier's fact of 1.4, its
+    first unacknowledged message, read again from the messages. The dossier is locked first,
+    as the verbs that write messages lock it: the fact's statement then sees every message
+    committed before (three statements)."""
+    dossier = Dossier.objects.filter(pk=message.dossier_id)
+    list(dossier.select_for_update().values_list("pk", flat=True))
+    taken = OutboxMessage.objects.filter(pk=message.pk, acknowledged_at__isnull=True).update(
+        acknowledged_at=now, lease_until=None, last_error=""
+    )
+    if taken:
+        dossier.refresh_facts("unacknowledged_since")
 
 
 def deliver(now: datetime | None = None, budget_seconds: float | None = None) -> dict[str, int]:

@@ -146,6 +146,8 @@ def accept_online(
             "version",
             "updated_at",
             *PROCESS_FIELDS,
+            # The fee it owes now that its reception's fees are computed (3.6).
+            *dossier.refresh_facts("owes_fee", save=False),
         ]
     )
     online.state = OnlineCheck.ACCEPTED
@@ -336,7 +338,8 @@ def _complete(dossier, scans, now, written) -> DossierEvent:
     reception.save(update_fields=["documents", "outcome"])
     dossier.status = Status.NEW
     dossier.version += 1
-    dossier.save(update_fields=["status", "version", "updated_at"])
+    facts = dossier.refresh_facts("documents_resolved", "reuses_document", save=False)
+    dossier.save(update_fields=["status", "version", "updated_at", *facts])
     online.state = OnlineCheck.AWAITING
     online.completed_at = now
     online.check_due_at = check_limit(now, reception.agency)

@@ -6,7 +6,8 @@
   refused at its check was not received and is not in it.
 - Counted: those filed online (channel 2, ``Channel.ONLINE``) and, where the procedure issues a
   paper result (``Procedure.issues_electronic_result`` off), only with a signed electronic
-  result (``ResultDocument.signed_at``): the national formula counts an online dossier of a
+  result (``ResultDocument.signed_at``, kept on the dossier as ``Dossier.result_signed``): the
+  national formula counts an online dossier of a
   paper-result procedure only when its result was also returned electronically.
 
 The national formula multiplies this share by the synchronisation rate (indicator 1.4): that is
@@ -17,24 +18,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from intake.indicators import Counting, Measure, Miss, Scope, measure_together, register
-from intake.models import Dossier, ResultDocument
+from intake.models import Dossier
 from procedures.models import Channel
 
 
-def _signed_result() -> Exists:
-    return Exists(ResultDocument.objects.filter(dossier=OuterRef("pk"), signed_at__isnull=False))
-
-
 def counted() -> Q:
-    """The condition on a received dossier for it to count in 3.3."""
+    """The condition on a received dossier for it to count in 3.3 (its signed result read from
+    the dossier's row: ``Dossier.result_signed``)."""
     return Q(channel=Channel.ONLINE) & (
-        Q(procedure__issues_electronic_result=True) | Q(_signed_result())
+        Q(procedure__issues_electronic_result=True) | Q(result_signed=True)
     )
 
 

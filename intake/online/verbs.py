@@ -23,7 +23,14 @@ from django.utils.translation import gettext as _
 from intake.counter.fees import compute_fees
 from intake.counter.reception import ActionRefused, competent_agency_for
 from intake.documents.merge import MergedScan
-from intake.documents.scans import LineEntry, discarded_on_failure, record_lines, summary
+from intake.documents.scans import (
+    LineEntry,
+    discarded_on_failure,
+    line_facts,
+    line_rows,
+    record_lines,
+    summary,
+)
 from intake.models import (
     ApplicantKind,
     Dossier,
@@ -269,6 +276,12 @@ def _submit(
         channel = procedure.channels.filter(channel=Channel.ONLINE).first() or (
             procedure.legal_time_limit()
         )
+    entries = {
+        line: LineEntry(line=line, scan=doc.scan)
+        for line, doc in enumerate(documents)
+        if doc.scan is not None
+    }
+    rows = line_rows(checklist, entries, actor=None, now=submitted_at, written=written)
     dossier = Dossier.objects.create(
         code=f"{agency.electronic_id}-{day:%y%m%d}-{sequence:04d}",
         national_code=national_code,
@@ -284,13 +297,14 @@ def _submit(
         time_unit=channel.time_unit if channel else TimeUnit.WORKING_DAYS,
         cutoff_time=procedure.cutoff_time,
         received_at=submitted_at,
+        # The scorecard's facts: its lines (4.2, 4.3); its fee, with no account yet the
+        # reception's (3.6); its first message to the national portal, the event's below (1.4).
+        **line_facts(rows),
+        owes_fee=total > 0,
+        first_sent_at=submitted_at,
+        unacknowledged_since=submitted_at,
     )
-    entries = {
-        line: LineEntry(line=line, scan=doc.scan)
-        for line, doc in enumerate(documents)
-        if doc.scan is not None
-    }
-    lines = record_lines(dossier, checklist, entries, actor=None, now=submitted_at, written=written)
+    lines = record_lines(dossier, rows)
     OnlineSubmission.objects.create(
         dossier=dossier,
         source=source,

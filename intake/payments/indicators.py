@@ -25,11 +25,9 @@ from intake.indicators import Counting, Measure, Miss, Scope, measure_together, 
 from intake.models import (
     Direction,
     Dossier,
-    FeeAccount,
     Method,
     Payment,
     PaymentTerms,
-    Reception,
 )
 from procedures.models import FeeLine, Procedure
 
@@ -91,33 +89,20 @@ class DossiersPaidOnline:
     adds_up = True  # cut by a date in the period: a year adds up its frozen months
 
     def counting(self, scope: Scope) -> Counting:
-        """Counted with 1.4 and 3.3 over the dossiers of the scope's receiving agencies."""
-        # The fee account and the reception as EXISTS (one lookup a dossier), not joins that
-        # read every account and reception (a hash join over a million rows).
-        accounts = FeeAccount.objects.filter(dossier=OuterRef("pk"))
-        fees = Reception.objects.filter(pk=OuterRef("reception_id"), fee_total__gt=0)
-        owes = Q(Exists(accounts.filter(due__gt=0))) | (~Q(Exists(accounts)) & Q(Exists(fees)))
-        accepted = Q(accepted_at__gte=scope.start, accepted_at__lt=scope.end)
-        # A payment means a fee account, and with an account a fee is owed when its amount is
-        # above 0: the numerator is one probe, an online payment on an account that owes,
-        # instead of the fee owed probed again for every dossier, then the payment.
-        paid_owing = Payment.objects.filter(
-            account__dossier=OuterRef("pk"),
-            account__due__gt=0,
-            direction=Direction.PAYMENT,
-            method=Method.ONLINE,
-        )
+        """Counted with 1.4 and 3.3 over the dossiers of the scope's receiving agencies, from
+        the dossier's row: ``Dossier.owes_fee`` (its account's amount due, or without an account
+        its reception's fees, above 0) and ``Dossier.paid_online`` (a payment through the
+        gateway), which the ledger's verbs keep (``intake/payments/ledger.py``)."""
         return Counting(
             ("dossier", "receiving_agency", scope.agency_ids),
             Dossier.objects.filter(receiving_agency_id__in=scope.agency_ids),
-            accepted & owes,
-            Q(_paid(Method.ONLINE)),
-            numerator=accepted & Q(Exists(paid_owing)),
+            Q(accepted_at__gte=scope.start, accepted_at__lt=scope.end, owes_fee=True),
+            Q(paid_online=True),
         )
 
     def _population(self, scope: Scope):
         counting = self.counting(scope)
-        return counting.rows.filter(counting.population).annotate(paid_online=_paid(Method.ONLINE))
+        return counting.rows.filter(counting.population)
 
     def measure(self, scope: Scope) -> Measure:
         return measure_together([self.counting(scope)])[0]

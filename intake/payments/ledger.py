@@ -167,7 +167,7 @@ def open_account(
     if not 0 <= due <= MAX_AMOUNT:
         raise PaymentRefused(_("The amount due is out of range."))
     terms = PaymentTerms.objects.filter(procedure_id=dossier.procedure_id).first()
-    return FeeAccount.objects.create(
+    account = FeeAccount.objects.create(
         dossier=dossier,
         due=due,
         lines=lines,
@@ -175,6 +175,11 @@ def open_account(
         before_result=bool(terms and terms.before_result),
         frozen_at=now,
     )
+    # The scorecard's fact (3.6): with an account, a dossier owes a fee when its amount is.
+    if dossier.owes_fee != (due > 0):
+        dossier.owes_fee = due > 0
+        dossier.save(update_fields=["owes_fee"])
+    return account
 
 
 # The two subqueries the locks read beside their row, written out in SQL: built with
@@ -431,6 +436,9 @@ def _record_payment(dossier, method, amount, agency, actor, reference, gateway, 
     if dossier.status == Status.AWAITING_PAYMENT and amount == before.outstanding:
         dossier.status = Status.RESULT_READY
         fields.append("status")
+    if method == Method.ONLINE and not dossier.paid_online:
+        dossier.paid_online = True  # the scorecard's fact (3.6)
+        fields.append("paid_online")
     dossier.version += 1
     dossier.save(update_fields=[*fields, "version", "updated_at"])
     DossierEvent.objects.create(

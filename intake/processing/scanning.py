@@ -66,7 +66,7 @@ def scan_document(
             actor,
             now,
             from_status=dossier.status,
-            fields=[],
+            fields=dossier.refresh_facts("documents_resolved", "reuses_document", save=False),
             note=row.name,
             data={"document": scans.line_record(row), "previous": previous},
         )
@@ -106,7 +106,7 @@ def exempt_document(
             actor,
             now,
             from_status=dossier.status,
-            fields=[],
+            fields=dossier.refresh_facts("documents_resolved", "reuses_document", save=False),
             note=row.name,
             data={"document": scans.line_record(row), "previous": previous},
         )

@@ -9,13 +9,15 @@ Whose figure a dossier is: its deciding (competent) agency, as the statistics co
   a signed result of a procedure that issues electronic results
   (``ResultDocument.objects.published()``).
 - **4.2 digitised dossiers**: the dossiers received in the period; a dossier counts when every
-  document line handed in has a file or an exemption (``Dossier.objects.with_documents_digitised``)
+  document line handed in has a file or an exemption (``Dossier.documents_resolved``)
   and, once its result is ready (status 9 or 10), that result has a signed file.
 - **4.3 reuse**: the dossiers received in the period; a dossier counts when at least one of its
   lines was reused from an earlier dossier or result (``DossierDocument.objects.reused()``).
 
-Everything is counted in SQL: ``measure`` is one query, and the scorecard counts the three in
-one (``counting``: the dossiers of the scope's deciding agencies received or finished in the
+Everything is counted in SQL from the dossiers' rows (their facts ``result_signed``,
+``documents_resolved`` and ``reuses_document``, kept by the verbs: docs/statistics.md, "The facts
+kept on the dossier"): ``measure`` is one query, and the scorecard counts the three in one
+(``counting``: the dossiers of the scope's deciding agencies received or finished in the
 period); ``misses`` at most three queries whatever the number of dossiers (the dossiers that miss,
 and for 4.2 the lines they left without a file).
 """
@@ -25,7 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -92,20 +94,15 @@ class ElectronicResults:
 
     @staticmethod
     def _annotated(scope: Scope) -> QuerySet:
-        return _finished(scope).annotate(
-            has_result=_result(),
-            has_signed=_result(signed_at__isnull=False),
-            has_published=Exists(ResultDocument.objects.published().filter(dossier=OuterRef("pk"))),
-        )
+        return _finished(scope).annotate(has_result=_result())
 
     def counting(self, scope: Scope) -> Counting:
-        # ``ResultDocument.objects.published()`` of the dossier, with its procedure read from
-        # the dossier's row: the signed result is probed only where the procedure issues
-        # electronic results, and the probe joins neither the dossier nor the procedure again.
+        # ``ResultDocument.objects.published()`` of the dossier, read from the dossier's row
+        # (``Dossier.result_signed``) and its procedure's.
         return _counting(
             scope,
             _finished_in(scope),
-            Q(procedure__issues_electronic_result=True) & Q(_result(signed_at__isnull=False)),
+            Q(procedure__issues_electronic_result=True, result_signed=True),
         )
 
     def measure(self, scope: Scope) -> Measure:
@@ -114,15 +111,15 @@ class ElectronicResults:
     def misses(self, scope: Scope, limit: int | None = None) -> Sequence[Miss]:
         rows = (
             self._annotated(scope)
-            .filter(has_published=False)
+            .exclude(self.counting(scope).counted)
             .order_by("finished_at", "pk")
-            .only("pk", "code")
+            .only("pk", "code", "result_signed")
         )
         misses = []
         for dossier in _limited(rows, limit):
             if not dossier.has_result:
                 reason = _("no electronic result")
-            elif not dossier.has_signed:
+            elif not dossier.result_signed:
                 reason = _("result not signed")
             else:
                 reason = _("the procedure does not issue electronic results")
@@ -140,41 +137,35 @@ class DigitisedDossiers:
 
     @staticmethod
     def _annotated(scope: Scope) -> QuerySet:
-        return (
-            _received(scope)
-            .with_documents_digitised()
-            .annotate(
-                needs_result=ExpressionWrapper(
-                    Q(status__in=RESULT_STATUSES), output_field=BooleanField()
-                ),
-                has_result=_result(),
-                has_signed=_result(signed_at__isnull=False),
-            )
-        )
+        return _received(scope).annotate(has_result=_result())
 
-    COUNTS = Q(documents_digitised=True) & (Q(needs_result=False) | Q(has_signed=True))
+    # What counts, read from the dossier's row: ``Dossier.documents_resolved`` (every line
+    # has a file or an exemption, ``documents_digitised()``) and ``Dossier.result_signed``.
+    FACTS = Q(documents_resolved=True) & (~Q(status__in=RESULT_STATUSES) | Q(result_signed=True))
 
     def counting(self, scope: Scope) -> Counting:
-        """``COUNTS`` without the annotations, to be counted beside 4.1 and 4.3."""
-        counted = Dossier.objects.documents_digitised_condition() & (
-            ~Q(status__in=RESULT_STATUSES) | Q(_result(signed_at__isnull=False))
-        )
-        return _counting(scope, _received_in(scope), counted)
+        """``FACTS``, counted beside 4.1 and 4.3."""
+        return _counting(scope, _received_in(scope), self.FACTS)
 
     def measure(self, scope: Scope) -> Measure:
         return measure_together([self.counting(scope)])[0]
 
     def misses(self, scope: Scope, limit: int | None = None) -> Sequence[Miss]:
-        missing = self._annotated(scope).exclude(self.COUNTS)
-        dossiers = list(_limited(missing.order_by("received_at", "pk").only("pk", "code"), limit))
+        missing = self._annotated(scope).exclude(self.FACTS)
+        dossiers = list(
+            _limited(
+                missing.order_by("received_at", "pk").only("pk", "code", "documents_resolved"),
+                limit,
+            )
+        )
         # The lines of every dossier that misses on its documents: one query, whatever their
         # number (the dossiers named in a subquery, or by key when only the first few are asked).
-        short = [d.pk for d in dossiers if not d.documents_digitised]
+        short = [d.pk for d in dossiers if not d.documents_resolved]
         open_lines: dict[int, list[int]] = defaultdict(list)
         lined: set[int] = set()
         if short:
             if limit is None:
-                whose = Q(dossier__in=missing.filter(documents_digitised=False).values("pk"))
+                whose = Q(dossier__in=missing.filter(documents_resolved=False).values("pk"))
             else:
                 whose = Q(dossier_id__in=short)
             lines = DossierDocument.objects.filter(whose).values_list(
@@ -186,7 +177,7 @@ class DigitisedDossiers:
                     open_lines[dossier_id].append(line + 1)
         misses = []
         for dossier in dossiers:
-            if not dossier.documents_digitised:
+            if not dossier.documents_resolved:
                 numbers = open_lines.get(dossier.pk)
                 if dossier.pk not in lined:
                     reason = _("no document line recorded")
@@ -212,23 +203,18 @@ class ReusedDocuments:
     population = "dossier"
     adds_up = True  # cut by a date in the period: a year adds up its frozen months
 
-    @staticmethod
-    def _reuses() -> Exists:
-        return Exists(DossierDocument.objects.reused().filter(dossier=OuterRef("pk")))
-
-    def _annotated(self, scope: Scope) -> QuerySet:
-        return _received(scope).annotate(reuses=self._reuses())
-
     def counting(self, scope: Scope) -> Counting:
-        return _counting(scope, _received_in(scope), Q(self._reuses()))
+        """A line reused (``DossierDocument.objects.reused()``), read from the dossier's row:
+        ``Dossier.reuses_document``."""
+        return _counting(scope, _received_in(scope), Q(reuses_document=True))
 
     def measure(self, scope: Scope) -> Measure:
         return measure_together([self.counting(scope)])[0]
 
     def misses(self, scope: Scope, limit: int | None = None) -> Sequence[Miss]:
         rows = (
-            self._annotated(scope)
-            .filter(reuses=False)
+            _received(scope)
+            .filter(reuses_document=False)
             .order_by("received_at", "pk")
             .only("pk", "code")
         )

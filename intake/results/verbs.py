@@ -295,13 +295,14 @@ def _save_signed(
             "signer_certificate",
         ]
     )
+    dossier.result_signed = True  # the scorecard's fact (3.3, 4.1, 4.2)
     return record_event(
         dossier,
         EventKind.RESULT_SIGNED,
         actor,
         now,
         from_status=dossier.status,
-        fields=[],
+        fields=["result_signed"],
         note=current.name,
         data={
             "name": current.name,

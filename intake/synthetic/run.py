@@ -26,6 +26,7 @@ from django.db import connection, connections
 
 from intake.models import (
     DayClosing,
+    Dossier,
     FeeAccount,
     Payment,
     PaymentLine,
@@ -216,6 +217,8 @@ def generate(
     since, extra_seed = start["pk:dossier"], f"{seed}:{start['pk:reception']}"
     began = time.perf_counter()
     report.rows.update(generate_fees(since=since, now=now, seed=extra_seed))
+    # Written without the verbs: the scorecard's facts of the run's dossiers from their rows.
+    Dossier.objects.filter(pk__gt=since).refresh_facts()
     wanted = max(AT_LEAST, round(count * PER_DOSSIER))
     report.rows.update(
         generate_petitions(since=since, count=wanted, first_day=first_day, now=now, seed=extra_seed)

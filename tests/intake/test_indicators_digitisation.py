@@ -46,7 +46,9 @@ def _vietnamese():
 
 
 def line(dossier, number, *, file=True, exemption="", reused_from=None):
-    return DossierDocument.objects.create(
+    """A line written as a row, and the dossier's facts about its lines read again as the
+    verbs that write lines do (``Dossier.refresh_facts``)."""
+    row = DossierDocument.objects.create(
         dossier=dossier,
         line=number - 1,
         name=f"Giấy tờ {number}",
@@ -57,10 +59,14 @@ def line(dossier, number, *, file=True, exemption="", reused_from=None):
         exemption=exemption,
         reused_from=reused_from,
     )
+    dossier.refresh_facts("documents_resolved", "reuses_document")
+    return row
 
 
 def result(dossier, user, *, signed: bool):
-    return ResultDocument.objects.create(
+    """A result written as a row; a signed one sets the dossier's fact as the signing verb
+    does (``Dossier.refresh_facts``)."""
+    row = ResultDocument.objects.create(
         dossier=dossier,
         file=f"results/2026/11/{dossier.pk}.pdf",
         name="quyet-dinh.pdf",
@@ -73,6 +79,8 @@ def result(dossier, user, *, signed: bool):
         signed_by=user if signed else None,
         signed_at=dossier.finished_at if signed else None,
     )
+    dossier.refresh_facts("result_signed")
+    return row
 
 
 @pytest.fixture
@@ -204,5 +212,6 @@ def test_4_3_counts_a_line_that_reused_an_earlier_signed_result(month):
     DossierDocument.objects.filter(dossier=d.unsigned, line=0).update(
         reused_result=earlier_result, file=earlier_result.signed_file.name
     )
+    d.unsigned.refresh_facts("documents_resolved", "reuses_document")
     assert REUSED_DOCUMENTS.measure(d.scope) == Measure(numerator=3, denominator=7)
     assert d.unsigned.code not in [label for label, _ in reasons(REUSED_DOCUMENTS, d.scope)]

@@ -50,6 +50,7 @@ def test_online_dossiers_count_and_paper_results_need_a_signed_electronic_one():
         signed_file="results/2026/11/kq-ky.pdf",
         signed_sha256="2" * 64,
     )
+    paper_signed.refresh_facts("result_signed")  # as the signing verb keeps it
     # An unsigned result does not count either.
     unsigned_result = accepted_online(paper, clerk, MONDAY + timedelta(hours=4))
     ResultDocument.objects.create(

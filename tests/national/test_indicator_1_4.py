@@ -6,10 +6,15 @@ import pytest
 from django.utils import translation
 
 from intake.indicators import REGISTRY, Scope
-from intake.models import DossierEvent, EventKind, OutboxMessage, Status
+from intake.models import Dossier, DossierEvent, EventKind, OutboxMessage, Status
 from intake.national.indicators import SOURCE
 from portal.deadlines import TIME_ZONE
-from tests.factories import AgencyFactory, ProcedureFactory, received_dossier
+from tests.factories import (
+    AgencyFactory,
+    ProcedureFactory,
+    acknowledge_messages,
+    received_dossier,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +24,12 @@ def at(day, month=11, hour=9, minute=0):
 
 
 def acknowledge(dossier):
-    OutboxMessage.objects.filter(dossier=dossier).update(acknowledged_at=at(28))
+    acknowledge_messages(OutboxMessage.objects.filter(dossier=dossier), at(28))
+
+
+def locked(dossier):
+    """The dossier as a verb reads it under its lock, before writing an event."""
+    return Dossier.objects.get(pk=dossier.pk)
 
 
 @pytest.fixture
@@ -31,18 +41,20 @@ def world():
     waiting = received_dossier(agency=agency, procedure=procedure, now=at(3))
     acknowledge(waiting)
     DossierEvent.objects.create(
-        dossier=waiting,
+        dossier=locked(waiting),
         kind=EventKind.FORWARDED,
         at=at(5, hour=9, minute=30),
         from_status=Status.ACCEPTED,
         to_status=Status.IN_PROGRESS,
     )
     never = received_dossier(agency=agency, procedure=procedure, now=at(4))
+    # From before the outbox existed: no message, its facts as the migration wrote them.
     OutboxMessage.objects.filter(dossier=never).delete()
+    never.refresh_facts("first_sent_at", "unacknowledged_since")
     late_change = received_dossier(agency=agency, procedure=procedure, now=at(6))
     acknowledge(late_change)
     DossierEvent.objects.create(  # after the period: not yet due to be synchronised in it
-        dossier=late_change,
+        dossier=locked(late_change),
         kind=EventKind.STOPPED,
         at=at(2, month=12),
         from_status=Status.ACCEPTED,

@@ -19,7 +19,7 @@ from intake.online.indicators import ONLINE_DOSSIERS
 from intake.reports.cells import Period
 from intake.scorecard.card import indicator_scope, scorecard
 from portal.deadlines import TIME_ZONE
-from tests.factories import AgencyFactory, ClerkFactory, received_dossier
+from tests.factories import AgencyFactory, ClerkFactory, acknowledge_messages, received_dossier
 from tests.intake.online_helpers import filed, online_procedure
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,7 @@ def accepted_online(procedure, clerk, when):
 
 
 def acknowledged(dossier):
-    OutboxMessage.objects.filter(dossier=dossier).update(acknowledged_at=MONDAY + timedelta(days=3))
+    acknowledge_messages(OutboxMessage.objects.filter(dossier=dossier), MONDAY + timedelta(days=3))
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def test_3_3_is_the_online_rate_times_the_sync_rate(november):
 
 
 def test_every_dossier_synchronised_leaves_the_online_rate(november):
-    OutboxMessage.objects.update(acknowledged_at=MONDAY + timedelta(days=3))
+    acknowledge_messages(OutboxMessage.objects.all(), MONDAY + timedelta(days=3))
     line = line_of(november, "3.3")
     assert line.value == Decimal("75.0") and line.points == Decimal("10.00")
 
