@@ -280,7 +280,7 @@ class DossierQuerySet(models.QuerySet):
 
         related = {
             name: self.model._meta.get_field(name).related_model
-            for name in ("documents", "result_document", "outbox_messages", "fee_account")
+            for name in ("documents", "result_document", "outbox_messages", "fee_account", "pauses")
         }
         lines, results = related["documents"], related["result_document"]
         messages, accounts = related["outbox_messages"], related["fee_account"]
@@ -288,6 +288,7 @@ class DossierQuerySet(models.QuerySet):
         mine = OuterRef("pk")
         messages = messages.objects.filter(dossier=mine).order_by("created_at")
         accounts = accounts.objects.filter(dossier=mine)
+        pauses = related["pauses"].objects.filter(dossier=mine)
         fees = Reception.objects.filter(pk=OuterRef("reception_id"), fee_total__gt=0)
         return {
             "result_signed": models.Exists(
@@ -310,6 +311,12 @@ class DossierQuerySet(models.QuerySet):
                 payments.objects.filter(
                     account__dossier=mine, direction=Direction.PAYMENT, method=Method.ONLINE
                 )
+            ),
+            "paused_since": models.Subquery(
+                pauses.filter(ended_at__isnull=True).values("started_at")[:1]
+            ),
+            "second_supplement_at": models.Subquery(
+                pauses.order_by("started_at", "pk").values("started_at")[1:2]
             ),
         }
 
@@ -531,6 +538,16 @@ class Dossier(models.Model):
     paid_online = models.BooleanField(
         _("paid online"), default=False, db_default=False, editable=False
     )
+    # Its supplement request not answered yet (the ``Pause`` not ended) was made at (none:
+    # NULL), and its second supplement request at (pauses are never removed, so it never
+    # changes once set): the statistics' "paused" and 2.1's "in time" of a period not over, and
+    # 2.1's "second supplement request" of any period, read these, not the pauses.
+    paused_since = models.DateTimeField(
+        _("waiting for a supplement since"), null=True, blank=True, editable=False
+    )
+    second_supplement_at = models.DateTimeField(
+        _("second supplement requested at"), null=True, blank=True, editable=False
+    )
 
     objects = DossierQuerySet.as_manager()
 
@@ -614,6 +631,8 @@ class Dossier(models.Model):
                     "status",
                     "verdict",
                     "original_due_at",
+                    "paused_since",
+                    "second_supplement_at",
                 ],
                 name="dossier_stats_alive",
             ),
@@ -683,6 +702,8 @@ class Dossier(models.Model):
         "unacknowledged_since",
         "owes_fee",
         "paid_online",
+        "paused_since",
+        "second_supplement_at",
     )
 
     def refresh_facts(self, *names: str, save: bool = True) -> list[str]:

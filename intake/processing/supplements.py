@@ -114,13 +114,14 @@ def request_supplement(
     )
     before = dossier.status
     dossier.status = Status.SUPPLEMENT_REQUESTED
+    facts = dossier.refresh_facts("paused_since", "second_supplement_at", save=False)
     return record_event(
         dossier,
         EventKind.SUPPLEMENT_REQUESTED,
         actor,
         now,
         from_status=before,
-        fields=["status"],
+        fields=["status", *facts],
         data={
             "missing": items,
             "contact": contact,
@@ -179,6 +180,7 @@ def record_supplement(
     apologised = dossier.apologised_at is not None
     moved_original = paused(dossier.original_due_at)
     fields = ["status", "due_at", "original_due_at", "due_explanation", "step_due_at"]
+    fields += dossier.refresh_facts("paused_since", save=False)
     if pause.policy == SupplementPolicy.RESTART:
         dossier.counted_from = moved_original.counted_from
         fields.append("counted_from")

@@ -17,6 +17,7 @@ from functools import lru_cache
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import TruncMinute
+from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
 from intake.models import Dossier, Pause, Status, Timeliness
@@ -238,12 +239,11 @@ class Window:
         return cls(start, end, end, current)
 
 
-def _second_supplement(window: Window) -> Exists:
+def _second_supplement(window: Window) -> Q:
     """The dossier was asked for a supplement twice or more by the window's stock instant (the
-    second request's event says ``"repeated": true``; every request opens one ``Pause``): a
-    second pause exists, one probe of the pauses' dossier index."""
-    pauses = Pause.objects.filter(dossier=OuterRef("pk"), started_at__lt=window.stock_at)
-    return Exists(pauses.order_by()[1:2])
+    second request's event says ``"repeated": true``; every request opens one ``Pause``): its
+    second request, kept on its row (``Dossier.second_supplement_at``), came before then."""
+    return Q(second_supplement_at__lt=window.stock_at)
 
 
 def _minute(name: str) -> TruncMinute:
@@ -262,18 +262,25 @@ def _open_pauses(window: Window):
     )
 
 
-def _paused(window: Window) -> Exists:
-    """Waiting for a supplement at the window's stock instant. Now, that is a pause not ended
-    yet: the partial unique index of open pauses answers it."""
-    return Exists(_open_pauses(window).filter(dossier=OuterRef("pk")))
+def _paused(window: Window) -> Q:
+    """Waiting for a supplement at the window's stock instant. Now, that is the request not
+    answered yet, kept on the dossier's row (``Dossier.paused_since``: read with the covering
+    index); at an instant past, a pause begun before it and not ended by then."""
+    if window.current:
+        return Q(paused_since__lt=window.stock_at)
+    return Q(Exists(_open_pauses(window).filter(dossier=OuterRef("pk"))))
 
 
-def _asked_in_time(window: Window) -> Exists:
+def _asked_in_time(window: Window) -> Q:
     """Waiting for a supplement at the stock instant, asked for it by the minute of the
     original appointment as it stood then (a pause moves the appointment only when the
     supplement comes back): how Decision 766, 2.1 judges a paused dossier."""
+    if window.current:
+        return Q(paused_since__lt=window.stock_at) & Q(
+            LessThanOrEqual(_minute("paused_since"), F("original_due_at"))
+        )
     pauses = _open_pauses(window).alias(asked=_minute("started_at"))
-    return Exists(pauses.filter(dossier=OuterRef("pk"), asked__lte=OuterRef("original_due_at")))
+    return Q(Exists(pauses.filter(dossier=OuterRef("pk"), asked__lte=OuterRef("original_due_at"))))
 
 
 def cell_condition(cell: str, window: Window) -> Q:
@@ -300,18 +307,16 @@ def _conditions(window: Window) -> dict[str, Q]:
     resolved = ended & Q(status__in=RESOLVED_STATUSES)
     received = Q(accepted_at__gte=start, accepted_at__lt=end)
     stopped = ended & Q(status=Status.STOPPED)
-    once = ~Q(_second_supplement(window))
-    # Each condition tests the dossier's own columns before probing its pauses (a subquery
-    # each, run once per dossier a count reaches): an ``AND`` stops at the first false, so a
-    # dossier past its appointment is never probed for "within", one within it never for
-    # "overdue", and only a dossier otherwise in time for a second supplement request.
+    once = ~_second_supplement(window)
+    # The pauses are read from the dossier's row (``paused_since``, ``second_supplement_at``,
+    # in the covering index), except "paused" at an instant past (a frozen month, a custom
+    # period): a subquery per dossier, so each condition tests the dossier's other columns
+    # first: an ``AND`` stops at the first false.
     # Decision 766, 2.1: every dossier of the period, each judged where it stands.
     all_766 = resolved | stopped | alive_at_stock
     resolved_in_time_766 = resolved & Q(verdict__in=IN_TIME) & once
     stopped_in_time_766 = stopped & Q(original_due_at__gte=_minute("finished_at")) & once
-    open_in_time_766 = (
-        alive_at_stock & ((~due_passed & ~Q(paused)) | Q(_asked_in_time(window))) & once
-    )
+    open_in_time_766 = alive_at_stock & ((~due_passed & ~paused) | _asked_in_time(window)) & once
     in_time_766 = resolved_in_time_766 | stopped_in_time_766 | open_in_time_766
     conditions = {
         "carried_over": Q(accepted_at__lt=start)
@@ -322,10 +327,10 @@ def _conditions(window: Window) -> dict[str, Q]:
         "resolved_on_time": resolved & Q(verdict=Timeliness.ON_TIME),
         "resolved_in_time": resolved & Q(verdict__in=IN_TIME),
         "resolved_late": resolved & Q(verdict=Timeliness.LATE),
-        "in_progress": alive_at_stock & ~Q(paused),
-        "in_progress_within": alive_at_stock & ~due_passed & ~Q(paused),
-        "in_progress_overdue": alive_at_stock & due_passed & ~Q(paused),
-        "paused": alive_at_stock & Q(paused),
+        "in_progress": alive_at_stock & ~paused,
+        "in_progress_within": alive_at_stock & ~due_passed & ~paused,
+        "in_progress_overdue": alive_at_stock & due_passed & ~paused,
+        "paused": alive_at_stock & paused,
         "open_at_end": alive_at_stock,
         "stopped": stopped,
         "repeated_in_time": resolved & Q(verdict__in=IN_TIME) & ~once,
@@ -335,7 +340,7 @@ def _conditions(window: Window) -> dict[str, Q]:
         "in_time_766": in_time_766,
         "late_766": all_766 & ~in_time_766,
         "late_any": (resolved & Q(verdict=Timeliness.LATE))
-        | (alive_at_stock & due_passed & ~Q(paused)),
+        | (alive_at_stock & due_passed & ~paused),
     }
     for channel in Channel.values:
         conditions[f"received_{channel}"] = received & Q(channel=channel)

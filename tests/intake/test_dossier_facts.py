@@ -23,7 +23,7 @@ from tests.factories import (
     acknowledge_messages,
     received_dossier,
 )
-from tests.intake.journeys import fresh, ready, world
+from tests.intake.journeys import AT, MISSING, at, fresh, ready, supplement_requested, world
 from tests.intake.online_helpers import filed, online_procedure, scan
 
 pytestmark = pytest.mark.django_db
@@ -109,12 +109,66 @@ def test_the_facts_equal_the_rows_conditions_on_dossiers_made_by_the_verbs(signi
     online = filed(fee_bearing)
     checking.accept_online(online, clerk=clerk)
     filed(fee_bearing)  # awaiting its check
+    asked_twice(w)  # waiting for its second supplement
     assert_facts_match_rows()
     # Not vacuous: each fact is set somewhere and unset somewhere.
     values = {}
     for _pk, name, field, _rows in facts_and_rows():
         values.setdefault(name, set()).add(field is not None and field is not False)
     assert values == {name: {True, False} for name in Dossier.FACTS}
+
+
+ANSWERED = at(2026, 11, 17, 15, 0)
+ASKED_AGAIN = at(2026, 11, 18, 9, 0)
+
+
+def ask(w, dossier, now):
+    processing.request_supplement(
+        dossier,
+        missing=MISSING,
+        contact="Phòng KT-HT, 0271 3885 123",
+        actor=w.officer,
+        version=dossier.version,
+        now=now,
+    )
+    return fresh(dossier)
+
+
+def answer(w, dossier, now):
+    processing.record_supplement(dossier, actor=w.clerk, version=dossier.version, now=now)
+    return fresh(dossier)
+
+
+def asked_twice(w):
+    """Asked for a supplement, answered, and asked again (not answered yet)."""
+    return ask(w, answer(w, supplement_requested(w), ANSWERED), ASKED_AGAIN)
+
+
+def test_supplement_requests_and_answers_keep_the_pause_facts():
+    w = world()
+    dossier = supplement_requested(w)
+    assert (dossier.paused_since, dossier.second_supplement_at) == (AT.proposed, None)
+    dossier = answer(w, dossier, ANSWERED)
+    assert (dossier.paused_since, dossier.second_supplement_at) == (None, None)
+    dossier = ask(w, dossier, ASKED_AGAIN)
+    assert (dossier.paused_since, dossier.second_supplement_at) == (ASKED_AGAIN, ASKED_AGAIN)
+    dossier = answer(w, dossier, AT.later)
+    # The second request stays: 2.1 counts the dossier late for it whatever follows.
+    assert (dossier.paused_since, dossier.second_supplement_at) == (None, ASKED_AGAIN)
+    assert_facts_match_rows()
+
+
+def test_stopping_a_dossier_waiting_for_its_supplement_ends_its_pause_fact():
+    w = world()
+    dossier = supplement_requested(w)
+    processing.request_withdrawal(
+        dossier, reason="Rút", actor=w.clerk, version=dossier.version, now=AT.checked
+    )
+    dossier = fresh(dossier)
+    assert dossier.paused_since == AT.proposed
+    processing.stop(dossier, actor=w.leader, version=dossier.version, now=AT.later)
+    assert fresh(dossier).paused_since is None
+    assert_facts_match_rows()
 
 
 def test_signing_the_result_sets_result_signed(signing):

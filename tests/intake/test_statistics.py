@@ -240,6 +240,14 @@ def test_augusts_table_counts_each_case_where_the_definitions_say(cases, distric
     assert table.live and not table.frozen_months
 
 
+def test_augusts_table_on_its_last_evening_is_the_same_while_it_is_not_over(cases, district):
+    """Nothing happens after Monday 31/08 17:00: counted then, the month not over (its stocks
+    now, its pauses read from the dossiers' rows) gives the table counted after it."""
+    table = period_table(district, AUGUST, now=at(2026, 8, 31, 17))
+    assert without_times(table.total) == EXPECTED
+    assert (table.total.in_time_766, table.total.all_766) == (7, 12)
+
+
 def test_the_table_by_agency_puts_the_refusal_at_the_commune(cases, district):
     table = period_table(district, AUGUST, group_by="agency", now=AFTER_AUGUST)
 

@@ -80,8 +80,17 @@ def test_the_hand_built_month_is_as_intended(cases):
     assert cases.stopped.original_due_at == at(2026, 10, 19, 9)
 
 
-def test_indicator_2_1_counts_every_dossier_of_the_period(cases):
-    total = period_table(Scope(), OCTOBER, now=AFTER_OCTOBER).total
+# Counted after October, and on its last working afternoon while it is not over: nothing
+# happens in between, so the figures are the same. The month not over reads its pauses from the
+# dossiers' rows (``Dossier.paused_since``), the month over from the pauses themselves.
+WHEN = pytest.mark.parametrize(
+    "now", [AFTER_OCTOBER, at(2026, 10, 30, 16)], ids=["after", "not-over"]
+)
+
+
+@WHEN
+def test_indicator_2_1_counts_every_dossier_of_the_period(cases, now):
+    total = period_table(Scope(), OCTOBER, now=now).total
     assert (total.resolved, total.resolved_in_time, total.stopped) == (9, 6, 1)
     assert (total.in_progress_within, total.in_progress_overdue, total.paused) == (1, 1, 2)
     # The portal's on-time rate: the resolved dossiers only.
@@ -92,9 +101,10 @@ def test_indicator_2_1_counts_every_dossier_of_the_period(cases):
     assert (total.stopped_in_time_766, total.open_in_time_766) == (1, 2)
 
 
-def test_the_dossiers_behind_indicator_2_1_are_those_it_counts_and_does_not(cases):
+@WHEN
+def test_the_dossiers_behind_indicator_2_1_are_those_it_counts_and_does_not(cases, now):
     def names(cell):
-        found = set(dossiers_behind(Scope(), OCTOBER, cell, now=AFTER_OCTOBER))
+        found = set(dossiers_behind(Scope(), OCTOBER, cell, now=now))
         return {name for name in IN_TIME_766 + NOT_IN_TIME_766 if getattr(cases, name) in found}
 
     assert names("in_time_766") == set(IN_TIME_766)
@@ -115,6 +125,11 @@ def test_a_second_supplement_request_makes_an_open_dossier_late(cases):
     total = period_table(Scope(), OCTOBER, now=AFTER_OCTOBER).total
     assert (total.in_time_766, total.all_766) == (8, 14)
     assert total.indicator_2_1 == Decimal("57.1")
+    # The same while October is not over; before the second request, in progress in time.
+    total = period_table(Scope(), OCTOBER, now=at(2026, 10, 30, 16)).total
+    assert (total.in_time_766, total.all_766, total.paused) == (8, 14, 2)
+    total = period_table(Scope(), OCTOBER, now=at(2026, 10, 30, 8)).total
+    assert (total.in_time_766, total.all_766, total.paused) == (9, 14, 1)
 
 
 def test_a_frozen_month_keeps_indicator_2_1(cases):
