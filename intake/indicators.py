@@ -25,11 +25,9 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from functools import reduce
-from operator import or_
 from typing import Protocol
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, Q, QuerySet, Value
 
 
 @dataclass(frozen=True)
@@ -94,24 +92,46 @@ class Counting:
 
 
 def measure_together(countings: Sequence[Counting]) -> list[Measure]:
-    """The measures of ``countings`` sharing their rows, in one query: the rows in any of
-    their populations, each measure two conditional counts over them."""
+    """The measures of ``countings``, in one query. The rows of each population (of each
+    kind of rows: ``shared``) are a branch of a ``UNION ALL`` that counts them once for the
+    denominator and, for each counting of that population, the numerator: a population is a
+    range of one instant (received, accepted or finished in the period), which its index
+    answers alone (``Dossier.Meta.indexes``), where the rows in any of several ranges were one
+    scan of the whole table."""
     if len(countings) == 1:
         only = countings[0]
         found = only.rows.filter(only.population).aggregate(
             denominator=Count("pk"), numerator=Count("pk", filter=only.counted)
         )
         return [Measure(found["numerator"], found["denominator"])]
-    counts = {}
+    branches: dict[tuple[Hashable, Q], list[int]] = {}
     for number, counting in enumerate(countings):
-        counts[f"denominator_{number}"] = Count("pk", filter=counting.population)
-        counts[f"numerator_{number}"] = Count("pk", filter=counting.in_numerator)
-    anyone = reduce(or_, (counting.population for counting in countings))
-    found = countings[0].rows.filter(anyone).aggregate(**counts)
-    return [
-        Measure(found[f"numerator_{number}"], found[f"denominator_{number}"])
-        for number in range(len(countings))
-    ]
+        branches.setdefault((counting.shared, counting.population), []).append(number)
+    width = max(len(members) for members in branches.values())
+    zero = Value(0, output_field=IntegerField())
+    queries = []
+    for tag, ((_shared, population), members) in enumerate(branches.items()):
+        counts: dict[str, Count | Value] = {"denominator": Count("pk")}
+        for slot in range(width):
+            if slot < len(members):
+                counting = countings[members[slot]]
+                counted = counting.counted if counting.numerator is None else counting.numerator
+                counts[f"numerator_{slot}"] = Count("pk", filter=counted)
+            else:
+                counts[f"numerator_{slot}"] = zero
+        rows = countings[members[0]].rows.filter(population).order_by()
+        branch = rows.annotate(branch=Value(tag, output_field=IntegerField()))
+        queries.append(branch.values("branch").annotate(**counts))
+    if len(queries) == 1:
+        found = {0: next(iter(queries[0]))}
+    else:
+        found = {row["branch"]: row for row in queries[0].union(*queries[1:], all=True)}
+    measures: list[Measure | None] = [None] * len(countings)
+    for tag, members in enumerate(branches.values()):
+        row = found.get(tag) or {}
+        for slot, number in enumerate(members):
+            measures[number] = Measure(row.get(f"numerator_{slot}", 0), row.get("denominator", 0))
+    return measures  # type: ignore[return-value]
 
 
 class Source(Protocol):
@@ -137,8 +157,8 @@ REGISTRY: dict[str, Source] = {}
 
 def measure_all(sources: Iterable[Source], *scopes: Scope) -> dict[str, Measure]:
     """Each source's measure by its code, added up over ``scopes`` (periods apart, of the same
-    agencies): one query for the sources sharing their rows (those with ``counting``) whatever
-    the number of scopes, each other source's ``measure`` for each scope."""
+    agencies): one query for every source with a ``counting`` whatever the number of scopes
+    (``measure_together``), each other source's ``measure`` for each scope."""
     measures: dict[str, Measure] = {}
     shared: dict[Hashable, list[tuple[str, Counting]]] = {}
     for source in sources:
@@ -148,9 +168,10 @@ def measure_all(sources: Iterable[Source], *scopes: Scope) -> dict[str, Measure]
                 shared.setdefault(counting.shared, []).append((source.code, counting))
             else:
                 measures[source.code] = _plus(measures.get(source.code), source.measure(scope))
-    for group in shared.values():
-        found = measure_together([counting for _code, counting in group])
-        for (code, _counting), measure in zip(group, found, strict=True):
+    together = [item for group in shared.values() for item in group]
+    if together:
+        found = measure_together([counting for _code, counting in together])
+        for (code, _counting), measure in zip(together, found, strict=True):
             measures[code] = _plus(measures.get(code), measure)
     return measures
 

@@ -54,29 +54,4 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop, elidable=True),
-        # The statistics' covering index carries them, so that a live count reads the index
-        # alone (built again, after the backfill).
-        migrations.RemoveIndex(
-            model_name="dossier",
-            name="dossier_stats_alive",
-        ),
-        migrations.AddIndex(
-            model_name="dossier",
-            index=models.Index(
-                fields=["finished_at", "accepted_at"],
-                include=(
-                    "id",
-                    "competent_agency",
-                    "procedure",
-                    "field",
-                    "channel",
-                    "status",
-                    "verdict",
-                    "original_due_at",
-                    "paused_since",
-                    "second_supplement_at",
-                ),
-                name="dossier_stats_alive",
-            ),
-        ),
     ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Min, Q
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -138,13 +138,12 @@ def send_digests(now: datetime | None = None) -> int:
             )
             waited_since = before(now, calendar.working_day * SUPPLEMENT_WAIT_DAYS, calendar)
             waiting = list(
-                Dossier.objects.filter(scope, status=Status.SUPPLEMENT_REQUESTED)
-                .annotate(
-                    paused_since=Min("pauses__started_at", filter=Q(pauses__ended_at__isnull=True))
+                # The request not answered yet, kept on the row (``Dossier.paused_since``).
+                Dossier.objects.filter(
+                    scope, status=Status.SUPPLEMENT_REQUESTED, paused_since__lte=waited_since
                 )
-                .filter(paused_since__lte=waited_since)
                 .select_related("procedure")
-                .only("code", "procedure__name")
+                .only("code", "paused_since", "procedure__name")
                 .order_by("paused_since", "pk")
             )
             petition_lines, petitions_overdue, petitions_soon = petitions.digest_lines(

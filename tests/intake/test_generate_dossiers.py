@@ -22,7 +22,7 @@ from intake import processing
 from intake.counter.reception import ReceptionData, receive
 from intake.documents.merge import MergedScan
 from intake.documents.scans import LineEntry, summary
-from intake.indicators import Scope, registered
+from intake.indicators import Measure, Scope, measure_all, registered
 from intake.models import (
     Consultation,
     DayClosing,
@@ -873,6 +873,34 @@ class TestAYearOfDossiers:
         assert ANSWERS_ACCEPTED.measure(scope).denominator > 0
         # 5.4: some dossiers have a petition about them.
         assert dossiers_with_petition(scope).exists()
+
+    def test_every_source_counted_together_is_what_it_counts_alone(self, generated):
+        """``measure_all``: one ``UNION ALL`` with a branch per population, each source's
+        numerator in its slot; over one scope, and over two spans added up."""
+        first = Dossier.objects.order_by("received_at").first().received_at
+        now = timezone.now()
+        agencies = tuple(Agency.objects.values_list("pk", flat=True))
+        whole = Scope(agency_ids=agencies, start=first, end=now)
+        middle = first + (now - first) / 2
+        halves = (Scope(agencies, first, middle), Scope(agencies, middle, now))
+        sources = [source for source in registered() if hasattr(source, "counting")]
+        assert {"1.4", "3.3", "3.6", "4.1", "4.2", "4.3", "5.1", "5.2"} <= {
+            source.code for source in sources
+        }
+        alone = {source.code: source.measure(whole) for source in sources}
+        assert measure_all(sources, whole) == alone
+        assert measure_all(sources, *halves) == {
+            source.code: Measure(
+                sum(source.measure(half).numerator for half in halves),
+                sum(source.measure(half).denominator for half in halves),
+            )
+            for source in sources
+        }
+        # Not vacuous: the sources of one population (4.2 and 4.3: received in the period)
+        # have different numerators, and every measure counts someone.
+        assert alone["4.2"].denominator == alone["4.3"].denominator
+        assert alone["4.2"].numerator != alone["4.3"].numerator
+        assert all(measure.denominator and measure.numerator for measure in alone.values())
 
     def test_online_filings_go_through_each_stage_of_the_check_as_the_verbs_leave_them(
         self, generated
