@@ -75,7 +75,8 @@ class Counting:
     """A measure as two counts over ``rows``: those in ``population`` are the denominator, and
     of them those ``counted`` the numerator (the period is in ``population``). Countings whose
     ``shared`` is equal build the same ``rows`` (e.g. ``("dossier", "competent_agency",
-    scope.agency_ids)``): they are counted together, whatever their periods."""
+    scope.agency_ids)``), and those whose population is equal too are counted in the same
+    branch of ``measure_together``, whatever their periods."""
 
     shared: Hashable
     rows: QuerySet
@@ -123,7 +124,7 @@ def measure_together(countings: Sequence[Counting]) -> list[Measure]:
         branch = rows.annotate(branch=Value(tag, output_field=IntegerField()))
         queries.append(branch.values("branch").annotate(**counts))
     if len(queries) == 1:
-        found = {0: next(iter(queries[0]))}
+        found = {0: next(iter(queries[0]), {})}
     else:
         found = {row["branch"]: row for row in queries[0].union(*queries[1:], all=True)}
     measures: list[Measure | None] = [None] * len(countings)
