@@ -150,7 +150,11 @@ MISSING = [{"document": "Bản vẽ thiết kế", "reason": "Thiếu chữ ký 
 
 
 def supplement_requested(w, now: datetime = AT.proposed) -> Dossier:
-    dossier = at_officer(w)
+    return ask_supplement(w, at_officer(w), now)
+
+
+def ask_supplement(w, dossier: Dossier, now: datetime) -> Dossier:
+    """The officer asks for ``MISSING`` (form 02) at ``now``."""
     processing.request_supplement(
         dossier,
         missing=MISSING,

@@ -23,7 +23,15 @@ from tests.factories import (
     acknowledge_messages,
     received_dossier,
 )
-from tests.intake.journeys import AT, MISSING, at, fresh, ready, supplement_requested, world
+from tests.intake.journeys import (
+    AT,
+    ask_supplement,
+    at,
+    fresh,
+    ready,
+    supplement_requested,
+    world,
+)
 from tests.intake.online_helpers import filed, online_procedure, scan
 
 pytestmark = pytest.mark.django_db
@@ -122,18 +130,6 @@ ANSWERED = at(2026, 11, 17, 15, 0)
 ASKED_AGAIN = at(2026, 11, 18, 9, 0)
 
 
-def ask(w, dossier, now):
-    processing.request_supplement(
-        dossier,
-        missing=MISSING,
-        contact="Phòng KT-HT, 0271 3885 123",
-        actor=w.officer,
-        version=dossier.version,
-        now=now,
-    )
-    return fresh(dossier)
-
-
 def answer(w, dossier, now):
     processing.record_supplement(dossier, actor=w.clerk, version=dossier.version, now=now)
     return fresh(dossier)
@@ -141,7 +137,7 @@ def answer(w, dossier, now):
 
 def asked_twice(w):
     """Asked for a supplement, answered, and asked again (not answered yet)."""
-    return ask(w, answer(w, supplement_requested(w), ANSWERED), ASKED_AGAIN)
+    return ask_supplement(w, answer(w, supplement_requested(w), ANSWERED), ASKED_AGAIN)
 
 
 def test_supplement_requests_and_answers_keep_the_pause_facts():
@@ -150,7 +146,7 @@ def test_supplement_requests_and_answers_keep_the_pause_facts():
     assert (dossier.paused_since, dossier.second_supplement_at) == (AT.proposed, None)
     dossier = answer(w, dossier, ANSWERED)
     assert (dossier.paused_since, dossier.second_supplement_at) == (None, None)
-    dossier = ask(w, dossier, ASKED_AGAIN)
+    dossier = ask_supplement(w, dossier, ASKED_AGAIN)
     assert (dossier.paused_since, dossier.second_supplement_at) == (ASKED_AGAIN, ASKED_AGAIN)
     dossier = answer(w, dossier, AT.later)
     # The second request stays: 2.1 counts the dossier late for it whatever follows.
