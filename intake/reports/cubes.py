@@ -101,6 +101,8 @@ def _live_aggregates(window: Window) -> dict[str, models.Aggregate]:
     return aggregates
 
 
+MONTH = timedelta(days=31)
+
 # What a live count groups by unless asked for departments: every column it reads is in the
 # covering index ``dossier_stats_alive``, so PostgreSQL answers from the index alone. The lead
 # department is read from each dossier's process copy (the table itself): counted only when a
@@ -212,7 +214,11 @@ def live_cubes_for(
         )
     first, *others = branches
     grouped = any(dimensions for _window, dimensions in wanted)
-    with tuned(hashed=grouped, grouped=grouped):
+    # Sorting is switched off for a span longer than a month alone (a quarter or a year not
+    # frozen): PostgreSQL hashes a month's groups by itself (measured at 1,000,000 dossiers, a
+    # whole month live: the same plan and time either way), and the page saves two statements.
+    long = any(window.end - window.start > MONTH for window, _dimensions in wanted)
+    with tuned(hashed=grouped and long, grouped=grouped):
         rows = list(first.union(*others, all=True))
     for row in rows:
         number = int(row["cube"])
