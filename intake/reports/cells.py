@@ -410,10 +410,12 @@ class Counts:
 
     def __add__(self, other: Counts) -> Counts:
         """Side by side (two agencies): every figure adds up."""
-        return Counts(*(a + b for a, b in zip(self._values(), other._values(), strict=True)))
-
-    def _values(self) -> tuple[int, ...]:
-        return tuple(getattr(self, name) for name in _NAMES)
+        # Built without ``__init__``: a page adds up a few thousand cube rows, and a frozen
+        # dataclass's ``__init__`` sets each of its fields through ``object.__setattr__``.
+        mine, theirs = self.__dict__, other.__dict__
+        total = object.__new__(Counts)
+        total.__dict__.update({name: mine[name] + theirs[name] for name in _NAMES})
+        return total
 
     def then(self, later: Counts) -> Counts:
         """One period followed by the next: the stock at the start is this one's, the stocks at
