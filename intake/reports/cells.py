@@ -417,6 +417,24 @@ class Counts:
         total.__dict__.update({name: mine[name] + theirs[name] for name in _NAMES})
         return total
 
+    @classmethod
+    def of_row(cls, row: dict) -> Counts:
+        """The figures of a counted row (a figure it lacks is 0, a duration is in seconds),
+        built as ``__add__`` builds its sum: a page reads a thousand such rows."""
+        values = {}
+        for name in _NAMES:
+            value = row.get(name)
+            if value is None:
+                value = 0
+            elif isinstance(value, timedelta):
+                value = int(value.total_seconds())
+            else:
+                value = int(value)
+            values[name] = value
+        counts = object.__new__(cls)
+        counts.__dict__.update(values)
+        return counts
+
     def then(self, later: Counts) -> Counts:
         """One period followed by the next: the stock at the start is this one's, the stocks at
         the end are the later one's, and the flows add up."""

@@ -61,14 +61,6 @@ def _on_summary(scope: Scope, name: str) -> str:
     return scope.summary_agency_column if name == "agency" else _ON_SUMMARY[name]
 
 
-def _seconds(value: timedelta | int | None) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, timedelta):
-        return int(value.total_seconds())
-    return int(value)
-
-
 def _duration(end: str, start: str) -> models.ExpressionWrapper:
     return duration_of(F(end), F(start))
 
@@ -225,10 +217,9 @@ def live_cubes_for(
         dimensions = wanted[number][1]
         cube = cubes[number]
         key = _key(dimensions, [row[column] for column in columns[: len(dimensions)]])
-        values = {name: _seconds(row[name]) for name in COUNT_FIELDS if name in row}
-        counts = Counts(**values)
+        counts = Counts.of_row(row)
         if counts != ZERO:
-            cube[key] = cube.get(key, ZERO) + counts
+            cube[key] = cube[key] + counts if key in cube else counts
     return cubes
 
 

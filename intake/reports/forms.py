@@ -271,7 +271,12 @@ class StatisticsForm(forms.Form):
         return values
 
     def querystring(self, **extra: str) -> str:
-        return urlencode({**self.query(), **extra})
+        """The filters with ``extra``: the filters read once per form (a dashboard links a few
+        hundred numbers)."""
+        base = self.__dict__.get("_query")
+        if base is None:
+            base = self.__dict__["_query"] = self.query()
+        return urlencode({**base, **extra})
 
     def trend_end(self) -> date:
         """The month the trend ends with: the period's last, or this one if sooner."""
