@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, time
+from functools import lru_cache
 from pathlib import Path
 
 import holidays
@@ -58,7 +59,14 @@ class Entry:
 
 
 def package_entries(year: int) -> list[Entry]:
-    """Days off and make-up working days of ``year`` as the ``holidays`` package knows them."""
+    """Days off and make-up working days of ``year`` as the ``holidays`` package knows them
+    (a new list each time; the package is read once per process and year: each agency's
+    calendar asks for the same years)."""
+    return list(_package_entries(year))
+
+
+@lru_cache(maxsize=32)
+def _package_entries(year: int) -> tuple[Entry, ...]:
     known = holidays.VN(years=[year - 1, year, year + 1], language="vi")
     entries = [
         Entry(day, DayKind.DAY_OFF, name, PACKAGE_NOTE, DaySource.PACKAGE)
@@ -77,7 +85,7 @@ def package_entries(year: int) -> list[Entry]:
         entries.append(
             Entry(worked, DayKind.EXTRA_WORKING_DAY, name, PACKAGE_SWAP_NOTE, DaySource.PACKAGE)
         )
-    return entries
+    return tuple(entries)
 
 
 def decision_entries(years: Iterable[int] | None = None) -> list[Entry]:
