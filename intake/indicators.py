@@ -89,7 +89,8 @@ class Counting:
 
     @property
     def in_numerator(self) -> Q:
-        return self.numerator if self.numerator is not None else self.population & self.counted
+        """The numerator's condition over the population's rows."""
+        return self.numerator if self.numerator is not None else self.counted
 
 
 def measure_together(countings: Sequence[Counting]) -> list[Measure]:
@@ -99,12 +100,6 @@ def measure_together(countings: Sequence[Counting]) -> list[Measure]:
     range of one instant (received, accepted or finished in the period), which its index
     answers alone (``Dossier.Meta.indexes``), where the rows in any of several ranges were one
     scan of the whole table."""
-    if len(countings) == 1:
-        only = countings[0]
-        found = only.rows.filter(only.population).aggregate(
-            denominator=Count("pk"), numerator=Count("pk", filter=only.counted)
-        )
-        return [Measure(found["numerator"], found["denominator"])]
     branches: dict[tuple[Hashable, Q], list[int]] = {}
     for number, counting in enumerate(countings):
         branches.setdefault((counting.shared, counting.population), []).append(number)
@@ -115,8 +110,7 @@ def measure_together(countings: Sequence[Counting]) -> list[Measure]:
         counts: dict[str, Count | Value] = {"denominator": Count("pk")}
         for slot in range(width):
             if slot < len(members):
-                counting = countings[members[slot]]
-                counted = counting.counted if counting.numerator is None else counting.numerator
+                counted = countings[members[slot]].in_numerator
                 counts[f"numerator_{slot}"] = Count("pk", filter=counted)
             else:
                 counts[f"numerator_{slot}"] = zero
