@@ -6,7 +6,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 application = get_wsgi_application()
 
 # The URLconf, the views and (in production) the templates are loaded now, when the worker
-# starts, not by its first requests (portal.warmup).
-from portal.warmup import warm  # noqa: E402
+# starts, not by its first requests; then kept out of the garbage collector's full collections
+# (portal.warmup).
+from portal.warmup import settle, warm  # noqa: E402
 
 warm()
+settle()

@@ -4,7 +4,8 @@
 ``collectstatic`` (``bench_catalogue.py`` prepares both). DEBUG is off, so pages are rendered as
 they are in production (cached templates, WhiteNoise's manifest storage); the HTTPS-only settings
 are turned off because the load generator talks plain HTTP to the loopback address. The URLconf
-is the portal's plus ``/bench/bare/`` (``tests.perf.urls``).
+is the portal's plus ``/bench/bare/`` (``tests.perf.urls``); workers warm up as production's
+(``portal.wsgi``).
 """
 
 import os
@@ -36,3 +37,10 @@ if not (Path(settings.STATIC_ROOT) / "staticfiles.json").is_file():
     )
 
 application = get_wsgi_application()
+
+# As portal.wsgi: each worker loads the views and the templates as it starts, then keeps them
+# out of the garbage collector's full collections.
+from portal.warmup import settle, warm  # noqa: E402
+
+warm()
+settle()
