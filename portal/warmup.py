@@ -77,8 +77,9 @@ def warm() -> None:
 
 def settle() -> int:
     """Collect the garbage, then freeze everything left (Django, the portal, its libraries,
-    the compiled templates) out of later collections; how many objects were frozen. Nothing
-    frozen is ever freed: call it once, when the worker has loaded what it keeps."""
+    the compiled templates) out of later collections; how many objects were frozen. A frozen
+    object is still freed when nothing refers to it any more, but a frozen cycle never is:
+    call it once, when the worker has loaded what it keeps."""
     gc.collect()
     gc.freeze()
     return gc.get_freeze_count()

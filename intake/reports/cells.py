@@ -419,18 +419,14 @@ class Counts:
 
     @classmethod
     def of_row(cls, row: dict) -> Counts:
-        """The figures of a counted row (a figure it lacks is 0, a duration is in seconds),
-        built as ``__add__`` builds its sum: a page reads a thousand such rows."""
-        values = {}
-        for name in _NAMES:
-            value = row.get(name)
-            if value is None:
-                value = 0
-            elif isinstance(value, timedelta):
-                value = int(value.total_seconds())
-            else:
-                value = int(value)
-            values[name] = value
+        """The figures of a counted row (a figure it lacks or NULL is 0; a count is an integer,
+        a sum of durations a ``timedelta`` made seconds), built as ``__add__`` builds its sum:
+        a page reads a thousand such rows."""
+        values = {name: row.get(name) or 0 for name in _NAMES}
+        for name in DURATION_FIELDS:
+            value = values[name]
+            if value:
+                values[name] = int(value.total_seconds())
         counts = object.__new__(cls)
         counts.__dict__.update(values)
         return counts
@@ -526,6 +522,8 @@ class Counts:
 ZERO = Counts()
 COUNT_FIELDS = tuple(f.name for f in fields(Counts))
 _NAMES = COUNT_FIELDS
+# The figures that sum durations (seconds in ``Counts``; a duration as the database returns it).
+DURATION_FIELDS = ("processing_seconds", "allowed_seconds")
 
 
 def percent(part: int, whole: int) -> Decimal | None:

@@ -158,8 +158,8 @@ class StatisticsForm(forms.Form):
             if name == "agency" and agencies is not None:
                 self.tree = agencies
                 objects = [agency for agency in agencies if agency.pk in self.agency_ids]
-            elif name == "procedure":  # whole, with their channels: indicator 2.2 shows them
-                objects = list(field.queryset.defer(None).prefetch_related("channels"))
+            elif name == "procedure":  # with their channels: indicator 2.2 shows the limits
+                objects = list(field.queryset.prefetch_related("channels"))
                 known["procedure_channels"] = {item.pk: item for item in objects}
             else:
                 objects = list(field.queryset)
@@ -170,6 +170,23 @@ class StatisticsForm(forms.Form):
             known[name] = {item.pk: item for item in objects}
         self.known = known
         return known
+
+    def filter_fields(self) -> list[tuple[forms.BoundField, list[tuple[str, str, bool]] | None]]:
+        """The visible fields as the filters' bar shows them, each with its options when it
+        is a list: ``(value, label, selected)``, the field's value compared once rather than
+        in the template for every option (the lists hold some hundred procedures and
+        departments)."""
+        shown = []
+        for field in self.visible_fields():
+            if getattr(field.field.widget, "input_type", None) != "select":
+                shown.append((field, None))
+                continue
+            current = str(field.value())
+            options = [
+                (value, label, str(value) == current) for value, label in field.field.choices
+            ]
+            shown.append((field, options))
+        return shown
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -271,12 +288,20 @@ class StatisticsForm(forms.Form):
         return values
 
     def querystring(self, **extra: str) -> str:
-        """The filters with ``extra``: the filters read once per form (a dashboard links a few
-        hundred numbers)."""
-        base = self.__dict__.get("_query")
-        if base is None:
-            base = self.__dict__["_query"] = self.query()
-        return urlencode({**base, **extra})
+        """The filters with ``extra`` (which replace filters of the same name), as
+        ``urlencode({**self.query(), **extra})`` gives them: each filter read and encoded once
+        per form, since a dashboard links a few hundred numbers."""
+        encoded = self.__dict__.get("_encoded")
+        if encoded is None:
+            encoded = self.__dict__["_encoded"] = {
+                name: urlencode({name: value}) for name, value in self.query().items()
+            }
+        parts = [
+            urlencode({name: extra[name]}) if name in extra else pair
+            for name, pair in encoded.items()
+        ]
+        parts += [urlencode({name: value}) for name, value in extra.items() if name not in encoded]
+        return "&".join(parts)
 
     def trend_end(self) -> date:
         """The month the trend ends with: the period's last, or this one if sooner."""

@@ -9,6 +9,7 @@ import io
 import re
 import subprocess
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
@@ -180,6 +181,34 @@ def test_filters_narrow_the_table(cases, manager):
     response = manager.get(URL, AUGUST | {"agency": cases.world.commune.slug})
     assert response.context["report"].table.total.resolved == 0
     assert response.context["report"].table.total.refused == 1
+
+
+def test_the_filters_bar_shows_each_chosen_value_selected(cases, manager):
+    response = manager.get(URL, AUGUST | {"channel": "online", "agency": cases.world.commune.slug})
+    html = response.content.decode()
+
+    def selected(name: str) -> list[str]:
+        select = html.split(f'name="{name}"', 1)[1].split("</select>", 1)[0]
+        return re.findall(r'<option value="([^"]*)" selected>', select)
+
+    assert selected("period") == ["month"]
+    assert selected("month") == ["8"]
+    assert selected("channel") == ["online"]
+    assert selected("agency") == [cases.world.commune.slug]
+    assert selected("group_by") == ["agency"]
+    # Nothing chosen: no option marked, the browser shows the first ("All …").
+    assert selected("procedure") == [] and selected("department") == []
+
+
+def test_the_links_keep_the_filters_and_replace_those_they_set(cases, manager):
+    response = manager.get(URL, AUGUST | {"channel": "online"})
+    form = response.context["form"]
+    base = form.query()
+    assert form.querystring() == urlencode(base)
+    # A month of the trend replaces the period, in place; the cell comes after the filters.
+    extra = {"period": "month", "month": "7", "year": "2026", "cell": "resolved"}
+    assert form.querystring(**extra) == urlencode({**base, **extra})
+    assert form.querystring(**extra).startswith("period=month&year=2026&month=7&channel=online")
 
 
 @pytest.mark.parametrize(
