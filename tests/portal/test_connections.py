@@ -3,15 +3,12 @@ whatever DEBUG says: SQLite the word_similarity() function, PostgreSQL the trigr
 
 import gc
 import os
-import subprocess
-import sys
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from django.db import connections
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.portal.processes import production_env, run_python
 
 PROBE = """
 from django.db import connection
@@ -28,27 +25,14 @@ with connection.cursor() as cursor:
 def test_a_management_command_with_debug_off_has_the_search_function(tmp_path):
     """``manage.py`` sets Django up as gunicorn and the queue worker do; with DEBUG off the
     hook connected inside ``ready()`` used to be collected before the first connection."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DATABASE_URL"}}
-    env.update(
-        SECRET_KEY="x" * 50,
-        SITE_URL="https://motcua.example.gov.vn",
-        SQLITE_PATH=str(tmp_path / "probe.sqlite3"),
-        SEARCH_SIMILARITY="0.45",
-    )
+    env = production_env(tmp_path, SEARCH_SIMILARITY="0.45")
     database = connections["default"].settings_dict
     if database["ENGINE"].endswith("postgresql"):  # the test database, which exists
         env["DATABASE_URL"] = (
             f"postgres://{quote(database['USER'])}:{quote(database['PASSWORD'] or '')}"
             f"@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
         )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", PROBE],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_python(["manage.py", "shell", "-c", PROBE], env)
     assert result.returncode == 0, result.stderr
     if os.environ.get("DATABASE_URL"):
         assert "probe: 0.45" in result.stdout

@@ -5,19 +5,14 @@ from __future__ import annotations
 
 import copy
 import gc
-import os
-import subprocess
-import sys
 import weakref
-from pathlib import Path
 
 from django.template import engines
 from django.test import override_settings
 
 from portal import warmup
 from portal.calendar import _package_entries, package_entries
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.portal.processes import production_env, run_python
 
 
 def test_every_template_of_the_project_and_its_apps_compiles():
@@ -58,21 +53,7 @@ def test_a_worker_keeps_what_it_loaded_out_of_the_collectors_full_collections(tm
     which a heavy page starts every twenty requests or so, no longer walks Django, the portal's
     libraries and the compiled templates (measured: 115–156 ms such a collection, the slowest
     of a statistics page's requests)."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DATABASE_URL"}}
-    env.update(
-        DJANGO_SETTINGS_MODULE="portal.settings",
-        SECRET_KEY="x" * 50,
-        SITE_URL="https://motcua.example.gov.vn",
-        SQLITE_PATH=str(tmp_path / "probe.sqlite3"),
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", WORKER_PROBE],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_python(["-c", WORKER_PROBE], production_env(tmp_path))
     assert result.returncode == 0, result.stderr
     words = result.stdout.split()
     frozen, tracked = int(words[words.index("frozen") + 1]), int(words[words.index("tracked") + 1])
